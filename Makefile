@@ -1,0 +1,28 @@
+# Two entry points (see README): `make demo` and `make test`. Both create the environment when missing.
+# On a machine without an NVIDIA GPU the install is pinned to the CPU torch by constraints-cpu.txt.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CONSTRAINTS := $(if $(shell command -v nvidia-smi 2>/dev/null),,-c constraints-cpu.txt)
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: env demo test test-all paper
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints-cpu.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip>=23" $(CONSTRAINTS)
+	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[test]'
+	$(PY) -m ypt.compat.torchvision_cpu
+	touch $@
+
+demo: env
+	$(PY) -m benchmarks.run table2 --demo
+
+paper: env
+	$(PY) -m benchmarks.run table2 --source paper
+
+test: env
+	$(PY) -m pytest -q
+
+test-all: env
+	$(PY) -m pytest -q -m ''

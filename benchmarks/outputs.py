@@ -1,0 +1,46 @@
+"""Where a method's restored output for a sample lives: the one naming contract between restorers and scoring.
+
+Images: ``<outputs_dir>/<sample_id>.png``. Videos: ``<outputs_dir>/<sample_id>/<frame index:05d>.png``.
+Sample ids may contain ``/`` (nested folders). Precomputed folders produced elsewhere may use another image
+extension; :func:`find_image_output` accepts any of :data:`IMAGE_EXTENSIONS`, case-insensitively.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def image_output_path(outputs_dir: str | Path, sample_id: str) -> Path:
+    return Path(outputs_dir) / f"{sample_id}.png"
+
+
+def video_output_dir(outputs_dir: str | Path, sample_id: str) -> Path:
+    return Path(outputs_dir) / sample_id
+
+
+def video_frame_path(outputs_dir: str | Path, sample_id: str, index: int) -> Path:
+    return video_output_dir(outputs_dir, sample_id) / f"{index:05d}.png"
+
+
+def find_image_output(outputs_dir: str | Path, sample_id: str) -> Path | None:
+    """The output image for ``sample_id`` under any accepted extension, or None."""
+    base = Path(outputs_dir) / sample_id
+    parent = base.parent
+    if not parent.is_dir():
+        return None
+    for candidate in sorted(parent.iterdir()):
+        if candidate.is_file() and candidate.stem == base.name and candidate.suffix.lower() in IMAGE_EXTENSIONS:
+            return candidate
+    return None
+
+
+def find_video_frames(outputs_dir: str | Path, sample_id: str) -> list[Path]:
+    """The output frames for ``sample_id`` in natural order (empty when the folder is missing)."""
+    from benchmarks.naming import natural_key  # noqa: WPS433  (tiny module, no heavy imports)
+
+    folder = video_output_dir(outputs_dir, sample_id)
+    if not folder.is_dir():
+        return []
+    frames = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
+    return sorted(frames, key=lambda p: natural_key(p.name))

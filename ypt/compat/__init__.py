@@ -1,0 +1,1 @@
+"""Compatibility helpers for the machines the suite runs on."""
