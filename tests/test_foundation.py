@@ -1,0 +1,90 @@
+"""The spine: registry behaviour, provenance, atomic writes, the torchvision CPU hook."""
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.registry import Registry, UnknownKeyError
+from ypt.files import atomic_path, atomic_write_text, file_sha256
+from ypt.provenance import canonical_json, config_hash
+
+
+def test_registry_lazy_entries_resolve_once_and_reject_duplicates():
+    reg = Registry("thing")
+    reg.register("join", "os.path:join")
+    assert not reg.is_loaded("join")
+    import os.path
+
+    assert reg.get("join") is os.path.join
+    assert reg.is_loaded("join")
+    with pytest.raises(ValueError, match="duplicate thing 'join'"):
+        reg.register("join", os.path.join)
+
+
+def test_registry_unknown_key_names_close_matches_and_all_keys():
+    reg = Registry("table")
+    for key in ("table1", "table2", "table3"):
+        reg.register(key, object())
+    with pytest.raises(UnknownKeyError) as err:
+        reg.get("tabel2")
+    message = str(err.value)
+    assert message.startswith("unknown table 'tabel2'. Did you mean 'table2'")
+    assert "Valid: table1, table2, table3" in message
+
+
+def test_registry_decorator_registers_object():
+    reg = Registry("metric")
+
+    @reg.register("double")
+    def double(x):
+        return 2 * x
+
+    assert reg.get("double")(4) == 8
+    assert list(reg) == ["double"] and "double" in reg and len(reg) == 1
+
+
+def test_config_hash_is_order_independent_and_sensitive_to_values():
+    a = {"t0": 0.4, "steps": 20, "bridge": "ebr"}
+    b = {"bridge": "ebr", "steps": 20, "t0": 0.4}
+    assert config_hash(a) == config_hash(b)
+    assert config_hash(a) != config_hash({**a, "t0": 0.5})
+    assert canonical_json(a) == '{"bridge":"ebr","steps":20,"t0":0.4}'
+
+
+def test_atomic_write_replaces_and_cleans_up_on_failure(tmp_path):
+    target = tmp_path / "sub" / "file.txt"
+    atomic_write_text(target, "first")
+    assert target.read_text() == "first"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half-written")
+            raise RuntimeError("crash mid-write")
+    assert target.read_text() == "first"
+    assert [p.name for p in target.parent.iterdir()] == ["file.txt"]
+    # sha256 of b"first"
+    assert file_sha256(target) == "a7937b64b8caa58f03721bb6bacf5c78cb235febe0e70b1b84cd99541461a08e"
+
+
+def test_cpu_nms_matches_hand_computed_suppression():
+    import torch
+
+    from ypt.compat.torchvision_cpu import _nms_cpu
+
+    boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 9]], dtype=torch.float32)
+    scores = torch.tensor([0.9, 0.8, 0.7, 0.95])
+    # box 3 (0.95) suppresses box 0 (IoU 0.9) and box 1 (IoU 81/(90+100-81)=0.743); box 2 is disjoint
+    assert _nms_cpu(boxes, scores, 0.5).tolist() == [3, 2]
+    assert _nms_cpu(boxes, scores, 0.95).tolist() == [3, 0, 1, 2]
+
+
+def test_torchvision_imports_and_nms_runs_in_a_fresh_interpreter():
+    code = (
+        "import torch, torchvision\n"
+        "b = torch.tensor([[0., 0., 10., 10.], [1., 1., 11., 11.]])\n"
+        "import torchvision.transforms.functional as F\n"
+        "assert F.resize(torch.zeros(3, 8, 8), [4, 4], antialias=True).shape == (3, 4, 4)\n"
+        "print(torch.ops.torchvision.nms(b, torch.tensor([0.9, 0.8]), 0.5).tolist())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[0]"
