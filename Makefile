@@ -10,7 +10,6 @@ env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints-cpu.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade "pip>=23" $(CONSTRAINTS)
 	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[test]'
 	$(PY) -m ypt.compat.torchvision_cpu
 	touch $@
