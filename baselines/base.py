@@ -1,0 +1,252 @@
+"""The one interface every compared method implements: a :class:`MethodSpec` (metadata) and :class:`Method`
+(``restore(samples, out_dir, config) -> RestoreReport``).
+
+Outputs follow the naming contract of :mod:`benchmarks.outputs`: an image sample ``<out>/<id>.png``, a video
+sample ``<out>/<id>/<index:05d>.png``. :meth:`Method.restore` checks every sample got its output and writes
+``<out>/restore_report.json``. Any method can instead import a folder of outputs produced elsewhere
+(``RestoreConfig.precomputed``), matched to samples by id.
+
+This module imports no torch, diffusers or pyiqa: listing methods stays cheap.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+
+REPORT_NAME = "restore_report.json"
+
+
+@runtime_checkable
+class Sample(Protocol):
+    """What a method needs from a dataset sample (``benchmarks.datasets``).
+
+    ``input``/``target``: one image path, or a list of frame paths for a video; ``target`` is None without a
+    reference. ``degradation``: tuple of degradation names, e.g. ``("lowlight", "blur")``.
+    """
+
+    id: str
+    input: Any
+    target: Any
+    degradation: tuple
+    modality: str
+    dataset: str
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A weights file a method needs: its file name, where it is published, and the config key overriding it."""
+
+    name: str
+    url: str
+    #: where upstream expects it, relative to the repository (None: anywhere, passed on the command line)
+    repo_path: str | None = None
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """Everything a results table or a user needs to know about a method, without running it."""
+
+    key: str
+    display_name: str
+    citation: str
+    modalities: tuple[str, ...]
+    degradations: tuple[str, ...]
+    #: how the method is invoked (the upstream command, or "in-process")
+    invocation: str
+    #: how input/output resolution is handled
+    resolution: str
+    upstream_repo: str | None = None
+    upstream_commit: str | None = None
+    checkpoints: tuple[Checkpoint, ...] = ()
+    #: which weights are used, when they are not simply the published ones (e.g. retrained by the paper's authors)
+    weights_note: str = ""
+    #: True when the method runs an upstream repository in its own environment (needs a config section)
+    external: bool = False
+    #: files inside the upstream repository the wrapper runs (checked by ``check``)
+    entry_files: tuple[str, ...] = ()
+
+    def covers(self, modality: str, degradation: Iterable[str]) -> bool:
+        return modality in self.modalities and all(d in self.degradations for d in degradation)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One missing piece of a method's setup, with how to fix it."""
+
+    what: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.what}\n    fix: {self.fix}"
+
+
+class BaselineError(RuntimeError):
+    """A method cannot run; the message says what is missing and how to fix it (never a bare traceback)."""
+
+
+class SetupError(BaselineError):
+    def __init__(self, method: str, problems: Sequence[Problem]):
+        self.method, self.problems = method, list(problems)
+        lines = "\n  - ".join(str(p) for p in self.problems)
+        super().__init__(f"method {method!r} is not ready:\n  - {lines}")
+
+
+class MissingOutputsError(BaselineError):
+    def __init__(self, method: str, missing: Sequence[str], out_dir: Path, log: Path | None = None):
+        self.missing = list(missing)
+        shown = ", ".join(self.missing[:10]) + (" ..." if len(self.missing) > 10 else "")
+        where = f"; see the log {log}" if log else ""
+        super().__init__(f"{method}: no output for {len(self.missing)} sample(s) in {out_dir}: {shown}{where}")
+
+
+@dataclass
+class RestoreConfig:
+    """How to run one method: its settings section (repo, python/conda_env, checkpoint, ...), or a folder of
+    precomputed outputs to import instead."""
+
+    settings: dict[str, Any] = field(default_factory=dict)
+    precomputed: Path | None = None
+    #: keep the staging folder (``<out>/_work``) after a successful run
+    keep_work: bool = False
+    #: show rich progress bars
+    progress: bool = True
+
+
+@dataclass
+class RestoreReport:
+    """What a restore call did: outputs per sample id, the commands run, the weights used, where the log is."""
+
+    method: str
+    out_dir: Path
+    outputs: dict[str, list[Path]]
+    commands: list[list[str]] = field(default_factory=list)
+    weights: dict[str, Any] = field(default_factory=dict)
+    log: Path | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    source: str = "run"  # "run" or "precomputed"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "out_dir": str(self.out_dir),
+            "source": self.source,
+            "outputs": {k: [str(p) for p in v] for k, v in self.outputs.items()},
+            "commands": self.commands,
+            "weights": self.weights,
+            "log": str(self.log) if self.log else None,
+            "notes": self.notes,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def expected_frame_count(sample: Sample) -> int | None:
+    """Number of frames a video sample's output must have (None for an image)."""
+    if sample.modality == "video":
+        return len(sample.input)
+    return None
+
+
+def collect_outputs(method: str, samples: Sequence[Sample], out_dir: Path, log: Path | None = None
+                    ) -> dict[str, list[Path]]:
+    """Every sample's output paths under the naming contract; raises :class:`MissingOutputsError` listing the
+    samples without one (or, for a video, with a different number of frames than its input)."""
+    from benchmarks.outputs import find_video_frames, image_output_path
+
+    outputs: dict[str, list[Path]] = {}
+    missing: list[str] = []
+    for s in samples:
+        if s.modality == "video":
+            frames = find_video_frames(out_dir, s.id)
+            if not frames or len(frames) != expected_frame_count(s):
+                missing.append(f"{s.id} ({len(frames)}/{expected_frame_count(s)} frames)" if frames else s.id)
+                continue
+            outputs[s.id] = frames
+        else:
+            path = image_output_path(out_dir, s.id)
+            if not path.is_file():
+                missing.append(s.id)
+                continue
+            outputs[s.id] = [path]
+    if missing:
+        raise MissingOutputsError(method, missing, out_dir, log)
+    return outputs
+
+
+class Method:
+    """Base class: subclasses set ``spec`` and implement :meth:`run` (and :meth:`problems` when they need setup)."""
+
+    spec: MethodSpec
+
+    def __init__(self, spec: MethodSpec):
+        self.spec = spec
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    # -- to implement -------------------------------------------------------------------------------------------
+    def problems(self, settings: dict[str, Any]) -> list[Problem]:
+        """What is missing to run (repository, environment, checkpoints); empty when ready."""
+        return []
+
+    def run(self, samples: Sequence[Sample], out_dir: Path, config: RestoreConfig, report: RestoreReport) -> None:
+        """Write one output per sample under ``out_dir`` (naming contract); record commands/weights/notes."""
+        raise NotImplementedError
+
+    # -- the operation ------------------------------------------------------------------------------------------
+    def restore(self, samples: Sequence[Sample], out_dir: str | Path, config: RestoreConfig | None = None
+                ) -> RestoreReport:
+        config = config or RestoreConfig()
+        samples = list(samples)
+        out_dir = Path(out_dir).resolve()  # upstream commands run in their own cwd
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _check_unique_ids(samples)
+        report = RestoreReport(method=self.key, out_dir=out_dir, outputs={})
+        start = time.perf_counter()
+        if config.precomputed is not None:
+            from baselines.precomputed import import_outputs
+
+            report.source = "precomputed"
+            import_outputs(samples, Path(config.precomputed), out_dir, report)
+        else:
+            unsupported = [s.id for s in samples if s.modality not in self.spec.modalities]
+            if unsupported:
+                raise BaselineError(
+                    f"{self.key} restores {'/'.join(self.spec.modalities)} only; got other samples: "
+                    f"{', '.join(unsupported[:5])}")
+            problems = self.problems(config.settings)
+            if problems:
+                raise SetupError(self.key, problems)
+            self.run(samples, out_dir, config, report)
+        report.outputs = collect_outputs(self.key, samples, out_dir, report.log)
+        report.seconds = time.perf_counter() - start
+        from ypt.files import atomic_write_text
+
+        atomic_write_text(out_dir / REPORT_NAME, json.dumps(report.to_json(), indent=2))
+        return report
+
+
+def _check_unique_ids(samples: Sequence[Sample]) -> None:
+    seen: set[str] = set()
+    for s in samples:
+        if s.id in seen:
+            raise BaselineError(f"duplicate sample id {s.id!r}: outputs are named by id, ids must be unique")
+        seen.add(s.id)
+
+
+def progress(iterable, total: int | None = None, description: str = "", enabled: bool = True):
+    """Iterate with a rich progress bar (plain iteration when disabled)."""
+    if not enabled:
+        yield from iterable
+        return
+    from rich.progress import track
+
+    yield from track(iterable, total=total, description=description, transient=True)

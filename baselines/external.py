@@ -1,0 +1,120 @@
+"""Shared machinery of the wrappers that drive an upstream repository in its own environment.
+
+A wrapper subclasses :class:`ExternalMethod`: it stages inputs under ids that map back uniquely, runs the
+upstream command with :meth:`ExternalMethod.call` (an argument list, never a shell string; output appended to
+``<out>/<key>.log``), and copies the upstream outputs to the naming contract. The base class checks the
+repository, the environment and the checkpoint before anything runs, and records which weights were used.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Sequence
+
+from baselines.base import BaselineError, Method, Problem, RestoreConfig, RestoreReport, Sample
+from baselines.config import (config_path, environment_problems, interpreter, repo_problems,
+                              run_environment)
+
+LOG_TAIL_LINES = 30
+
+
+class UpstreamError(BaselineError):
+    pass
+
+
+class ExternalMethod(Method):
+    """A method run through its upstream code (``spec.external``)."""
+
+    # -- settings -----------------------------------------------------------------------------------------------
+    def repo(self, settings: dict[str, Any]) -> Path:
+        return Path(settings["repo"]).expanduser().resolve()
+
+    def checkpoint_path(self, settings: dict[str, Any]) -> Path | None:
+        """The main checkpoint: ``checkpoint = ...`` in the section, else where upstream expects it in the repo."""
+        if not self.spec.checkpoints:
+            return None
+        if settings.get("checkpoint"):
+            return Path(settings["checkpoint"]).expanduser().resolve()
+        default = self.spec.checkpoints[0].repo_path
+        if default and settings.get("repo"):
+            return self.repo(settings) / default
+        return None
+
+    def problems(self, settings: dict[str, Any]) -> list[Problem]:
+        found = repo_problems(self.key, settings, self.spec.upstream_repo, self.spec.upstream_commit,
+                              self.spec.entry_files)
+        found += environment_problems(self.key, settings)
+        found += self.checkpoint_problems(settings)
+        return found
+
+    def checkpoint_problems(self, settings: dict[str, Any]) -> list[Problem]:
+        if not self.spec.checkpoints:
+            return []
+        ckpt = self.spec.checkpoints[0]
+        path = self.checkpoint_path(settings)
+        if path is not None and path.is_file():
+            return []
+        shown = path if path is not None else f"<repo>/{ckpt.repo_path}" if ckpt.repo_path else ckpt.name
+        return [Problem(f"checkpoint {ckpt.name} not found at {shown}",
+                        f"download it from {ckpt.url} and set checkpoint = \"/path/to/{ckpt.name}\" in "
+                        f"[{self.key}] of {config_path()}" + (f" (or put it at <repo>/{ckpt.repo_path})"
+                                                               if ckpt.repo_path else ""))]
+
+    # -- running ------------------------------------------------------------------------------------------------
+    def work_dir(self, out_dir: Path) -> Path:
+        work = out_dir / "_work" / self.key
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        return work
+
+    def call(self, script_args: Sequence[str], *, cwd: Path, settings: dict[str, Any], report: RestoreReport,
+             out_dir: Path) -> None:
+        """Run ``<python of the method's env> *script_args`` in ``cwd``; the output goes to ``<out>/<key>.log``."""
+        argv = [*interpreter(settings), *[str(a) for a in script_args]]
+        log = out_dir / f"{self.key}.log"
+        report.log = log
+        report.commands.append(argv)
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"$ (cwd={cwd}) {' '.join(argv)}\n")
+            fh.flush()
+            try:
+                result = subprocess.run(argv, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT,
+                                        env=run_environment(settings), check=False)
+            except OSError as exc:
+                raise UpstreamError(f"{self.key}: cannot start {argv[0]}: {exc}") from None
+        if result.returncode != 0:
+            tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-LOG_TAIL_LINES:])
+            raise UpstreamError(f"{self.key}: upstream command failed (exit {result.returncode}); "
+                                f"full log {log}; last lines:\n{tail}")
+
+    def record_weights(self, settings: dict[str, Any], report: RestoreReport, **extra: Any) -> None:
+        path = self.checkpoint_path(settings)
+        info: dict[str, Any] = {"note": self.spec.weights_note or "published upstream weights"}
+        if path is not None and path.is_file():
+            stat = path.stat()
+            info.update(checkpoint=str(path), bytes=stat.st_size, mtime=int(stat.st_mtime))
+        info.update(extra)
+        report.weights = info
+
+    def finish(self, work: Path, config: RestoreConfig) -> None:
+        if not config.keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+            parent = work.parent
+            if parent.name == "_work" and not any(parent.iterdir()):
+                parent.rmdir()
+
+
+def staged_names(samples: Sequence[Sample], stem: str = "s", width: int = 5) -> dict[str, str]:
+    """Sample id -> a flat, unique, upstream-safe file stem (``s00000``...): no dots, underscores or slashes,
+    which several upstreams split names on."""
+    return {s.id: f"{stem}{i:0{width}d}" for i, s in enumerate(samples)}
+
+
+def single_match(folder: Path, pattern: str, what: str) -> Path | None:
+    """The one file in ``folder`` matching ``pattern`` (None if none; an error if several)."""
+    found = sorted(folder.glob(pattern)) if folder.is_dir() else []
+    if len(found) > 1:
+        raise UpstreamError(f"several upstream outputs match {what}: {', '.join(p.name for p in found)}")
+    return found[0] if found else None

@@ -1,0 +1,107 @@
+"""Image file helpers for the wrappers: read as float RGB, write PNG atomically, resize, copy into the contract."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def read_rgb(path: str | Path) -> np.ndarray:
+    """An image file as float32 RGB in [0, 1], shape (H, W, 3)."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def write_png(image: np.ndarray, path: str | Path) -> Path:
+    """Write a float [0, 1] or uint8 RGB array as PNG (atomic: no half-written file on interruption)."""
+    from PIL import Image
+
+    from ypt.files import atomic_path
+
+    array = image if image.dtype == np.uint8 else to_uint8(image)
+    with atomic_path(path) as tmp:
+        Image.fromarray(array).save(tmp, format="PNG")
+    return Path(path)
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(width, height) of an image file."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return img.size
+
+
+def save_as_output(src: str | Path, dst: str | Path, size: tuple[int, int] | None = None) -> Path:
+    """Copy an upstream output image to its contract path as RGB PNG; bicubic-resize to ``size`` (w, h) when its
+    size differs (e.g. PixWizard's bucket resolutions)."""
+    from PIL import Image
+
+    from ypt.files import atomic_path
+
+    with Image.open(src) as img:
+        img = img.convert("RGB")
+        if size is not None and img.size != tuple(size):
+            img = img.resize(tuple(size), Image.BICUBIC)
+        with atomic_path(dst) as tmp:
+            img.save(tmp, format="PNG")
+    return Path(dst)
+
+
+def stage_image(src: str | Path, dst: str | Path) -> Path:
+    """Put an input where upstream reads it: a symlink when the format already matches, else a conversion
+    (PNG, or JPEG at quality 100 for upstreams that only read ``.jpg``)."""
+    from PIL import Image
+
+    src, dst = Path(src).resolve(), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists() or dst.is_symlink():
+        dst.unlink()
+    if src.suffix.lower() == dst.suffix.lower():
+        dst.symlink_to(src)
+        return dst
+    with Image.open(src) as img:
+        rgb = img.convert("RGB")
+        if dst.suffix.lower() in (".jpg", ".jpeg"):
+            rgb.save(dst, quality=100, subsampling=0)
+        else:
+            rgb.save(dst)
+    return dst
+
+
+def stage_padded(src: str | Path, dst: str | Path, multiple: int) -> tuple[int, int]:
+    """Write ``src`` as PNG at ``dst``, reflect-padded on the right/bottom to sides divisible by ``multiple``
+    (for upstreams that need it or silently crop); returns the original (width, height) to crop back to."""
+    image = read_rgb(src)
+    h, w = image.shape[:2]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        image = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect" if min(h, w) > max(ph, pw) else "edge")
+    Path(dst).parent.mkdir(parents=True, exist_ok=True)
+    write_png(image, dst)
+    return w, h
+
+
+def save_cropped(src: str | Path, dst: str | Path, size: tuple[int, int]) -> Path:
+    """Copy an upstream output to ``dst`` as PNG, cropped to the top-left ``size`` (w, h) (undoes
+    :func:`stage_padded`); an output smaller than the padded input is bicubic-resized to ``size`` instead."""
+    from PIL import Image
+
+    from ypt.files import atomic_path
+
+    with Image.open(src) as img:
+        img = img.convert("RGB")
+        w, h = size
+        if img.size[0] >= w and img.size[1] >= h:
+            img = img.crop((0, 0, w, h))
+        else:
+            img = img.resize((w, h), Image.BICUBIC)
+        with atomic_path(dst) as tmp:
+            img.save(tmp, format="PNG")
+    return Path(dst)

@@ -1,0 +1,162 @@
+"""`input` and `dcp` end to end on a small on-disk fixture, scored with PSNR/SSIM; DCP against analytic haze."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import baselines
+from baselines.base import BaselineError, MissingOutputsError, RestoreConfig
+from baselines.methods.dcp import DCPParams, dehaze, guided_filter
+
+
+@dataclass
+class FakeSample:
+    id: str
+    input: object
+    target: object
+    degradation: tuple
+    modality: str
+    dataset: str
+
+
+def _save(array: np.ndarray, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray((np.clip(array, 0, 1) * 255 + 0.5).astype(np.uint8)).save(path)
+    return path
+
+
+def _clear_scene(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A haze-free scene whose dark channel is 0 (one channel is 0 at every pixel), smooth blocks of colour."""
+    blocks = rng.uniform(0.2, 0.9, size=(h // 8 + 1, w // 8 + 1, 3))
+    scene = np.kron(blocks, np.ones((8, 8, 1)))[:h, :w]
+    zero = rng.integers(0, 3, size=(h // 8 + 1, w // 8 + 1))
+    mask = np.kron(np.eye(3)[zero], np.ones((8, 8, 1)))[:h, :w].astype(bool)
+    scene[mask] = 0.0
+    return scene
+
+
+def _with_sky(scene: np.ndarray, airlight: np.ndarray) -> np.ndarray:
+    """Top quarter is sky (radiance = airlight), as in a typical outdoor hazy photo."""
+    scene = scene.copy()
+    scene[: scene.shape[0] // 4] = airlight
+    return scene
+
+
+def _hazy(scene: np.ndarray, t: float, airlight: np.ndarray) -> np.ndarray:
+    return scene * t + airlight * (1 - t)
+
+
+def test_guided_filter_keeps_constants_and_linear_functions_of_the_guide():
+    rng = np.random.default_rng(0)
+    guide = rng.uniform(size=(40, 50))
+    assert np.allclose(guided_filter(guide, np.full_like(guide, 0.3), 4, 1e-4), 0.3)
+    # p = 2*I + 1 is reproduced exactly when eps -> 0 (a = 2, b = 1 in every window)
+    assert np.allclose(guided_filter(guide, 2 * guide + 1, 4, 1e-12), 2 * guide + 1, atol=1e-6)
+
+
+def test_dcp_inverts_the_haze_model_exactly_with_omega_one():
+    rng = np.random.default_rng(1)
+    scene = _clear_scene(rng, 64, 80)
+    airlight = np.array([0.95, 0.9, 0.85])
+    hazy = _hazy(scene, 0.6, airlight)
+    restored, t, a = dehaze(hazy, DCPParams(patch=7, omega=1.0, radius=8), airlight=airlight)
+    assert np.allclose(t, 0.6, atol=1e-6)
+    assert np.allclose(restored, scene, atol=1e-6)
+
+
+def test_dcp_estimates_the_atmospheric_light_from_the_haziest_region():
+    rng = np.random.default_rng(2)
+    scene = _clear_scene(rng, 64, 80)
+    airlight = np.array([0.95, 0.9, 0.85])
+    scene[:16, :] = airlight  # sky: the scene radiance equals the airlight
+    _, _, a = dehaze(_hazy(scene, 0.5, airlight), DCPParams(patch=7, radius=8))
+    assert np.allclose(a, airlight, atol=1e-9)
+
+
+@pytest.fixture()
+def hazy_fixture(tmp_path: Path) -> list[FakeSample]:
+    """Two hazy images and one hazy 3-frame video in a dataset-like layout (hazy/ and gt/ folders)."""
+    rng = np.random.default_rng(3)
+    airlight = np.array([0.92, 0.92, 0.92])
+    samples = []
+    for name in ("0001", "0002"):
+        scene = _with_sky(_clear_scene(rng, 48, 64), airlight)
+        samples.append(FakeSample(
+            id=f"img/{name}", input=_save(_hazy(scene, 0.45, airlight), tmp_path / "data/hazy" / f"{name}.jpg"),
+            target=_save(scene, tmp_path / "data/gt" / f"{name}.png"), degradation=("haze",), modality="image",
+            dataset="toyhaze"))
+    frames_in, frames_gt = [], []
+    scene = _with_sky(_clear_scene(rng, 32, 48), airlight)
+    for i in range(3):
+        frames_in.append(_save(_hazy(scene, 0.5, airlight), tmp_path / f"data/video/hazy/v1/{i:03d}.png"))
+        frames_gt.append(_save(scene, tmp_path / f"data/video/gt/v1/{i:03d}.png"))
+    samples.append(FakeSample(id="v1", input=frames_in, target=frames_gt, degradation=("haze",),
+                              modality="video", dataset="toyhaze_video"))
+    return samples
+
+
+def _scores(samples, report) -> dict[str, tuple[float, float]]:
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    from baselines.images import read_rgb
+
+    out = {}
+    for s in samples:
+        targets = s.target if isinstance(s.target, list) else [s.target]
+        pairs = list(zip(report.outputs[s.id], targets))
+        psnr = np.mean([peak_signal_noise_ratio(read_rgb(t), read_rgb(p), data_range=1) for p, t in pairs])
+        ssim = np.mean([structural_similarity(read_rgb(t), read_rgb(p), data_range=1, channel_axis=2)
+                        for p, t in pairs])
+        out[s.id] = (psnr, ssim)
+    return out
+
+
+def test_input_and_dcp_end_to_end_with_scores(hazy_fixture, tmp_path):
+    config = RestoreConfig(progress=False)
+    report_in = baselines.get("input").restore(hazy_fixture, tmp_path / "out/input", config)
+    report_dcp = baselines.get("dcp").restore(hazy_fixture, tmp_path / "out/dcp",
+                                              RestoreConfig(settings={"radius": 8, "patch": 7}, progress=False))
+    assert (tmp_path / "out/input/img/0001.png").is_file()
+    assert [p.name for p in report_dcp.outputs["v1"]] == ["00000.png", "00001.png", "00002.png"]
+    # input output == the input pixels (PNG of a JPEG decode)
+    assert np.array_equal(np.asarray(Image.open(report_in.outputs["img/0002"][0])),
+                          np.asarray(Image.open(hazy_fixture[1].input).convert("RGB")))
+    floor, dcp = _scores(hazy_fixture, report_in), _scores(hazy_fixture, report_dcp)
+    for sid in floor:
+        assert dcp[sid][0] > floor[sid][0] + 3.0, (sid, floor[sid], dcp[sid])  # dehazing clearly helps
+    saved = json.loads((tmp_path / "out/dcp/restore_report.json").read_text())
+    assert saved["method"] == "dcp" and set(saved["outputs"]) == {"img/0001", "img/0002", "v1"}
+
+
+def test_precomputed_outputs_are_matched_by_id_with_any_extension(hazy_fixture, tmp_path):
+    published = tmp_path / "published"
+    _save(np.zeros((8, 8, 3)), published / "img/0001.jpg")
+    _save(np.ones((8, 8, 3)), published / "img/0002.PNG")
+    for i in (2, 10, 1):
+        _save(np.full((8, 8, 3), i / 20), published / f"v1/frame{i}.png")
+    report = baselines.get("autodir").restore(hazy_fixture, tmp_path / "out",
+                                             RestoreConfig(precomputed=published, progress=False))
+    assert report.source == "precomputed"
+    assert report.outputs["img/0002"] == [tmp_path / "out/img/0002.png"]
+    values = [np.asarray(Image.open(p))[0, 0, 0] for p in report.outputs["v1"]]
+    assert values == sorted(values)  # frame1, frame2, frame10 in natural order
+
+
+def test_precomputed_folder_missing_a_sample_names_it(hazy_fixture, tmp_path):
+    published = tmp_path / "published"
+    _save(np.zeros((8, 8, 3)), published / "img/0001.png")
+    with pytest.raises(MissingOutputsError, match="img/0002"):
+        baselines.get("input").restore(hazy_fixture, tmp_path / "out",
+                                       RestoreConfig(precomputed=published, progress=False))
+
+
+def test_duplicate_ids_and_wrong_modality_are_refused(hazy_fixture, tmp_path):
+    with pytest.raises(BaselineError, match="duplicate sample id"):
+        baselines.get("input").restore([hazy_fixture[0], hazy_fixture[0]], tmp_path / "o")
+    with pytest.raises(BaselineError, match="image only"):
+        baselines.get("autodir").restore(hazy_fixture, tmp_path / "o2", RestoreConfig(settings={}))
