@@ -1,0 +1,180 @@
+"""Build the workload's transformer and VAE from config with random weights, directly on the device.
+
+Random weights are enough to measure speed and memory: no checkpoint is read. The learned prompt is attached with
+forward hooks in the residual form of DESIGN.md (one shared tensor ``P`` and one gate per block):
+FLUX blocks see ``encoder_hidden_states + a_i * P``; every WAN ``attn2`` becomes
+``attn2(h, c) + a_i * attn2(h, c + P)`` (two cross-attention passes, as counted by ``flops.wan_flops``).
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from benchmarks.perf.workloads import Workload
+
+
+@contextlib.contextmanager
+def default_dtype(dtype):
+    import torch
+
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def build_transformer(wl: Workload, device: str, dtype):
+    """The frozen FLUX / WAN transformer of ``wl`` with random weights, in ``dtype`` on ``device``, eval mode."""
+    import torch
+    from diffusers import FluxTransformer2DModel, WanTransformer3DModel
+
+    cls = FluxTransformer2DModel if wl.backbone == "flux" else WanTransformer3DModel
+    torch.manual_seed(0)
+    with torch.device(device), default_dtype(dtype):
+        model = cls(**wl.transformer)
+    return model.eval().requires_grad_(False)
+
+
+def build_vae(wl: Workload, device: str, dtype):
+    """The frozen VAE of ``wl`` with random weights, built in ``dtype`` on ``device``."""
+    import torch
+    from diffusers import AutoencoderKL, AutoencoderKLWan
+
+    cls = AutoencoderKL if wl.backbone == "flux" else AutoencoderKLWan
+    torch.manual_seed(0)
+    with torch.device(device), default_dtype(dtype):
+        vae = cls(**wl.vae)
+    return vae.eval().requires_grad_(False)
+
+
+def encode(wl: Workload, vae, pixels):
+    """Normalised latents of pixels in [-1, 1] (FLUX: (B,3,H,W); WAN: (B,3,F,H,W)), as the pipelines do."""
+    import torch
+
+    with torch.no_grad():
+        z = vae.encode(pixels.to(vae.dtype)).latent_dist.mode()
+        if wl.backbone == "flux":
+            return (z - vae.config.shift_factor) * vae.config.scaling_factor
+        mean = torch.tensor(vae.config.latents_mean, device=z.device, dtype=z.dtype).view(1, -1, 1, 1, 1)
+        std = torch.tensor(vae.config.latents_std, device=z.device, dtype=z.dtype).view(1, -1, 1, 1, 1)
+        return (z - mean) / std
+
+
+def decode(wl: Workload, vae, latents):
+    import torch
+
+    with torch.no_grad():
+        if wl.backbone == "flux":
+            z = latents / vae.config.scaling_factor + vae.config.shift_factor
+        else:
+            mean = torch.tensor(vae.config.latents_mean, device=latents.device, dtype=latents.dtype).view(1, -1, 1, 1, 1)
+            std = torch.tensor(vae.config.latents_std, device=latents.device, dtype=latents.dtype).view(1, -1, 1, 1, 1)
+            z = latents * std + mean
+        return vae.decode(z.to(vae.dtype)).sample
+
+
+@dataclass
+class ResidualPrompt:
+    """A learned residual prompt attached to a transformer by hooks; ``remove()`` detaches it."""
+
+    prompt: object  # torch.nn.Parameter (tokens, inner_dim)
+    gates: object  # torch.nn.Parameter (n_blocks,)
+    handles: list = field(default_factory=list)
+
+    def parameters(self) -> list:
+        return [self.prompt, self.gates]
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+        self.handles.clear()
+
+
+def attach_residual_prompt(wl: Workload, model, device: str, dtype, gate_init: float = 0.0) -> ResidualPrompt:
+    import torch
+
+    inner = wl.transformer["num_attention_heads"] * wl.transformer["attention_head_dim"]
+    generator = torch.Generator(device="cpu").manual_seed(0)
+    prompt = torch.nn.Parameter((0.02 * torch.randn(wl.text_tokens, inner, generator=generator)).to(device, dtype))
+    blocks = (list(model.transformer_blocks) + list(model.single_transformer_blocks)
+              if wl.backbone == "flux" else list(model.blocks))
+    gates = torch.nn.Parameter(torch.full((len(blocks),), gate_init, device=device, dtype=dtype))
+    state = ResidualPrompt(prompt, gates)
+
+    for index, block in enumerate(blocks):
+        if wl.backbone == "flux":
+            def pre_hook(module, args, kwargs, index=index):
+                if "encoder_hidden_states" in kwargs:
+                    kwargs = dict(kwargs)
+                    kwargs["encoder_hidden_states"] = kwargs["encoder_hidden_states"] + gates[index] * prompt
+                    return args, kwargs
+                args = list(args)
+                args[1] = args[1] + gates[index] * prompt
+                return tuple(args), kwargs
+
+            state.handles.append(block.register_forward_pre_hook(pre_hook, with_kwargs=True))
+        else:
+            def post_hook(module, args, output, index=index):
+                hidden, context = args[0], args[1]
+                return output + gates[index] * module.processor(module, hidden, context + prompt, None, None)
+
+            state.handles.append(block.attn2.register_forward_hook(post_hook))
+    return state
+
+
+def pack_flux(latents):
+    """(B, C, H, W) -> (B, H/2 * W/2, 4C): FLUX's 2x2 latent packing."""
+    b, c, h, w = latents.shape
+    x = latents.view(b, c, h // 2, 2, w // 2, 2).permute(0, 2, 4, 1, 3, 5)
+    return x.reshape(b, (h // 2) * (w // 2), c * 4)
+
+
+def flux_ids(height: int, width: int, text_tokens: int, device, dtype):
+    """(img_ids, txt_ids) for a latent of ``height x width`` (before packing)."""
+    import torch
+
+    h, w = height // 2, width // 2
+    ids = torch.zeros(h, w, 3, device=device, dtype=dtype)
+    ids[..., 1] = torch.arange(h, device=device, dtype=dtype)[:, None]
+    ids[..., 2] = torch.arange(w, device=device, dtype=dtype)[None, :]
+    return ids.reshape(h * w, 3), torch.zeros(text_tokens, 3, device=device, dtype=dtype)
+
+
+@dataclass
+class Conditioning:
+    """The frozen null-text conditioning, computed once per run (random stand-ins of the encoders' shapes)."""
+
+    context: object  # FLUX (1, 512, 4096) T5 / WAN (1, Lc, 4096) UMT5
+    pooled: object | None  # FLUX (1, 768) CLIP pooled
+    img_ids: object | None = None
+    txt_ids: object | None = None
+
+
+def null_conditioning(wl: Workload, device: str, dtype) -> Conditioning:
+    import torch
+
+    generator = torch.Generator(device="cpu").manual_seed(1)
+    if wl.backbone == "flux":
+        ctx = torch.randn(1, wl.text_tokens, wl.transformer["joint_attention_dim"], generator=generator)
+        pooled = torch.randn(1, wl.transformer["pooled_projection_dim"], generator=generator)
+        _, h, w = wl.latent_shape
+        img_ids, txt_ids = flux_ids(h, w, wl.text_tokens, device, dtype)
+        return Conditioning(ctx.to(device, dtype), pooled.to(device, dtype), img_ids, txt_ids)
+    ctx = torch.randn(1, wl.text_tokens, wl.transformer["text_dim"], generator=generator)
+    return Conditioning(ctx.to(device, dtype), None)
+
+
+def velocity(wl: Workload, model, z, t, cond: Conditioning):
+    """Backbone velocity for latent ``z`` (FLUX packed (B, L, 4C); WAN (B, C, F, H, W)) at noise level ``t`` (B,)."""
+    import torch
+
+    batch = z.shape[0]
+    if wl.backbone == "flux":
+        return model(hidden_states=z, encoder_hidden_states=cond.context.expand(batch, -1, -1),
+                     pooled_projections=cond.pooled.expand(batch, -1), timestep=t.to(z.dtype),
+                     img_ids=cond.img_ids, txt_ids=cond.txt_ids,
+                     guidance=torch.ones(batch, device=z.device, dtype=z.dtype), return_dict=False)[0]
+    return model(hidden_states=z, timestep=(t * 1000).to(z.dtype), encoder_hidden_states=cond.context.expand(batch, -1, -1),
+                 return_dict=False)[0]

@@ -1,0 +1,119 @@
+"""benchmarks.perf: FLOPs formulas (hand-computed and against torch's FLOP counter), MFU, cost estimate, and a
+smoke run of the benchmark in its quickest mode (schema only; no timing assertions)."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from benchmarks.perf import flops
+
+# A hand-sized FLUX config: d = 1 head x 4 = 4, one double and one single block, 4 image + 2 text tokens.
+HAND_FLUX = {"patch_size": 1, "in_channels": 4, "num_layers": 1, "num_single_layers": 1, "attention_head_dim": 4,
+             "num_attention_heads": 1, "joint_attention_dim": 8, "pooled_projection_dim": 8, "guidance_embeds": False,
+             "axes_dims_rope": (2, 2, 0)}
+
+
+def test_flux_flops_hand_computed():
+    b = flops.flux_flops(HAND_FLUX, image_tokens=4, text_tokens=2)
+    # forward, 2 FLOPs per multiply-add, sequence 6, d 4:
+    embed = (2 * 4 * 4 * 4          # x_embedder 4 -> 4 on 4 image tokens
+             + 2 * 2 * 8 * 4        # context_embedder 8 -> 4 on 2 text tokens
+             + 2 * (256 * 4 + 4 * 4 + 8 * 4 + 4 * 4)  # timestep (256 -> 4 -> 4) + pooled text (8 -> 4 -> 4)
+             + 2 * 2 * 4 * 24       # double block AdaLayerNormZero 4 -> 24, image and text stream
+             + 2 * 4 * 12           # single block AdaLayerNormZeroSingle 4 -> 12
+             + 2 * 4 * 8)           # norm_out 4 -> 8
+    double = 2 * 6 * (4 * 12 + 4 * 4 + 2 * 4 * 16)   # qkv, out, ff 4 -> 16 -> 4: 2304
+    single = 2 * 6 * (4 * 16 + 4 * 12 + 20 * 4)      # proj_mlp, qkv, proj_out 20 -> 4: 2304
+    proj_out = 2 * 4 * 4 * 4
+    attention = 2 * (4 * 6 * 6 * 4)                  # 4 L^2 d per block: 576 each
+    assert embed == 2976 and double == 2304 and single == 2304 and attention == 1152
+    assert b.forward == embed + double + single + proj_out + attention == 8864
+    # frozen-weight backward: GEMMs 1x (minus the first block's image q/k/v 2*4*4*12 = 384), attention 2x
+    assert b.backward_frozen == (double - 384 + single + proj_out) + 2 * attention == 6656
+    assert b.train_step(batch=2) == (2 * (8864 + 6656), 2 * (8864 + 6656))
+    # checkpointing re-runs the blocks' forward: hardware FLOPs only
+    assert b.train_step(batch=2, gradient_checkpointing=True) == (31040, 31040 + 2 * (2304 + 2304 + 128 + 1152))
+
+
+def test_wan_tokens_and_shapes():
+    assert flops.wan_latent_shape(33, 480, 832) == (9, 60, 104)
+    assert flops.flux_tokens(1024, 1024) == 4096
+    with pytest.raises(ValueError):
+        flops.wan_latent_shape(32, 480, 832)
+    with pytest.raises(ValueError):
+        flops.wan_flops({"num_attention_heads": 1, "attention_head_dim": 4, "patch_size": (1, 2, 2),
+                         "in_channels": 4, "text_dim": 8, "ffn_dim": 8, "num_layers": 1}, 1, 3, 4, 2)
+
+
+def test_mfu():
+    assert flops.mfu(989.4e12 * 0.5, 1.0, 989.4e12) == pytest.approx(0.5)
+    assert flops.mfu(327e12, 2.0, 989.4e12) == pytest.approx(327 / (2 * 989.4))
+    assert flops.mfu(1e12, 0.0, 1e12) is None
+    assert flops.mfu(1e12, 1.0, None) is None
+
+
+def _count(model, call):
+    """Counted (forward, forward + backward) FLOPs of ``call()`` with torch's math attention (counted as bmm)."""
+    import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        out = call()
+        forward = counter.get_total_flops()
+        out.square().mean().backward()
+    return forward, counter.get_total_flops()
+
+
+def test_flops_match_torch_flop_counter_flux():
+    import torch
+    from diffusers import FluxTransformer2DModel
+
+    from benchmarks.perf import models
+
+    cfg = dict(HAND_FLUX, in_channels=8, attention_head_dim=8, num_attention_heads=2, joint_attention_dim=16,
+               pooled_projection_dim=12, guidance_embeds=True, axes_dims_rope=(2, 2, 4))
+    torch.manual_seed(0)
+    model = FluxTransformer2DModel(**cfg).requires_grad_(False)
+    batch, li, lt = 2, 16, 6
+    wl = _FakeWorkload("flux", cfg, lt)
+    models.attach_residual_prompt(wl, model, "cpu", torch.float32, gate_init=0.5)
+    x, ctx, pooled = torch.randn(batch, li, 8), torch.randn(batch, lt, 16), torch.randn(batch, 12)
+    ids, txt = torch.zeros(li, 3), torch.zeros(lt, 3)
+    forward, total = _count(model, lambda: model(hidden_states=x, encoder_hidden_states=ctx, pooled_projections=pooled,
+                                                 timestep=torch.full((batch,), 0.5), img_ids=ids, txt_ids=txt,
+                                                 guidance=torch.ones(batch), return_dict=False)[0])
+    b = flops.flux_flops(cfg, li, lt)
+    assert forward == batch * b.forward
+    assert total == b.train_step(batch)[0]
+
+
+def test_flops_match_torch_flop_counter_wan():
+    """The residual prompt runs attn2 twice: ``cross_attention_passes=2``."""
+    import torch
+    from diffusers import WanTransformer3DModel
+
+    from benchmarks.perf import models
+
+    cfg = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=8, in_channels=4, out_channels=4,
+               text_dim=12, freq_dim=16, ffn_dim=24, num_layers=2, cross_attn_norm=True,
+               qk_norm="rms_norm_across_heads", eps=1e-6, rope_max_seq_len=32)
+    torch.manual_seed(0)
+    model = WanTransformer3DModel(**cfg).requires_grad_(False)
+    batch, f, h, w, lc = 2, 2, 4, 6, 5
+    models.attach_residual_prompt(_FakeWorkload("wan", cfg, lc), model, "cpu", torch.float32, gate_init=0.5)
+    x, ctx = torch.randn(batch, 4, f, h, w), torch.randn(batch, lc, 12)
+    forward, total = _count(model, lambda: model(hidden_states=x, timestep=torch.full((batch,), 500.0),
+                                                 encoder_hidden_states=ctx, return_dict=False)[0])
+    b = flops.wan_flops(cfg, f, h, w, lc, cross_attention_passes=2)
+    assert forward == batch * b.forward
+    assert total == b.train_step(batch)[0]
+
+
+class _FakeWorkload:
+    """Just the fields ``attach_residual_prompt`` reads."""
+
+    def __init__(self, backbone, transformer, text_tokens):
+        self.backbone, self.transformer, self.text_tokens = backbone, transformer, text_tokens
