@@ -7,7 +7,9 @@ repository, the environment and the checkpoint before anything runs, and records
 """
 from __future__ import annotations
 
+import os
 import shutil
+import time
 import subprocess
 from pathlib import Path
 from typing import Any, Sequence
@@ -69,10 +71,15 @@ class ExternalMethod(Method):
         work.mkdir(parents=True)
         return work
 
-    def call(self, script_args: Sequence[str], *, cwd: Path, settings: dict[str, Any], report: RestoreReport,
-             out_dir: Path) -> None:
-        """Run ``<python of the method's env> *script_args`` in ``cwd``; the output goes to ``<out>/<key>.log``."""
+    def call(self, script_args: Sequence[Any], *, cwd: Path, settings: dict[str, Any], report: RestoreReport,
+             out_dir: Path, env: dict[str, str] | None = None) -> None:
+        """Run ``<python of the method's env> *script_args`` in ``cwd``; the output goes to ``<out>/<key>.log``.
+        ``env``: variables upstream's instructions set (the section's ``env`` table still wins)."""
         argv = [*interpreter(settings), *[str(a) for a in script_args]]
+        run_env = run_environment(settings)
+        for name, value in (env or {}).items():
+            if name not in (settings.get("env") or {}):
+                run_env[name] = value
         log = out_dir / f"{self.key}.log"
         report.log = log
         report.commands.append(argv)
@@ -81,7 +88,7 @@ class ExternalMethod(Method):
             fh.flush()
             try:
                 result = subprocess.run(argv, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT,
-                                        env=run_environment(settings), check=False)
+                                        env=run_env, check=False)
             except OSError as exc:
                 raise UpstreamError(f"{self.key}: cannot start {argv[0]}: {exc}") from None
         if result.returncode != 0:
@@ -97,6 +104,12 @@ class ExternalMethod(Method):
             info.update(checkpoint=str(path), bytes=stat.st_size, mtime=int(stat.st_mtime))
         info.update(extra)
         report.weights = info
+
+    def unique_name(self, out_dir: Path) -> str:
+        """A run name unique to this output folder, for upstreams that write into their own repository."""
+        from ypt.provenance import config_hash
+
+        return f"ypt_{self.key}_{config_hash({'out': str(out_dir), 'pid': os.getpid(), 't': time.time()}, 8)}"
 
     def finish(self, work: Path, config: RestoreConfig) -> None:
         if not config.keep_work:
