@@ -117,3 +117,84 @@ class _FakeWorkload:
 
     def __init__(self, backbone, transformer, text_tokens):
         self.backbone, self.transformer, self.text_tokens = backbone, transformer, text_tokens
+
+
+def test_bridge_sampler_lands_on_x0_with_a_perfect_velocity():
+    import torch
+
+    from benchmarks.perf.sampling import bridge_sample, time_grid
+
+    grid = time_grid(20)
+    assert len(grid) == 20 and grid[0] == pytest.approx(0.4) and grid[-1] == pytest.approx(1e-4)
+    torch.manual_seed(0)
+    x0, y, noise = torch.randn(2, 3, 4, 4, dtype=torch.float64), torch.randn(2, 3, 4, 4, dtype=torch.float64), \
+        torch.randn(2, 3, 4, 4, dtype=torch.float64)
+    calls = []
+
+    def oracle(z, t):  # the exact velocity for x0: z - t v = x0
+        calls.append(t)
+        return (z - x0) / t
+
+    out = bridge_sample(oracle, y, noise, steps=20)
+    assert len(calls) == 20
+    assert torch.allclose(out, x0, atol=1e-10)
+
+
+def test_cost_defaults_follow_the_flops_formula(tmp_path):
+    from benchmarks.perf import cost
+    from benchmarks.perf.workloads import workload
+
+    est = cost.estimate_gpu_hours("train", "flux", 5, directory=tmp_path)
+    assert not est.measured and "DEFAULT" in est.describe()
+    step_flops = workload("flux", "full").flops(2).train_step(2)[0]
+    assert float(est) == pytest.approx(5 * 40_000 * step_flops / (0.35 * 989.4e12) / 3600)
+    with pytest.raises(ValueError, match="unknown cost kind"):
+        cost.estimate_gpu_hours("finetune", "flux", 1, directory=tmp_path)
+
+
+def test_cost_uses_the_newest_measured_gpu_document(tmp_path):
+    from benchmarks.perf import cost
+
+    def doc(created, step, kind="cuda"):
+        return {"created": created, "device": {"kind": kind, "name": "NVIDIA H100 80GB HBM3"},
+                "settings": {"size": "full"},
+                "rows": [{"section": "training", "backbone": "wan", "label": "no-ckpt cached", "status": "ok",
+                          "config": {"latents": "cached"}, "step_time_s": step},
+                         {"section": "training", "backbone": "wan", "label": "no-ckpt encode-each-step",
+                          "status": "ok", "config": {"latents": "encode_each_step"}, "step_time_s": 0.1},
+                         {"section": "sampling", "backbone": "wan", "label": "single", "status": "ok",
+                          "config": {"prompts": 1}, "time_per_item_s": 30.0, "denoise_s": 20.0}]}
+
+    (tmp_path / "gpu-old.json").write_text(json.dumps(doc("20260101T000000Z", 9.0)))
+    (tmp_path / "gpu-new.json").write_text(json.dumps(doc("20260201T000000Z", 1.8)))
+    (tmp_path / "cpu-newest.json").write_text(json.dumps(doc("20260301T000000Z", 0.01, kind="cpu")))
+    est = cost.estimate_gpu_hours("train", "wan", 2, directory=tmp_path)
+    assert est.measured and est.source.startswith("gpu-new.json")
+    assert float(est) == pytest.approx(2 * 20_000 * 1.8 / 3600)  # cached rows only
+    mixed = cost.estimate_gpu_hours("sample", "wan", 10, prompts=2, directory=tmp_path)
+    assert mixed.seconds_per_item == pytest.approx(10.0 + 2 * 20.0)  # encode/decode once, denoising per prompt
+    # nothing measured for FLUX: documented default
+    assert not cost.estimate_gpu_hours("train", "flux", 1, directory=tmp_path).measured
+
+
+def test_quick_run_writes_a_schema_valid_document(tmp_path):
+    from benchmarks.perf import report
+    from benchmarks.perf.__main__ import main
+
+    assert main(["--quick", "--device", "cpu", "--iters", "1", "--steps", "2", "--out", str(tmp_path)]) == 0
+    latest = json.loads((tmp_path / "latest.json").read_text())
+    stamped = [p for p in tmp_path.glob("*.json") if p.name != "latest.json"]
+    assert len(stamped) == 1 and json.loads(stamped[0].read_text()) == latest
+    assert report.validate(latest) == []
+    assert latest["device"]["kind"] == "cpu" and latest["device"]["torch_version"]
+    assert latest["protocol_version"] == "ypt-v1" and latest["settings"]["size"] == "tiny"
+    train = [r for r in latest["rows"] if r["section"] == "training"]
+    assert {(r["backbone"], r["label"]) for r in train} == {
+        (b, f"{c} {l}") for b in ("flux", "wan") for c in ("no-ckpt", "ckpt") for l in ("cached", "encode-each-step")}
+    for r in train:
+        assert r["status"] == "ok" and r["step_time_s"] > 0
+        assert r["mfu"] == pytest.approx(r["model_flops"] / (r["step_time_s"] * latest["device"]["peak_flops"]))
+    sample = {(r["backbone"], r["label"]): r for r in latest["rows"] if r["section"] == "sampling"}
+    assert sample[("flux", "single")]["nfe"] == 2 and sample[("flux", "mixed-sequential")]["forward_calls"] == 4
+    assert sample[("wan", "mixed-batched")]["nfe"] == 4 and sample[("wan", "mixed-batched")]["forward_calls"] == 2
+    assert "training flux no-ckpt: encode-each-step / cached step time" in latest["ratios"]

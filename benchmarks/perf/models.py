@@ -77,14 +77,23 @@ def decode(wl: Workload, vae, latents):
 
 @dataclass
 class ResidualPrompt:
-    """A learned residual prompt attached to a transformer by hooks; ``remove()`` detaches it."""
+    """Learned residual prompts attached to a transformer by hooks; ``remove()`` detaches them.
 
-    prompt: object  # torch.nn.Parameter (tokens, inner_dim)
-    gates: object  # torch.nn.Parameter (n_blocks,)
+    ``prompt`` is ``(tokens, inner_dim)`` with ``gates`` ``(n_blocks,)`` for one prompt, or ``(n, tokens, inner_dim)``
+    with ``(n, n_blocks)`` for ``n`` prompts evaluated in one batched call (sample ``i`` of the batch uses prompt
+    ``i``). The hooks read the attributes at call time, so prompts can be swapped between calls.
+    """
+
+    prompt: object
+    gates: object
     handles: list = field(default_factory=list)
 
     def parameters(self) -> list:
         return [self.prompt, self.gates]
+
+    def gate(self, index: int):
+        g = self.gates[..., index]
+        return g.view(-1, 1, 1) if g.ndim == 1 else g
 
     def remove(self) -> None:
         for handle in self.handles:
@@ -92,15 +101,27 @@ class ResidualPrompt:
         self.handles.clear()
 
 
-def attach_residual_prompt(wl: Workload, model, device: str, dtype, gate_init: float = 0.0) -> ResidualPrompt:
+def new_prompt(wl: Workload, device: str, dtype, n: int | None = None, gate_init: float = 0.0, seed: int = 0):
+    """(prompt, gates) parameters: prompt ~ N(0, 0.02) of shape ([n,] tokens, inner_dim), gates ``gate_init``."""
     import torch
 
     inner = wl.transformer["num_attention_heads"] * wl.transformer["attention_head_dim"]
-    generator = torch.Generator(device="cpu").manual_seed(0)
-    prompt = torch.nn.Parameter((0.02 * torch.randn(wl.text_tokens, inner, generator=generator)).to(device, dtype))
+    n_blocks = (wl.transformer["num_layers"] + wl.transformer.get("num_single_layers", 0)
+                if wl.backbone == "flux" else wl.transformer["num_layers"])
+    lead = () if n is None else (n,)
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    prompt = torch.nn.Parameter((0.02 * torch.randn(*lead, wl.text_tokens, inner, generator=generator)).to(device, dtype))
+    gates = torch.nn.Parameter(torch.full((*lead, n_blocks), gate_init, device=device, dtype=dtype))
+    return prompt, gates
+
+
+def attach_residual_prompt(wl: Workload, model, device: str, dtype, gate_init: float = 0.0,
+                           n: int | None = None) -> ResidualPrompt:
+    prompt, gates = new_prompt(wl, device, dtype, n, gate_init)
     blocks = (list(model.transformer_blocks) + list(model.single_transformer_blocks)
               if wl.backbone == "flux" else list(model.blocks))
-    gates = torch.nn.Parameter(torch.full((len(blocks),), gate_init, device=device, dtype=dtype))
+    if gates.shape[-1] != len(blocks):
+        raise ValueError(f"{len(blocks)} blocks in the model, {gates.shape[-1]} gates in the prompt")
     state = ResidualPrompt(prompt, gates)
 
     for index, block in enumerate(blocks):
@@ -108,17 +129,18 @@ def attach_residual_prompt(wl: Workload, model, device: str, dtype, gate_init: f
             def pre_hook(module, args, kwargs, index=index):
                 if "encoder_hidden_states" in kwargs:
                     kwargs = dict(kwargs)
-                    kwargs["encoder_hidden_states"] = kwargs["encoder_hidden_states"] + gates[index] * prompt
+                    kwargs["encoder_hidden_states"] = kwargs["encoder_hidden_states"] + state.gate(index) * state.prompt
                     return args, kwargs
                 args = list(args)
-                args[1] = args[1] + gates[index] * prompt
+                args[1] = args[1] + state.gate(index) * state.prompt
                 return tuple(args), kwargs
 
             state.handles.append(block.register_forward_pre_hook(pre_hook, with_kwargs=True))
         else:
             def post_hook(module, args, output, index=index):
                 hidden, context = args[0], args[1]
-                return output + gates[index] * module.processor(module, hidden, context + prompt, None, None)
+                extra = module.processor(module, hidden, context + state.prompt, None, None)
+                return output + state.gate(index) * extra
 
             state.handles.append(block.attn2.register_forward_hook(post_hook))
     return state
@@ -129,6 +151,14 @@ def pack_flux(latents):
     b, c, h, w = latents.shape
     x = latents.view(b, c, h // 2, 2, w // 2, 2).permute(0, 2, 4, 1, 3, 5)
     return x.reshape(b, (h // 2) * (w // 2), c * 4)
+
+
+def unpack_flux(packed, height: int, width: int):
+    """Inverse of :func:`pack_flux` for a latent of ``height x width``."""
+    b, _, c4 = packed.shape
+    c = c4 // 4
+    x = packed.view(b, height // 2, width // 2, c, 2, 2).permute(0, 3, 1, 4, 2, 5)
+    return x.reshape(b, c, height, width)
 
 
 def flux_ids(height: int, width: int, text_tokens: int, device, dtype):

@@ -32,7 +32,11 @@ class TrainConfig:
 
 
 def configurations(compile_: bool = False) -> list[TrainConfig]:
-    return [TrainConfig(ckpt, cached, compile_) for ckpt in (False, True) for cached in (True, False)]
+    """Checkpointing off/on x cached/encoded latents; with ``compile_`` also both cached ones compiled."""
+    configs = [TrainConfig(ckpt, cached) for ckpt in (False, True) for cached in (True, False)]
+    if compile_:
+        configs += [TrainConfig(ckpt, True, compile=True) for ckpt in (False, True)]
+    return configs
 
 
 class TrainBench:

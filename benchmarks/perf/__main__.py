@@ -1,0 +1,60 @@
+"""``python -m benchmarks.perf``: measure prompt training, sampling and evaluation side by side in one run.
+
+Examples::
+
+    python -m benchmarks.perf --quick                 # CPU: tiny configs, about a minute
+    python -m benchmarks.perf                         # GPU: full-size FLUX.1-dev and WAN 2.1 1.3B, bf16
+    python -m benchmarks.perf --only training --backbones flux --compile
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_OUT = Path("results/perf")
+SECTIONS = ("training", "sampling", "evaluation")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.perf", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Writes <out>/<device>-<UTC time>.json and <out>/latest.json (schema ypt-perf/1).")
+    p.add_argument("--quick", action="store_true", help="fewest iterations (smoke run; numbers are noisier)")
+    p.add_argument("--device", default="auto", choices=("auto", "cuda", "cpu"),
+                   help="auto: cuda when available, else cpu (default)")
+    p.add_argument("--size", default="auto", choices=("auto", "full", "tiny"),
+                   help="model size: auto = full on cuda, tiny on cpu")
+    p.add_argument("--dtype", default=None, help="compute dtype (default: bfloat16 on cuda, float32 on cpu)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    p.add_argument("--only", default=",".join(SECTIONS), help=f"comma list of sections ({', '.join(SECTIONS)})")
+    p.add_argument("--backbones", default="flux,wan", help="comma list of backbones (flux, wan)")
+    p.add_argument("--compile", action="store_true", help="also measure training with torch.compile'd transformers")
+    p.add_argument("--steps", type=int, default=None, help="bridge steps for sampling (default: protocol, 20)")
+    p.add_argument("--iters", type=int, default=None, help="timed iterations per row (default: 3 quick, 5 CPU, 10 GPU)")
+    p.add_argument("--no-write", action="store_true", help="print only, write no JSON")
+    args = p.parse_args(argv)
+    args.only = [s for s in args.only.split(",") if s]
+    args.backbones = [b for b in args.backbones.split(",") if b]
+    for s in args.only:
+        if s not in SECTIONS:
+            p.error(f"unknown section {s!r}; choose from {', '.join(SECTIONS)}")
+    for b in args.backbones:
+        if b not in ("flux", "wan"):
+            p.error(f"unknown backbone {b!r}; choose from flux, wan")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from benchmarks.perf.run import run_benchmark
+
+    doc, path = run_benchmark(args)
+    if path is not None:
+        print(f"wrote {path} and {path.parent / 'latest.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""The perf run's JSON document (schema ``ypt-perf/1``) and its rich tables.
+
+File layout: ``<out>/<device slug>-<UTC timestamp>.json`` per run plus ``<out>/latest.json`` (same content).
+Document keys: ``schema``, ``created``, ``protocol_version``, ``code_version``, ``device`` (kind, name,
+torch_version, peak_flops, peak_source, dtype, ...), ``settings``, ``rows`` (one dict per measurement, each with
+``section`` in training / sampling / evaluation / table, ``backbone`` or ``metric``, ``label``, ``config``,
+``status`` ("ok", "skipped", "oom", "error") and the section's numbers), ``ratios`` and ``wall_s``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+from pathlib import Path
+
+from ypt.files import atomic_write_text
+
+SCHEMA = "ypt-perf/1"
+SECTIONS = ("training", "sampling", "evaluation", "table")
+#: keys every row has, and the numbers an "ok" row of each section has
+ROW_KEYS = ("section", "label", "config", "status")
+OK_KEYS = {
+    "training": ("step_time_s", "peak_memory_bytes", "memory_kind", "model_flops", "hardware_flops", "mfu", "hfu"),
+    "sampling": ("nfe", "forward_calls", "time_per_item_s", "denoise_s", "time_per_nfe_s", "peak_memory_bytes"),
+    "evaluation": ("metric", "mode", "images", "seconds", "images_per_s"),
+    "table": ("seconds", "records"),
+}
+
+
+def validate(doc: dict) -> list[str]:
+    """Problems with a perf document (empty when it follows the schema)."""
+    problems = []
+    for key in ("schema", "created", "protocol_version", "code_version", "device", "settings", "rows", "ratios"):
+        if key not in doc:
+            problems.append(f"missing key {key!r}")
+    if doc.get("schema") != SCHEMA:
+        problems.append(f"schema {doc.get('schema')!r} != {SCHEMA!r}")
+    for key in ("kind", "name", "torch_version", "peak_flops", "peak_source", "dtype"):
+        if key not in doc.get("device", {}):
+            problems.append(f"device lacks {key!r}")
+    for i, row in enumerate(doc.get("rows", [])):
+        for key in ROW_KEYS:
+            if key not in row:
+                problems.append(f"row {i} lacks {key!r}")
+        if row.get("section") not in SECTIONS:
+            problems.append(f"row {i}: unknown section {row.get('section')!r}")
+        elif row.get("status") == "ok":
+            problems += [f"row {i} ({row['section']}) lacks {k!r}" for k in OK_KEYS[row["section"]] if k not in row]
+        elif "reason" not in row:
+            problems.append(f"row {i}: status {row.get('status')!r} without a reason")
+    return problems
+
+
+def timestamp() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def write(doc: dict, out_dir: str | Path) -> Path:
+    """Write ``<slug>-<timestamp>.json`` and ``latest.json`` atomically; returns the timestamped path."""
+    out = Path(out_dir)
+    text = json.dumps(doc, indent=1, sort_keys=False, default=str) + "\n"
+    path = out / f"{doc['device']['slug']}-{doc['created_stamp']}.json"
+    atomic_write_text(path, text)
+    atomic_write_text(out / "latest.json", text)
+    return path
+
+
+def _fmt_bytes(n) -> str:
+    if n is None:
+        return "n/a"
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+
+
+def _fmt_s(s) -> str:
+    if s is None:
+        return "-"
+    return f"{s:.3f} s" if s >= 0.1 else f"{s * 1e3:.2f} ms"
+
+
+def _fmt_flops(n) -> str:
+    for unit, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.3g}"
+
+
+def _fmt_pct(x) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def render(doc: dict, console=None) -> None:
+    """Print the run as rich tables (one per section) and the ratios."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(width=None if sys.stdout.isatty() else 132)
+    dev = doc["device"]
+    peak = dev.get("peak_flops")
+    console.print(f"[bold]device[/] {dev['name']} ({dev['kind']}, {dev['dtype']}), torch {dev['torch_version']}, "
+                  f"peak {peak / 1e12 if peak else float('nan'):.3g} TFLOP/s ({dev['peak_source']})")
+    rows = doc["rows"]
+
+    def status(row) -> str:
+        return row["status"] if row["status"] == "ok" else f"[yellow]{row['status']}[/]: {row.get('reason', '')}"
+
+    table = Table(title="prompt training step (batch %s)" % next((r["config"].get("batch") for r in rows
+                                                                  if r["section"] == "training"), "-"))
+    for col in ("backbone", "configuration", "step", "peak mem", "model FLOP", "MFU", "HFU", "status"):
+        table.add_column(col, justify="left" if col in ("backbone", "configuration", "status") else "right")
+    for r in (r for r in rows if r["section"] == "training"):
+        table.add_row(r["backbone"], r["label"], _fmt_s(r.get("step_time_s")), _fmt_bytes(r.get("peak_memory_bytes")),
+                      _fmt_flops(r["model_flops"]), _fmt_pct(r.get("mfu")), _fmt_pct(r.get("hfu")), status(r))
+    console.print(table)
+
+    table = Table(title="sampling (one item, %s bridge steps)" % next((r["config"].get("steps") for r in rows
+                                                                       if r["section"] == "sampling"), "-"))
+    for col in ("backbone", "prompts", "NFE", "calls", "per item", "steps only", "per NFE", "peak mem", "status"):
+        table.add_column(col, justify="left" if col in ("backbone", "prompts", "status") else "right")
+    for r in (r for r in rows if r["section"] == "sampling"):
+        table.add_row(r["backbone"], r["label"], str(r.get("nfe", "-")), str(r.get("forward_calls", "-")),
+                      _fmt_s(r.get("time_per_item_s")), _fmt_s(r.get("denoise_s")), _fmt_s(r.get("time_per_nfe_s")),
+                      _fmt_bytes(r.get("peak_memory_bytes")), status(r))
+    console.print(table)
+
+    table = Table(title="evaluation")
+    for col in ("metric", "mode", "images", "images/s", "status"):
+        table.add_column(col, justify="left" if col in ("metric", "mode", "status") else "right")
+    for r in (r for r in rows if r["section"] in ("evaluation", "table")):
+        ips = r.get("images_per_s")
+        if r["section"] == "table":
+            table.add_row("table re-render", r["label"], str(r.get("records", "-")),
+                          _fmt_s(r.get("seconds")) if r["status"] == "ok" else "-", status(r))
+        else:
+            table.add_row(r.get("metric", r["label"]), r.get("mode", "-"), str(r.get("images", "-")),
+                          f"{ips:.1f}" if ips else "-", status(r))
+    console.print(table)
+    if doc["ratios"]:
+        console.print("[bold]ratios (same run)[/]")
+        for key, value in doc["ratios"].items():
+            console.print(f"  {key}: {value:.2f}x")
+
+
+def ratios(rows: list[dict]) -> dict[str, float]:
+    """Speed ratios between rows of the same run: >1 means the first-named variant is slower."""
+    out: dict[str, float] = {}
+    ok = [r for r in rows if r["status"] == "ok"]
+
+    def find(section, **match):
+        for r in ok:
+            if r["section"] == section and all(r.get(k) == v or r["config"].get(k) == v for k, v in match.items()):
+                return r
+        return None
+
+    for backbone in sorted({r["backbone"] for r in ok if r["section"] == "training"}):
+        for ckpt in (False, True):
+            cached = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached")
+            encoded = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="encode_each_step")
+            if cached and encoded:
+                tag = "ckpt" if ckpt else "no-ckpt"
+                out[f"training {backbone} {tag}: encode-each-step / cached step time"] = (
+                    encoded["step_time_s"] / cached["step_time_s"])
+        on = find("training", backbone=backbone, gradient_checkpointing=True, latents="cached")
+        off = find("training", backbone=backbone, gradient_checkpointing=False, latents="cached")
+        if on and off:
+            out[f"training {backbone} cached: checkpointing / no checkpointing step time"] = (
+                on["step_time_s"] / off["step_time_s"])
+    for backbone in sorted({r["backbone"] for r in ok if r["section"] == "sampling"}):
+        seq = find("sampling", backbone=backbone, label="mixed-sequential")
+        bat = find("sampling", backbone=backbone, label="mixed-batched")
+        if seq and bat:
+            out[f"sampling {backbone}: mixed sequential / batched steps time"] = seq["denoise_s"] / bat["denoise_s"]
+    for metric in sorted({r["metric"] for r in ok if r["section"] == "evaluation"}):
+        one = find("evaluation", metric=metric, mode="one-by-one")
+        bat = find("evaluation", metric=metric, mode="batched")
+        if one and bat:
+            out[f"evaluation {metric}: one-by-one / batched time"] = bat["images_per_s"] / one["images_per_s"]
+    return out

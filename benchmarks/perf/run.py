@@ -1,0 +1,109 @@
+"""One perf run: detect the device, measure every requested section, assemble, print and write the document."""
+from __future__ import annotations
+
+import time
+import traceback
+
+from benchmarks import protocol
+from benchmarks.perf import report
+from benchmarks.perf.workloads import workload
+
+
+def iteration_plan(kind: str, quick: bool, iters: int | None) -> tuple[int, int]:
+    """(timed iterations, warmup iterations) per row."""
+    warmup = 1 if kind == "cpu" or quick else 3
+    if iters is not None:
+        return iters, warmup
+    if quick:
+        return 2, 1
+    return (5, warmup) if kind == "cpu" else (10, warmup)
+
+
+def _error_row(section: str, label: str, exc: BaseException, **extra) -> dict:
+    traceback.print_exception(exc)
+    return {"section": section, "label": label, "config": {}, "status": "error",
+            "reason": f"{type(exc).__name__}: {exc}".splitlines()[0], **extra}
+
+
+def run_benchmark(args) -> tuple[dict, "object | None"]:
+    import torch
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from benchmarks.perf.device import detect
+    from ypt.provenance import code_version
+
+    console = Console()
+    started = time.perf_counter()
+    info = detect(args.device, args.dtype)
+    size = args.size if args.size != "auto" else ("full" if info.kind == "cuda" else "tiny")
+    device = "cuda" if info.kind == "cuda" else "cpu"
+    iters, warmup = iteration_plan(info.kind, args.quick, args.iters)
+    steps = args.steps or protocol.NUM_INFERENCE_STEPS
+    rows: list[dict] = []
+
+    from benchmarks.perf import evaluation, sampling, training
+
+    with Progress(console=console, transient=True) as progress:
+        total = 0
+        if "training" in args.only:
+            total += len(args.backbones) * len(training.configurations(args.compile))
+        if "sampling" in args.only:
+            total += len(args.backbones) * len(sampling.MODES)
+        if "evaluation" in args.only:
+            total += 1
+        task = progress.add_task("perf", total=total)
+        for backbone in args.backbones:
+            wl = workload(backbone, size)
+            bench = None
+            if "training" in args.only:
+                progress.update(task, description=f"{backbone}: building {size} models")
+                bench = training.TrainBench(wl, device, info.dtype)
+                for cfg in training.configurations(args.compile):
+                    progress.update(task, description=f"{backbone} training: {cfg.label}")
+                    try:
+                        rows.append(bench.measure(cfg, iters, warmup, info.peak_flops))
+                    except Exception as exc:  # recorded in the document and printed; the run exits non-zero
+                        rows.append(_error_row("training", cfg.label, exc, backbone=backbone))
+                    progress.advance(task)
+            if "sampling" in args.only:
+                model = bench.model if bench else None
+                vae = bench.vae if bench else None
+                sampler = sampling.SampleBench(wl, device, info.dtype, model=model, vae=vae)
+                for mode in sampling.MODES:
+                    progress.update(task, description=f"{backbone} sampling: {mode}")
+                    try:
+                        rows.append(sampler.measure(mode, steps, iters, warmup))
+                    except Exception as exc:
+                        rows.append(_error_row("sampling", mode, exc, backbone=backbone))
+                    progress.advance(task)
+                del sampler
+            del bench
+            if device == "cuda":
+                torch.cuda.empty_cache()
+        if "evaluation" in args.only:
+            progress.update(task, description="evaluation: metrics and table re-render")
+            rows.extend(evaluation.measure(device, quick=args.quick))
+            progress.advance(task)
+
+    now = report.timestamp()
+    doc = {
+        "schema": report.SCHEMA,
+        "created": now,
+        "created_stamp": now,
+        "protocol_version": protocol.PROTOCOL_VERSION,
+        "code_version": code_version(),
+        "device": {**info.as_dict(), "slug": info.slug},
+        "settings": {"quick": args.quick, "size": size, "compile": args.compile, "iters": iters, "warmup": warmup,
+                     "steps": steps, "sections": list(args.only), "backbones": list(args.backbones)},
+        "rows": rows,
+        "ratios": report.ratios(rows),
+        "wall_s": time.perf_counter() - started,
+    }
+    report.render(doc, console)
+    console.print(f"wall time {doc['wall_s']:.1f} s")
+    problems = report.validate(doc)
+    if problems:
+        raise RuntimeError("perf document does not follow its schema: " + "; ".join(problems))
+    path = None if args.no_write else report.write(doc, args.out)
+    return doc, path
