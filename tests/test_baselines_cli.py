@@ -1,0 +1,91 @@
+"""`python -m baselines` list/check/new: no heavy imports, the fix instead of a traceback, a scaffold that works."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import baselines
+from baselines.__main__ import main
+
+REPO = Path(__file__).resolve().parents[1]
+PAPER_KEYS = ("dcpt", "dfpir", "autodir", "pixwizard", "foundir", "viwsnet", "avernet")
+
+
+def _run(args, cwd=REPO, env_extra=None, pythonpath=None):
+    env = dict(os.environ, **(env_extra or {}))
+    env["PYTHONPATH"] = os.pathsep.join(pythonpath or [str(REPO)])
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_registry_holds_the_stable_keys():
+    for key in ("input", "dcp", *PAPER_KEYS):
+        assert key in baselines.keys()
+        assert baselines.get(key).spec.key == key
+
+
+def test_list_imports_no_heavy_module(tmp_path):
+    code = ("import sys; from baselines.__main__ import main; main(['list']); "
+            "heavy = [m for m in sys.modules if m.split('.')[0] in ('torch', 'diffusers', 'pyiqa', 'transformers')]; "
+            "print('HEAVY', heavy)")
+    result = _run(["-c", code], env_extra={"YPT_BASELINES_CONFIG": str(tmp_path / "none.toml")})
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout
+    for key in ("input", "dcp", *PAPER_KEYS):
+        assert key in result.stdout
+
+
+def test_check_names_each_missing_piece_with_its_fix(tmp_path, monkeypatch, capsys):
+    config = tmp_path / "baselines.toml"
+    config.write_text(f'[autodir]\nrepo = "{tmp_path / "nowhere"}"\npython = "{sys.executable}"\n')
+    monkeypatch.setenv("YPT_BASELINES_CONFIG", str(config))
+    assert main(["check", "autodir"]) == 1
+    out = capsys.readouterr().out
+    assert "does not exist" in out and "git clone https://github.com/jiangyitong/AutoDIR" in out
+    assert "environment" not in out  # the interpreter is configured and exists
+    assert main(["check", "dcp"]) == 0
+    assert main(["check", "autodri"]) == 2
+    assert "Did you mean 'autodir'" in capsys.readouterr().err
+
+
+def test_check_broken_config_is_an_error_message_not_a_traceback(tmp_path):
+    config = tmp_path / "baselines.toml"
+    config.write_text("[autodir\nrepo = 1\n")
+    result = _run(["-m", "baselines", "check", "autodir"], env_extra={"YPT_BASELINES_CONFIG": str(config)})
+    assert result.returncode == 2
+    assert "cannot parse the baselines config" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_works():
+    result = _run(["-m", "baselines", "--help"])
+    assert result.returncode == 0 and "restore" in result.stdout
+
+
+def test_new_scaffolds_a_method_whose_test_passes_and_that_list_shows(tmp_path):
+    pkg = tmp_path / "pkg"
+    shutil.copytree(REPO / "baselines", pkg / "baselines", ignore=shutil.ignore_patterns("__pycache__"))
+    path = [str(pkg), str(REPO)]
+    made = _run(["-m", "baselines", "new", "mymethod", "--tests-dir", str(tmp_path / "tests")], cwd=pkg,
+                pythonpath=path)
+    assert made.returncode == 0, made.stderr
+    assert (pkg / "baselines/methods/mymethod.py").is_file()
+    listed = _run(["-m", "baselines", "list"], cwd=pkg, pythonpath=path,
+                  env_extra={"YPT_BASELINES_CONFIG": str(tmp_path / "none.toml")})
+    assert "mymethod" in listed.stdout, listed.stderr
+    tested = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "tests")], cwd=tmp_path,
+                  pythonpath=path)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "2 passed" in tested.stdout
+    again = _run(["-m", "baselines", "new", "mymethod", "--tests-dir", str(tmp_path / "tests")], cwd=pkg,
+                 pythonpath=path)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+@pytest.mark.parametrize("bad", ["My-Method", "class", "_x", "Upper"])
+def test_new_rejects_bad_names(bad, tmp_path):
+    assert main(["new", bad, "--methods-dir", str(tmp_path), "--tests-dir", str(tmp_path)]) == 2
+    assert list(tmp_path.iterdir()) == []
