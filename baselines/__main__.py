@@ -57,7 +57,7 @@ def cmd_list(args) -> int:
             table.add_row(key, "-", "-", "-", "-", f"[red]cannot import: {type(exc).__name__}: {exc}[/red]")
             continue
         spec = method.spec
-        problems = method.problems(_settings(key, args.config))
+        problems = method.problems(_settings(key, args.config), deep=False)
         ready = "[green]yes[/green]" if not problems else f"[yellow]no ({len(problems)} missing)[/yellow]"
         runs = f"upstream {spec.upstream_repo}" if spec.external else spec.invocation.split(":")[0]
         table.add_row(key, spec.display_name, ",".join(spec.modalities), ",".join(spec.degradations), runs, ready)

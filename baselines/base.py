@@ -193,8 +193,9 @@ class Method:
         return self.spec.key
 
     # -- to implement -------------------------------------------------------------------------------------------
-    def problems(self, settings: dict[str, Any]) -> list[Problem]:
-        """What is missing to run (repository, environment, checkpoints); empty when ready."""
+    def problems(self, settings: dict[str, Any], deep: bool = True) -> list[Problem]:
+        """What is missing to run (repository, environment, checkpoints); empty when ready. ``deep=False``
+        (used by ``list``) must stay cheap: no heavy imports."""
         return []
 
     def run(self, samples: Sequence[Sample], out_dir: Path, config: RestoreConfig, report: RestoreReport) -> None:

@@ -160,3 +160,47 @@ def test_duplicate_ids_and_wrong_modality_are_refused(hazy_fixture, tmp_path):
         baselines.get("input").restore([hazy_fixture[0], hazy_fixture[0]], tmp_path / "o")
     with pytest.raises(BaselineError, match="image only"):
         baselines.get("autodir").restore(hazy_fixture, tmp_path / "o2", RestoreConfig(settings={}))
+
+
+def test_prompt_routing_follows_design():
+    from baselines.prompt_routing import RoutingError, prompts_for
+
+    assert prompts_for("hazerd") == ("haze",)
+    assert prompts_for("LOLBlur", ("lowlight",)) == ("lowlight", "blur")  # mixed, whatever the manifest says
+    assert prompts_for("toled") == prompts_for("POLED") == ("lowlight", "blur")
+    assert prompts_for("cdd_haze_snow") == ("snow", "haze")
+    assert prompts_for("CDD_haze_snow") == ("snow", "haze")
+    assert prompts_for("4krd_video") == ("blur",) and prompts_for("lol_iphone") == ("lowlight",)
+    assert prompts_for("weatherbench_snow") == ("snow",) and prompts_for("nturain_real") == ("rain",)
+    for key in ("hazerd", "lhp", "weatherbench_snow", "4krd", "sice", "toled", "poled", "cdd_haze_snow", "lolblur",
+                "rhvd", "lasvr", "nturain_real", "aaurainsnow", "4krd_video", "lol_iphone"):
+        prompts_for(key)  # every Table 2/3 set is routed
+    assert prompts_for("raindrop", ("rain",)) == ("rain",)  # unrouted: the sample's own degradation
+    with pytest.raises(RoutingError, match="lolblur"):
+        prompts_for("mystery", ("noise",))
+
+
+def test_ypt_entries_route_samples_to_prompt_groups(tmp_path):
+    method = baselines.get("ypt_flux")
+    samples = [FakeSample(f"{d}/{i}", tmp_path / "x.png", None, deg, "image", d)
+               for i, (d, deg) in enumerate([("lolblur", ("lowlight",)), ("hazerd", ("haze",)),
+                                             ("toled", ("lowlight",)), ("cdd_haze_snow", ("snow", "haze"))])]
+    groups = method.routes(samples)
+    assert {k: [s.id for s in v] for k, v in groups.items()} == {
+        ("lowlight", "blur"): ["lolblur/0", "toled/2"], ("haze",): ["hazerd/1"], ("snow", "haze"): ["cdd_haze_snow/3"]}
+    assert baselines.get("ypt_wan").backbone == "wan" and "video" in baselines.get("ypt_wan").spec.modalities
+
+
+def test_ypt_entries_without_library_or_prompts_say_what_is_missing(tmp_path, monkeypatch):
+    import importlib.util
+
+    from baselines.base import SetupError
+
+    monkeypatch.setenv("YPT_PROMPTS", str(tmp_path / "prompts"))
+    sample = FakeSample("a", _save(np.zeros((8, 8, 3)), tmp_path / "a.png"), None, ("haze",), "image", "hazerd")
+    with pytest.raises(SetupError) as err:
+        baselines.get("ypt_flux").restore([sample], tmp_path / "out", RestoreConfig(progress=False))
+    if importlib.util.find_spec("ypt.restore") is None:
+        assert "ypt.restore" in str(err.value)
+    else:
+        assert "prompt for haze not found" in str(err.value) and "python -m ypt.train" in str(err.value)

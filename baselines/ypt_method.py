@@ -1,0 +1,93 @@
+"""Our own method as a registry entry: a frozen backbone (FLUX or WAN 2.1) restoring with the trained prompts,
+through the method library (:mod:`ypt.restore`), routed per test set by :mod:`baselines.prompt_routing`
+(several prompts = velocity mixing).
+
+Config section ``[ypt_flux]`` / ``[ypt_wan]`` (all optional): ``model`` (local folder or hub id of the
+backbone, resolved offline from the HF cache), ``prompts_root`` (default: ``ypt.prompts.default_prompt_path``'s
+root, env ``YPT_PROMPTS``), ``variant`` (residual), ``bridge`` (ebr), ``t0`` (0.4), ``device``.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any, Sequence
+
+from baselines.base import BaselineError, Method, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
+from benchmarks.protocol import DEGRADATIONS, T0
+
+
+def _module_available(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class YPTMethod(Method):
+    """``backbone``: ``"flux"`` or ``"wan"``."""
+
+    def __init__(self, spec: MethodSpec, backbone: str):
+        super().__init__(spec)
+        self.backbone = backbone
+
+    def prompt_options(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {"variant": settings.get("variant", "residual"), "bridge": settings.get("bridge", "ebr"),
+                "t0": float(settings.get("t0", T0)), "root": settings.get("prompts_root")}
+
+    def prompt_path(self, degradation: str, settings: dict[str, Any]) -> Path:
+        from ypt.prompts import default_prompt_path
+
+        return Path(default_prompt_path(self.backbone, degradation, **self.prompt_options(settings)))
+
+    def problems(self, settings: dict[str, Any], deep: bool = True) -> list[Problem]:
+        missing = [m for m in ("ypt.restore", "ypt.prompts") if not _module_available(m)]
+        if missing:
+            return [Problem(f"the method library ({', '.join(missing)}) is not available in this checkout",
+                            "update the checkout: ypt/restore.py and ypt/prompts/ implement the method")]
+        if not deep:
+            return []
+        found = []
+        for degradation in DEGRADATIONS:
+            path = self.prompt_path(degradation, settings)
+            if not path.exists():
+                found.append(Problem(f"{self.backbone} prompt for {degradation} not found at {path}",
+                                     f"train it (python -m ypt.train --backbone {self.backbone} --degradation "
+                                     f"{degradation} ...) or set prompts_root in [{self.key}] / env YPT_PROMPTS"))
+        return found
+
+    def routes(self, samples: Sequence[Sample]) -> dict[tuple[str, ...], list[Sample]]:
+        from baselines.prompt_routing import prompts_for
+
+        groups: dict[tuple[str, ...], list[Sample]] = {}
+        for s in samples:
+            groups.setdefault(prompts_for(s.dataset, s.degradation), []).append(s)
+        return groups
+
+    def run(self, samples: Sequence[Sample], out_dir: Path, config: RestoreConfig, report: RestoreReport) -> None:
+        settings = config.settings
+        groups = self.routes(samples)
+        report.weights = {"backbone": self.backbone, "model": settings.get("model"),
+                          **{k: v for k, v in self.prompt_options(settings).items() if k != "root"}, "prompts": {}}
+        for prompts, group in groups.items():
+            paths = [self.prompt_path(d, settings) for d in prompts]
+            absent = [str(p) for p in paths if not p.exists()]
+            if absent:
+                raise BaselineError(f"{self.key}: prompt file(s) missing: {', '.join(absent)}; train them with "
+                                    f"python -m ypt.train or set prompts_root in [{self.key}]")
+            report.weights["prompts"]["+".join(prompts)] = [str(p) for p in paths]
+            report.notes.append(f"{'+'.join(prompts)}: {len(group)} sample(s)"
+                                + (" (mixed prompts)" if len(prompts) > 1 else ""))
+            self.restore_group(group, paths, out_dir, settings, config)
+
+    def restore_group(self, group: Sequence[Sample], prompt_paths: list[Path], out_dir: Path,
+                      settings: dict[str, Any], config: RestoreConfig) -> None:
+        from ypt.restore import Restorer  # heavy: torch/diffusers
+
+        restorer = make_restorer(Restorer, self.backbone, prompt_paths, settings)
+        for s in progress(group, len(group), f"{self.key}", config.progress):
+            restorer.restore_sample(s, out_dir)
+
+
+def make_restorer(restorer_cls, backbone: str, prompt_paths: list[Path], settings: dict[str, Any]):
+    kwargs = {k: settings[k] for k in ("model", "device") if k in settings}
+    return restorer_cls.from_pretrained(backbone=backbone, prompts=prompt_paths, **kwargs)
