@@ -14,7 +14,7 @@ METHODS_DIR = Path(__file__).resolve().parent / "methods"
 METHODS_PACKAGE = "baselines.methods"
 
 #: the paper's methods first, in table order; other keys follow alphabetically
-PAPER_ORDER = ("input", "dcp", "dcpt", "dfpir", "autodir", "pixwizard", "foundir", "viwsnet", "avernet",
+PAPER_ORDER = ("input", "dcp", "lime", "dcpt", "dfpir", "autodir", "pixwizard", "foundir", "viwsnet", "avernet",
                "ypt_flux", "ypt_wan")
 
 

@@ -204,3 +204,38 @@ def test_ypt_entries_without_library_or_prompts_say_what_is_missing(tmp_path, mo
         assert "ypt.restore" in str(err.value)
     else:
         assert "prompt for haze not found" in str(err.value) and "python -m ypt.train" in str(err.value)
+
+
+def test_lime_recovers_reflectance_under_constant_illumination():
+    from baselines.methods.lime import LIMEParams, enhance
+
+    rng = np.random.default_rng(5)
+    reflectance = rng.uniform(0.1, 0.9, size=(24, 32, 3))
+    reflectance[..., 0] = 1.0  # max channel 1 everywhere: max_c L = T exactly
+    dark = reflectance * 0.2
+    restored, t = enhance(dark, LIMEParams(gamma=1.0))
+    assert np.allclose(t, 0.2, atol=1e-6)  # a constant illumination is a fixed point of the refinement
+    assert np.allclose(restored, reflectance, atol=1e-5)
+
+
+def test_lime_smooths_illumination_but_keeps_its_edges():
+    from baselines.methods.lime import LIMEParams, refine_illumination
+
+    rng = np.random.default_rng(6)
+    step = np.where(np.arange(40)[None, :] < 20, 0.1, 0.6) * np.ones((30, 1))
+    noisy = step + rng.normal(0, 0.01, size=step.shape)
+    refined = refine_illumination(noisy, LIMEParams())
+    for side in (slice(0, 18), slice(22, 40)):  # texture/noise inside a region is flattened
+        assert refined[:, side].std() < 0.05 * noisy[:, side].std()
+    assert refined[:, 22:].mean() - refined[:, :18].mean() > 0.45  # the strong edge survives (0.5 in the input)
+
+
+def test_lime_brightens_a_dark_image_end_to_end(tmp_path):
+    rng = np.random.default_rng(7)
+    scene = _clear_scene(rng, 32, 48) * 0.6 + 0.3
+    dark = FakeSample("dark/1", _save(scene * 0.15, tmp_path / "low/1.png"), _save(scene, tmp_path / "high/1.png"),
+                      ("lowlight",), "image", "toylol")
+    report_in = baselines.get("input").restore([dark], tmp_path / "in", RestoreConfig(progress=False))
+    report = baselines.get("lime").restore([dark], tmp_path / "lime", RestoreConfig(progress=False))
+    floor, lime = _scores([dark], report_in)["dark/1"], _scores([dark], report)["dark/1"]
+    assert lime[0] > floor[0] + 5.0, (floor, lime)
