@@ -226,7 +226,13 @@ class Method:
             problems = self.problems(config.settings)
             if problems:
                 raise SetupError(self.key, problems)
-            self.run(samples, out_dir, config, report)
+            from baselines.inputs import INPUTS_DIR, as_image_samples
+
+            self.run(as_image_samples(samples, out_dir), out_dir, config, report)
+            if not config.keep_work:
+                import shutil
+
+                shutil.rmtree(out_dir / INPUTS_DIR, ignore_errors=True)
         report.outputs = collect_outputs(self.key, samples, out_dir, report.log)
         report.seconds = time.perf_counter() - start
         from ypt.files import atomic_write_text

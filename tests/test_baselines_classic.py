@@ -239,3 +239,22 @@ def test_lime_brightens_a_dark_image_end_to_end(tmp_path):
     report = baselines.get("lime").restore([dark], tmp_path / "lime", RestoreConfig(progress=False))
     floor, lime = _scores([dark], report_in)["dark/1"], _scores([dark], report)["dark/1"]
     assert lime[0] > floor[0] + 5.0, (floor, lime)
+
+
+def test_container_inputs_are_decoded_with_the_dataset_loader(tmp_path, monkeypatch):
+    """A .mat#index input (TOLED/POLED style) reaches the method as a PNG decoded by load_sample."""
+    import sys
+    import types
+
+    import torch
+
+    image = np.random.default_rng(8).uniform(size=(3, 6, 10)).astype(np.float32)
+    fake = types.ModuleType("benchmarks.datasets")
+    fake.load_sample = lambda s: (torch.from_numpy(image), None)
+    monkeypatch.setitem(sys.modules, "benchmarks.datasets", fake)
+    sample = FakeSample("poled/3", Path(str(tmp_path / "poled.mat") + "#3"), None, ("lowlight", "blur"), "image",
+                        "poled")
+    report = baselines.get("input").restore([sample], tmp_path / "out", RestoreConfig(progress=False))
+    got = np.asarray(Image.open(report.outputs["poled/3"][0]), dtype=np.float32) / 255
+    assert np.abs(got - image.transpose(1, 2, 0)).max() <= 0.5 / 255 + 1e-6
+    assert not (tmp_path / "out/_inputs").exists()

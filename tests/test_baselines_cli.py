@@ -89,3 +89,42 @@ def test_new_scaffolds_a_method_whose_test_passes_and_that_list_shows(tmp_path):
 def test_new_rejects_bad_names(bad, tmp_path):
     assert main(["new", bad, "--methods-dir", str(tmp_path), "--tests-dir", str(tmp_path)]) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_restore_command_runs_a_dataset_through_a_method(tmp_path, monkeypatch, capsys):
+    import types
+    from dataclasses import dataclass
+
+    import numpy as np
+    from PIL import Image
+
+    @dataclass
+    class S:
+        id: str
+        input: Path
+        target: Path | None
+        degradation: tuple
+        modality: str
+        dataset: str
+
+    root = tmp_path / "data"
+    root.mkdir()
+    Image.fromarray(np.full((6, 9, 3), 77, np.uint8)).save(root / "a.png")
+
+    class Spec:
+        def samples(self, data_root=None):
+            assert data_root == root
+            return [S("a", data_root / "a.png", None, ("haze",), "image", "toy")]
+
+    fake = types.ModuleType("benchmarks.datasets")
+    fake.get = lambda key: Spec() if key == "toy" else (_ for _ in ()).throw(KeyError(key))
+    monkeypatch.setitem(sys.modules, "benchmarks.datasets", fake)
+    monkeypatch.setenv("YPT_BASELINES_CONFIG", str(tmp_path / "none.toml"))
+    assert main(["restore", "input", "--dataset", "toy", "--out", str(tmp_path / "out"),
+                 "--data-root", str(root)]) == 0
+    assert "1 outputs" in capsys.readouterr().out
+    assert np.asarray(Image.open(tmp_path / "out/a.png"))[0, 0, 0] == 77
+    # a method that is not set up: the fix, exit 2, no traceback
+    assert main(["restore", "foundir", "--dataset", "toy", "--out", str(tmp_path / "o2"),
+                 "--data-root", str(root)]) == 2
+    assert "git clone https://github.com/House-Leo/FoundIR" in capsys.readouterr().err

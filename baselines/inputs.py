@@ -1,0 +1,74 @@
+"""Give every method plain image files as inputs.
+
+Most dataset samples point at image files, but some sets store inputs in containers (TOLED/POLED ``.mat``
+arrays addressed as ``file.mat#index``, SDSD ``.npy``). Such samples are decoded once with the dataset
+registry's loader (``benchmarks.datasets.load_sample``) and written as PNG under ``<out>/_inputs/``; the method
+then sees a copy of the sample whose ``input`` is that PNG (or list of PNG frames).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from baselines.base import BaselineError, Sample
+
+INPUTS_DIR = "_inputs"
+
+
+@dataclass(frozen=True)
+class StagedSample:
+    id: str
+    input: Any
+    target: Any
+    degradation: tuple
+    modality: str
+    dataset: str
+
+
+def _is_image_file(path: Any) -> bool:
+    from benchmarks.outputs import IMAGE_EXTENSIONS
+
+    if not isinstance(path, (str, Path)):
+        return False
+    p = Path(path)
+    return p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
+
+
+def needs_decoding(sample: Sample) -> bool:
+    if sample.modality == "video":
+        return not all(_is_image_file(f) for f in sample.input)
+    return not _is_image_file(sample.input)
+
+
+def _to_hwc(array) -> "Any":
+    import numpy as np
+
+    data = array.detach().cpu().float().numpy() if hasattr(array, "detach") else np.asarray(array, dtype=np.float32)
+    return np.moveaxis(data, -3, -1)  # (C,H,W) -> (H,W,C); (T,C,H,W) -> (T,H,W,C)
+
+
+def as_image_samples(samples: Sequence[Sample], out_dir: Path) -> list[Sample]:
+    """``samples`` with every non-image input decoded to PNG under ``<out_dir>/_inputs``."""
+    from baselines.images import write_png
+    from benchmarks.outputs import image_output_path, video_frame_path
+
+    result: list[Sample] = []
+    for s in samples:
+        if not needs_decoding(s):
+            result.append(s)
+            continue
+        try:
+            from benchmarks.datasets import load_sample
+        except ImportError as exc:
+            raise BaselineError(f"sample {s.id}: input {s.input!r} is not an image file and the dataset loader "
+                                f"benchmarks.datasets.load_sample is not available ({exc})") from None
+        decoded = _to_hwc(load_sample(s)[0])
+        folder = out_dir / INPUTS_DIR
+        if s.modality == "video":
+            frames = [write_png(frame, video_frame_path(folder, s.id, i)) for i, frame in enumerate(decoded)]
+            result.append(StagedSample(s.id, frames, s.target, tuple(s.degradation), s.modality, s.dataset))
+        else:
+            path = write_png(decoded, image_output_path(folder, s.id))
+            result.append(StagedSample(s.id, path, s.target, tuple(s.degradation), s.modality, s.dataset))
+    return result
