@@ -83,7 +83,8 @@ def repo_problems(key: str, settings: dict[str, Any], upstream: str | None, comm
              if upstream else "clone the method's repository")
     repo = settings.get("repo")
     if not repo:
-        return [Problem("upstream repository not configured", f"{clone}; then set repo = \"/path/to/clone\" in {where}")]
+        return [Problem("upstream repository not configured",
+                        f"{clone}; then set repo = \"/path/to/clone\" in {where}")]
     repo = Path(repo).expanduser()
     if not repo.is_dir():
         return [Problem(f"upstream repository {repo} does not exist", f"{clone}; then set repo in {where}")]

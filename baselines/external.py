@@ -72,7 +72,7 @@ class ExternalMethod(Method):
         return work
 
     def call(self, script_args: Sequence[Any], *, cwd: Path, settings: dict[str, Any], report: RestoreReport,
-             out_dir: Path, env: dict[str, str] | None = None) -> None:
+             out_dir: Path, env: dict[str, str] | None = None, progress: bool = True) -> None:
         """Run ``<python of the method's env> *script_args`` in ``cwd``; the output goes to ``<out>/<key>.log``.
         ``env``: variables upstream's instructions set (the section's ``env`` table still wins)."""
         argv = [*interpreter(settings), *[str(a) for a in script_args]]
@@ -87,8 +87,9 @@ class ExternalMethod(Method):
             fh.write(f"$ (cwd={cwd}) {' '.join(argv)}\n")
             fh.flush()
             try:
-                result = subprocess.run(argv, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT,
-                                        env=run_env, check=False)
+                with _status(f"{self.key}: running upstream (log {log})", progress):
+                    result = subprocess.run(argv, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT,
+                                            env=run_env, check=False)
             except OSError as exc:
                 raise UpstreamError(f"{self.key}: cannot start {argv[0]}: {exc}") from None
         if result.returncode != 0:
@@ -117,6 +118,17 @@ class ExternalMethod(Method):
             parent = work.parent
             if parent.name == "_work" and not any(parent.iterdir()):
                 parent.rmdir()
+
+
+def _status(message: str, enabled: bool):
+    """A rich spinner while an upstream command runs (its output goes to the log file)."""
+    import contextlib
+
+    if not enabled:
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
 
 
 def staged_names(samples: Sequence[Sample], stem: str = "s", width: int = 5) -> dict[str, str]:

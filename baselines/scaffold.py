@@ -65,7 +65,7 @@ class {cls}(ExternalMethod):
 METHOD = {cls}(SPEC)
 '''
 
-TEST_TEMPLATE = '''"""``{key}`` against a stand-in of its upstream script (same CLI and output naming as the real one)."""
+TEST_TEMPLATE = '''"""``{key}`` against a stand-in of its upstream script (same CLI and output naming as upstream)."""
 from __future__ import annotations
 
 import json

@@ -279,7 +279,7 @@ def test_autodir(tmp_path, image_samples, monkeypatch):
     out = tmp_path / "out"
     report = baselines.get("autodir").restore(
         image_samples, out, RestoreConfig(settings=settings_for(tmp_path, repo, checkpoint=str(ckpt)),
-                                          keep_work=True, progress=False))
+                                          keep_work=True, progress=True))
     recs = records(tmp_path)
     assert len(recs) == 4
     work = out / "_work/autodir"
@@ -381,7 +381,7 @@ def test_dfpir_maps_degradations_to_tasks_and_crops_back(tmp_path, image_samples
     stage.mkdir()
     out = tmp_path / "out"
     report = baselines.get("dfpir").restore(image_samples, out, RestoreConfig(
-        settings=settings_for(tmp_path, repo, checkpoint=str(ckpt), stage_dir=str(stage)), progress=False))
+        settings=settings_for(tmp_path, repo, checkpoint=str(ckpt), stage_dir=str(stage)), progress=True))
     recs = records(tmp_path)
     assert len(recs) == 3  # one call per task: derain (2 samples), lowlight, dehaze
     argv = recs[0]["argv"]

@@ -62,7 +62,8 @@ class AutoDIR(ExternalMethod):
                        "--config", settings.get("config", "configs/generate.yaml"),
                        "--steps", settings.get("steps", 200), "--cfg-text", settings.get("cfg_text", 1.0),
                        "--seed", settings.get("seed", SEED)],
-                      cwd=repo, settings=settings, report=report, out_dir=out_dir)
+                      cwd=repo, settings=settings, report=report, out_dir=out_dir,
+                      progress=False)  # the per-image bar is already live
             steps = sorted(((int(m.group(1)), p) for p in result_dir.iterdir() if (m := _STEP.search(p.name))))
             if steps:
                 source = steps[-1][1]

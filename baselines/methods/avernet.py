@@ -101,7 +101,7 @@ class AverNet(ExternalMethod):
         options_file = work / "options.yml"
         options_file.write_text(yaml.safe_dump(options, sort_keys=False), encoding="utf-8")
         self.call(["basicsr/test.py", "-opt", options_file], cwd=repo, settings=settings, report=report,
-                  out_dir=out_dir)
+                  out_dir=out_dir, progress=config.progress)
         visual = work / "results" / name / "visualization" / DATASET_NAME
         for s in samples:
             for i in range(len(s.input)):

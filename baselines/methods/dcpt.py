@@ -101,7 +101,8 @@ class DCPT(ExternalMethod):
         run_root = repo / "results" / name
         try:
             self.call(["basicsr/test.py", "-opt", options_file], cwd=repo, settings=settings, report=report,
-                      out_dir=out_dir, env={"BASICSR_JIT": "True"})
+                      out_dir=out_dir, progress=config.progress,
+                      env={"BASICSR_JIT": "True"})
             for s in samples:
                 found = run_root / "visualization" / DATASET_NAME / f"{names[s.id]}_{name}.png"
                 if not found.is_file():

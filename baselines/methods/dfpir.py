@@ -147,7 +147,8 @@ class DFPIR(ExternalMethod):
                            "--derain_path", f"{root / 'r'}/", "--dehaze_path", f"{root / 'h'}/",
                            "--deblur_path", f"{root / 'd'}/", "--lowlight_path", f"{root / 'l'}/",
                            "--output_path", f"{results}/"],
-                          cwd=repo, settings=settings, report=report, out_dir=out_dir)
+                          cwd=repo, settings=settings, report=report, out_dir=out_dir,
+                          progress=config.progress)
             finally:
                 shutil.rmtree(root, ignore_errors=True)
             for s in group:

@@ -73,7 +73,7 @@ class FoundIR(ExternalMethod):
         results = repo / "results" / group
         try:
             self.call(["test.py", "--dataroot", dataroot, "--meta", meta], cwd=repo, settings=settings,
-                      report=report, out_dir=out_dir)
+                      report=report, out_dir=out_dir, progress=config.progress)
             for s in samples:
                 found = results / f"{names[s.id]}.png"
                 if not found.is_file():

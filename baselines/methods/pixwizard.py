@@ -110,7 +110,7 @@ class PixWizard(ExternalMethod):
             "--tokenizer_path", Path(settings["tokenizer_path"]).expanduser(),
             "--clip_tokenizer_path", settings.get("clip_tokenizer_path", "models/clip/clip-vit-large-patch14-336"),
             "--time_shifting_factor", 1, "--text_cfg_scale", 4.0, "--image_cfg_scale", 1.0, "--ema"]
-        self.call(args, cwd=repo, settings=settings, report=report, out_dir=out_dir)
+        self.call(args, cwd=repo, settings=settings, report=report, out_dir=out_dir, progress=config.progress)
         for index, s in enumerate(samples):
             pattern = re.compile(rf"^{re.escape(tasks[s.id])}_{DATASET_TAG}_{index}_\d+x\d+\.png$")
             found = [p for p in (save_dir / "images").glob("*.png") if pattern.match(p.name)]

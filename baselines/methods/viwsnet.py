@@ -77,7 +77,8 @@ class ViWSNet(ExternalMethod):
                 (work / GT_DIR / names[s.id]).mkdir(parents=True, exist_ok=True)
                 (work / GT_DIR / names[s.id] / staged.name).symlink_to(staged.resolve())
         self.call([repo / "eval_derain.py", "--data_dir", DATA_DIR, "--model", ckpt, "--nFrames", nframes,
-                   "--output", "Results"], cwd=work, settings=settings, report=report, out_dir=out_dir)
+                   "--output", "Results"], cwd=work, settings=settings, report=report, out_dir=out_dir,
+                  progress=config.progress)
         for position, s in enumerate(samples, start=1):
             folder = work / RESULTS_DIR / str(position).zfill(2)
             for i in range(len(s.input)):
