@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--outputs", type=Path, default=None,
                    help="import precomputed outputs from this folder (matched by sample id) instead of running")
     r.add_argument("--keep-work", action="store_true", help="keep the staging folder <out>/_work")
+    r.add_argument("--resume", action="store_true", help="restore only samples without an output in --out")
     return p
 
 
@@ -114,7 +115,7 @@ def cmd_restore(args) -> int:
     dataset = get_dataset(args.dataset)
     samples = list(dataset.samples(args.data_root) if args.data_root else dataset.samples())
     config = RestoreConfig(settings=_settings(method.key, args.config), precomputed=args.outputs,
-                           keep_work=args.keep_work)
+                           keep_work=args.keep_work, resume=args.resume)
     report = method.restore(samples, args.out, config)
     print(f"{method.key}: {len(report.outputs)} outputs in {report.out_dir} ({report.seconds:.1f} s)"
           + (f"; log {report.log}" if report.log else ""))

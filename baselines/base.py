@@ -117,6 +117,8 @@ class RestoreConfig:
     keep_work: bool = False
     #: show rich progress bars
     progress: bool = True
+    #: restore only the samples whose output is missing (outputs already in ``out_dir`` are kept)
+    resume: bool = False
 
 
 @dataclass
@@ -228,7 +230,11 @@ class Method:
                 raise SetupError(self.key, problems)
             from baselines.inputs import INPUTS_DIR, as_image_samples
 
-            self.run(as_image_samples(samples, out_dir), out_dir, config, report)
+            todo = [s for s in samples if not _has_output(s, out_dir)] if config.resume else samples
+            if len(todo) < len(samples):
+                report.notes.append(f"resume: {len(samples) - len(todo)} sample(s) already restored, kept")
+            if todo:
+                self.run(as_image_samples(todo, out_dir), out_dir, config, report)
             if not config.keep_work:
                 import shutil
 
@@ -239,6 +245,14 @@ class Method:
 
         atomic_write_text(out_dir / REPORT_NAME, json.dumps(report.to_json(), indent=2))
         return report
+
+
+def _has_output(sample: Sample, out_dir: Path) -> bool:
+    try:
+        collect_outputs("", [sample], out_dir)
+    except MissingOutputsError:
+        return False
+    return True
 
 
 def _check_unique_ids(samples: Sequence[Sample]) -> None:

@@ -258,3 +258,15 @@ def test_container_inputs_are_decoded_with_the_dataset_loader(tmp_path, monkeypa
     got = np.asarray(Image.open(report.outputs["poled/3"][0]), dtype=np.float32) / 255
     assert np.abs(got - image.transpose(1, 2, 0)).max() <= 0.5 / 255 + 1e-6
     assert not (tmp_path / "out/_inputs").exists()
+
+
+def test_resume_restores_only_missing_samples(hazy_fixture, tmp_path):
+    out = tmp_path / "out"
+    baselines.get("input").restore(hazy_fixture, out, RestoreConfig(progress=False))
+    marker = np.zeros((4, 4, 3), np.uint8)
+    Image.fromarray(marker).save(out / "img/0001.png")  # pretend an earlier run wrote this one
+    (out / "img/0002.png").unlink()
+    report = baselines.get("input").restore(hazy_fixture, out, RestoreConfig(progress=False, resume=True))
+    assert np.asarray(Image.open(out / "img/0001.png")).shape == (4, 4, 3)  # kept
+    assert np.asarray(Image.open(out / "img/0002.png")).shape == (48, 64, 3)  # redone
+    assert report.notes == ["resume: 2 sample(s) already restored, kept"]
