@@ -3,8 +3,9 @@
 
 Outputs follow the naming contract of :mod:`benchmarks.outputs`: an image sample ``<out>/<id>.png``, a video
 sample ``<out>/<id>/<index:05d>.png``. :meth:`Method.restore` checks every sample got its output and writes
-``<out>/restore_report.json``. Any method can instead import a folder of outputs produced elsewhere
-(``RestoreConfig.precomputed``), matched to samples by id.
+``<out>/restore_report-<token>.json``; staging folders and logs are named by the same per-call token, so shards
+of one dataset can restore into the same folder concurrently. Any method can instead import a folder of outputs
+produced elsewhere (``RestoreConfig.precomputed``), matched to samples by id.
 
 This module imports no torch, diffusers or pyiqa: listing methods stays cheap.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
-REPORT_NAME = "restore_report.json"
+REPORT_PREFIX = "restore_report"
 
 
 @runtime_checkable
@@ -113,7 +114,7 @@ class RestoreConfig:
 
     settings: dict[str, Any] = field(default_factory=dict)
     precomputed: Path | None = None
-    #: keep the staging folder (``<out>/_work``) after a successful run
+    #: keep the staging folders (``<out>/_work/<key>-<token>``, ``<out>/_inputs/<token>``) after a successful run
     keep_work: bool = False
     #: show rich progress bars
     progress: bool = True
@@ -134,6 +135,9 @@ class RestoreReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     source: str = "run"  # "run" or "precomputed"
+    #: unique to this call: names its staging folders, log and report file
+    token: str = ""
+    work_dir: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -146,6 +150,7 @@ class RestoreReport:
             "log": str(self.log) if self.log else None,
             "notes": self.notes,
             "seconds": round(self.seconds, 3),
+            "token": self.token,
         }
 
 
@@ -212,7 +217,7 @@ class Method:
         out_dir = Path(out_dir).resolve()  # upstream commands run in their own cwd
         out_dir.mkdir(parents=True, exist_ok=True)
         _check_unique_ids(samples)
-        report = RestoreReport(method=self.key, out_dir=out_dir, outputs={})
+        report = RestoreReport(method=self.key, out_dir=out_dir, outputs={}, token=_call_token(samples))
         start = time.perf_counter()
         if config.precomputed is not None:
             from baselines.precomputed import import_outputs
@@ -233,18 +238,35 @@ class Method:
             todo = [s for s in samples if not _has_output(s, out_dir)] if config.resume else samples
             if len(todo) < len(samples):
                 report.notes.append(f"resume: {len(samples) - len(todo)} sample(s) already restored, kept")
+            inputs_dir = out_dir / INPUTS_DIR / report.token
             if todo:
-                self.run(as_image_samples(todo, out_dir), out_dir, config, report)
+                self.run(as_image_samples(todo, inputs_dir), out_dir, config, report)
             if not config.keep_work:
                 import shutil
 
-                shutil.rmtree(out_dir / INPUTS_DIR, ignore_errors=True)
+                shutil.rmtree(inputs_dir, ignore_errors=True)
+                _remove_if_empty(out_dir / INPUTS_DIR)
         report.outputs = collect_outputs(self.key, samples, out_dir, report.log)
         report.seconds = time.perf_counter() - start
         from ypt.files import atomic_write_text
 
-        atomic_write_text(out_dir / REPORT_NAME, json.dumps(report.to_json(), indent=2))
+        atomic_write_text(out_dir / f"{REPORT_PREFIX}-{report.token}.json", json.dumps(report.to_json(), indent=2))
         return report
+
+
+def _call_token(samples: Sequence[Sample]) -> str:
+    import os
+
+    from ypt.provenance import config_hash
+
+    return config_hash({"ids": [s.id for s in samples], "pid": os.getpid(), "t": time.time_ns()}, 10)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _has_output(sample: Sample, out_dir: Path) -> bool:

@@ -2,7 +2,7 @@
 
 A wrapper subclasses :class:`ExternalMethod`: it stages inputs under ids that map back uniquely, runs the
 upstream command with :meth:`ExternalMethod.call` (an argument list, never a shell string; output appended to
-``<out>/<key>.log``), and copies the upstream outputs to the naming contract. The base class checks the
+``<out>/<key>-<token>.log``), and copies the upstream outputs to the naming contract. The base class checks the
 repository, the environment and the checkpoint before anything runs, and records which weights were used.
 """
 from __future__ import annotations
@@ -64,23 +64,25 @@ class ExternalMethod(Method):
                                                                if ckpt.repo_path else ""))]
 
     # -- running ------------------------------------------------------------------------------------------------
-    def work_dir(self, out_dir: Path) -> Path:
-        work = out_dir / "_work" / self.key
+    def work_dir(self, out_dir: Path, report: RestoreReport) -> Path:
+        """A fresh staging folder for this call: ``<out>/_work/<key>-<token>``."""
+        work = out_dir / "_work" / f"{self.key}-{report.token}"
         if work.exists():
             shutil.rmtree(work)
         work.mkdir(parents=True)
+        report.work_dir = work
         return work
 
     def call(self, script_args: Sequence[Any], *, cwd: Path, settings: dict[str, Any], report: RestoreReport,
              out_dir: Path, env: dict[str, str] | None = None, progress: bool = True) -> None:
-        """Run ``<python of the method's env> *script_args`` in ``cwd``; the output goes to ``<out>/<key>.log``.
+        """Run ``<python of the method's env> *script_args`` in ``cwd``; output to ``<out>/<key>-<token>.log``.
         ``env``: variables upstream's instructions set (the section's ``env`` table still wins)."""
         argv = [*interpreter(settings), *[str(a) for a in script_args]]
         run_env = run_environment(settings)
         for name, value in (env or {}).items():
             if name not in (settings.get("env") or {}):
                 run_env[name] = value
-        log = out_dir / f"{self.key}.log"
+        log = out_dir / f"{self.key}-{report.token}.log"
         report.log = log
         report.commands.append(argv)
         with open(log, "a", encoding="utf-8") as fh:

@@ -2,7 +2,7 @@
 
 Most dataset samples point at image files, but some sets store inputs in containers (TOLED/POLED ``.mat``
 arrays addressed as ``file.mat#index``, SDSD ``.npy``). Such samples are decoded once with the dataset
-registry's loader (``benchmarks.datasets.load_sample``) and written as PNG under ``<out>/_inputs/``; the method
+registry's loader (``benchmarks.datasets.load_sample``) and written as PNG under ``<out>/_inputs/<token>/``; the method
 then sees a copy of the sample whose ``input`` is that PNG (or list of PNG frames).
 """
 from __future__ import annotations
@@ -48,8 +48,8 @@ def _to_hwc(array) -> "Any":
     return np.moveaxis(data, -3, -1)  # (C,H,W) -> (H,W,C); (T,C,H,W) -> (T,H,W,C)
 
 
-def as_image_samples(samples: Sequence[Sample], out_dir: Path) -> list[Sample]:
-    """``samples`` with every non-image input decoded to PNG under ``<out_dir>/_inputs``."""
+def as_image_samples(samples: Sequence[Sample], folder: Path) -> list[Sample]:
+    """``samples`` with every non-image input decoded to PNG under ``folder``."""
     from baselines.images import write_png
     from benchmarks.outputs import image_output_path, video_frame_path
 
@@ -64,7 +64,6 @@ def as_image_samples(samples: Sequence[Sample], out_dir: Path) -> list[Sample]:
             raise BaselineError(f"sample {s.id}: input {s.input!r} is not an image file and the dataset loader "
                                 f"benchmarks.datasets.load_sample is not available ({exc})") from None
         decoded = _to_hwc(load_sample(s)[0])
-        folder = out_dir / INPUTS_DIR
         if s.modality == "video":
             frames = [write_png(frame, video_frame_path(folder, s.id, i)) for i, frame in enumerate(decoded)]
             result.append(StagedSample(s.id, frames, s.target, tuple(s.degradation), s.modality, s.dataset))

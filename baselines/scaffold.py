@@ -46,7 +46,7 @@ class {cls}(ExternalMethod):
         from benchmarks.outputs import image_output_path
 
         settings = config.settings
-        repo, work = self.repo(settings), self.work_dir(out_dir)
+        repo, work = self.repo(settings), self.work_dir(out_dir, report)
         self.record_weights(settings, report)
         names = staged_names(samples)
         for s in samples:
@@ -118,9 +118,10 @@ def test_{key}_runs_upstream_and_maps_outputs_back(tmp_path):
     settings = {{"repo": str(repo), "python": sys.executable, "checkpoint": str(ckpt),
                  "env": {{"STANDIN_RECORD": str(tmp_path / "record.json")}}}}
     out = tmp_path / "out"
-    baselines.get("{key}").restore(samples, out, RestoreConfig(settings=settings, keep_work=True, progress=False))
+    report = baselines.get("{key}").restore(samples, out, RestoreConfig(settings=settings, keep_work=True,
+                                                                         progress=False))
     record = json.loads((tmp_path / "record.json").read_text())
-    work = out / "_work" / "{key}"
+    work = report.work_dir
     assert record["argv"] == ["inference.py", "--input", str(work / "inputs"), "--output", str(work / "outputs"),
                               "--ckpt", str(ckpt)]
     assert record["executable"] == sys.executable

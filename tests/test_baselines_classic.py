@@ -129,7 +129,8 @@ def test_input_and_dcp_end_to_end_with_scores(hazy_fixture, tmp_path):
     floor, dcp = _scores(hazy_fixture, report_in), _scores(hazy_fixture, report_dcp)
     for sid in floor:
         assert dcp[sid][0] > floor[sid][0] + 3.0, (sid, floor[sid], dcp[sid])  # dehazing clearly helps
-    saved = json.loads((tmp_path / "out/dcp/restore_report.json").read_text())
+    (saved_file,) = (tmp_path / "out/dcp").glob("restore_report-*.json")
+    saved = json.loads(saved_file.read_text())
     assert saved["method"] == "dcp" and set(saved["outputs"]) == {"img/0001", "img/0002", "v1"}
 
 

@@ -282,7 +282,7 @@ def test_autodir(tmp_path, image_samples, monkeypatch):
                                           keep_work=True, progress=True))
     recs = records(tmp_path)
     assert len(recs) == 4
-    work = out / "_work/autodir"
+    work = report.work_dir
     assert recs[0]["argv"] == ["eval_w_SCM.py", "--input", str(work / "inputs/s00000.png"),
                                "--output", str(work / "results/s00000"), "--ckpt", str(ckpt),
                                "--config", "configs/generate.yaml", "--steps", "200", "--cfg-text", "1.0",
@@ -294,7 +294,7 @@ def test_autodir(tmp_path, image_samples, monkeypatch):
     assert np.array_equal(np.asarray(Image.open(out / "hazy.png")), np.asarray(Image.open(image_samples[3].input)))
     assert any("no artifact" in n for n in report.notes)
     assert report.weights["checkpoint"] == str(ckpt)
-    assert (out / "autodir.log").read_text().count("$ (cwd=") == 4
+    assert report.log.read_text().count("$ (cwd=") == 4 and report.log.parent == out
 
 
 def test_pixwizard_resizes_bucket_outputs_back(tmp_path, image_samples):
@@ -311,7 +311,7 @@ def test_pixwizard_resizes_bucket_outputs_back(tmp_path, image_samples):
             tmp_path, repo, checkpoint=str(ckpt), sdxl_vae_path=str(vae), tokenizer_path=str(tok)),
             keep_work=True, progress=False))
     (rec,) = records(tmp_path)
-    work = out / "_work/pixwizard"
+    work = report.work_dir
     assert rec["argv"] == [
         "sample_pixwizard.py", "ODE", "--ckpt", str(ckpt), "--image_save_path", str(work / "generated"),
         "--sampling-method", "euler", "--num_sampling_steps", "60", "--seed", "42", "--resolution", "768",
@@ -333,10 +333,10 @@ def test_foundir_collects_and_cleans_its_results_folder(tmp_path, image_samples)
     repo = make_repo(tmp_path, "foundir")
     touch(repo / "premodel/model-2000.pt")
     out = tmp_path / "out"
-    baselines.get("foundir").restore(image_samples, out, RestoreConfig(
+    report = baselines.get("foundir").restore(image_samples, out, RestoreConfig(
         settings=settings_for(tmp_path, repo), keep_work=True, progress=False))
     (rec,) = records(tmp_path)
-    work = out / "_work/foundir"
+    work = report.work_dir
     assert rec["argv"] == ["test.py", "--dataroot", str(work / "data"), "--meta", str(work / "meta_info.txt")]
     assert rec["cwd"] == str(repo)
     assert_common(rec, repo)
@@ -389,7 +389,7 @@ def test_dfpir_maps_degradations_to_tasks_and_crops_back(tmp_path, image_samples
     assert [argv[i] for i in range(3, len(argv), 2)] == ["--denoise_path", "--derain_path", "--dehaze_path",
                                                          "--deblur_path", "--lowlight_path", "--output_path"]
     assert all(a.endswith("/") for a in argv[4::2])
-    assert argv[-1] == str(out / "_work/dfpir/derain") + "/"
+    assert argv[-1] == str(report.work_dir / "derain") + "/"
     assert_common(recs[0], repo)
     for s in image_samples:
         assert_inverted(out / f"{s.id}.png", s.input)  # padded to 16, cropped back: exact
@@ -439,10 +439,10 @@ def test_viwsnet_collects_from_where_it_really_writes(tmp_path, video_samples):
     touch(repo / "models/ckpt_S.pth")
     ckpt = touch(tmp_path / "w/viwsnet.pth")
     out = tmp_path / "out"
-    baselines.get("viwsnet").restore(video_samples, out, RestoreConfig(
+    report = baselines.get("viwsnet").restore(video_samples, out, RestoreConfig(
         settings=settings_for(tmp_path, repo, checkpoint=str(ckpt)), keep_work=True, progress=False))
     (rec,) = records(tmp_path)
-    work = out / "_work/viwsnet"
+    work = report.work_dir
     assert rec["argv"] == [str(repo / "eval_derain.py"), "--data_dir", "Dataset/REVIDE/Test", "--model", str(ckpt),
                            "--nFrames", "5", "--output", "Results"]
     assert rec["cwd"] == str(work)
@@ -486,3 +486,22 @@ def test_upstream_failure_reports_the_log_tail(tmp_path, image_samples):
     with pytest.raises(UpstreamError, match="(?s)exit 3.*CUDA out of memory"):
         baselines.get("foundir").restore(image_samples, tmp_path / "out",
                                          RestoreConfig(settings=settings_for(tmp_path, repo), progress=False))
+
+
+def test_concurrent_shards_into_one_folder_do_not_collide(tmp_path, image_samples):
+    from concurrent.futures import ThreadPoolExecutor
+
+    repo = make_repo(tmp_path, "dcpt")
+    template = {"model_type": "SRModel", "network_g": {"type": "NAFNetBaseline"}, "path": {}}
+    (repo / "options/all_in_one/test").mkdir(parents=True)
+    (repo / "options/all_in_one/test/test_NAFNet_5d.yml").write_text(yaml.safe_dump(template))
+    touch(repo / "pretrained_models/dcpt_nafnet_5d.pth")
+    out = tmp_path / "out"
+    config = RestoreConfig(settings=settings_for(tmp_path, repo), progress=False)
+    shards = [image_samples[:2], image_samples[2:]]
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda shard: baselines.get("dcpt").restore(shard, out, config), shards))
+    assert reports[0].token != reports[1].token
+    for s in image_samples:
+        assert_inverted(out / f"{s.id}.png", s.input)
+    assert len(list(out.glob("restore_report-*.json"))) == 2 and len(list(out.glob("dcpt-*.log"))) == 2

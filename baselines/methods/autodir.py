@@ -48,7 +48,7 @@ class AutoDIR(ExternalMethod):
         from benchmarks.protocol import SEED
 
         settings = config.settings
-        repo, work = self.repo(settings), self.work_dir(out_dir)
+        repo, work = self.repo(settings), self.work_dir(out_dir, report)
         ckpt = self.checkpoint_path(settings)
         self.record_weights(settings, report)
         names = staged_names(samples)

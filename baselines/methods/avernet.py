@@ -87,7 +87,7 @@ class AverNet(ExternalMethod):
         from benchmarks.outputs import video_frame_path
 
         settings = config.settings
-        repo, work = self.repo(settings), self.work_dir(out_dir)
+        repo, work = self.repo(settings), self.work_dir(out_dir, report)
         self.record_weights(settings, report, weights=settings.get("weights", "published AverNet_final.pth"))
         names = staged_names(samples)
         for s in progress(samples, len(samples), "avernet: staging", config.progress):

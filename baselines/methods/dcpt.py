@@ -86,7 +86,7 @@ class DCPT(ExternalMethod):
         from benchmarks.outputs import image_output_path
 
         settings = config.settings
-        repo, work = self.repo(settings), self.work_dir(out_dir)
+        repo, work = self.repo(settings), self.work_dir(out_dir, report)
         variant = self.variant(settings)
         self.record_weights(settings, report, variant=variant)
         names = staged_names(samples)

@@ -118,7 +118,7 @@ class DFPIR(ExternalMethod):
         from benchmarks.outputs import image_output_path
 
         settings = config.settings
-        repo, work = self.repo(settings), self.work_dir(out_dir)
+        repo, work = self.repo(settings), self.work_dir(out_dir, report)
         ckpt = Path(settings["checkpoint"]).expanduser().resolve()
         self.record_weights(settings, report)
         names = staged_names(samples)

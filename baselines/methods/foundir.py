@@ -57,7 +57,7 @@ class FoundIR(ExternalMethod):
         from benchmarks.outputs import image_output_path
 
         settings = config.settings
-        repo, work = self.repo(settings), self.work_dir(out_dir)
+        repo, work = self.repo(settings), self.work_dir(out_dir, report)
         self.record_weights(settings, report)
         group = self.unique_name(out_dir)
         names = staged_names(samples)

@@ -89,7 +89,7 @@ class PixWizard(ExternalMethod):
         from benchmarks.protocol import SEED
 
         settings = config.settings
-        repo, work = self.repo(settings), self.work_dir(out_dir)
+        repo, work = self.repo(settings), self.work_dir(out_dir, report)
         self.record_weights(settings, report)
         entries, tasks = [], {}
         for s in samples:

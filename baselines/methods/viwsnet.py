@@ -63,7 +63,7 @@ class ViWSNet(ExternalMethod):
         from benchmarks.outputs import video_frame_path
 
         settings = config.settings
-        repo, work = self.repo(settings), self.work_dir(out_dir)
+        repo, work = self.repo(settings), self.work_dir(out_dir, report)
         ckpt = Path(settings["checkpoint"]).expanduser().resolve()
         self.record_weights(settings, report, weights=settings.get("weights", "as configured"))
         nframes = int(settings.get("nframes", 5))
