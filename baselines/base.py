@@ -199,6 +199,15 @@ class Method:
     def key(self) -> str:
         return self.spec.key
 
+    #: settings that say where or how a method runs, not what it computes (left out of :meth:`identity`)
+    RUNTIME_SETTINGS = frozenset({"python", "conda_env", "conda", "env", "repo", "stage_dir", "device"})
+
+    def identity(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """What determines this method's outputs, for content-addressed run folders (``config_hash``): the key,
+        the pinned upstream commit and the settings that change results (checkpoint, variant, steps, ...)."""
+        return {"method": self.key, "upstream_commit": self.spec.upstream_commit,
+                "settings": {k: v for k, v in sorted(settings.items()) if k not in self.RUNTIME_SETTINGS}}
+
     # -- to implement -------------------------------------------------------------------------------------------
     def problems(self, settings: dict[str, Any], deep: bool = True) -> list[Problem]:
         """What is missing to run (repository, environment, checkpoints); empty when ready. ``deep=False``

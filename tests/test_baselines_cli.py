@@ -128,3 +128,13 @@ def test_restore_command_runs_a_dataset_through_a_method(tmp_path, monkeypatch, 
     assert main(["restore", "foundir", "--dataset", "toy", "--out", str(tmp_path / "o2"),
                  "--data-root", str(root)]) == 2
     assert "git clone https://github.com/House-Leo/FoundIR" in capsys.readouterr().err
+
+
+def test_identity_changes_with_results_settings_only():
+    from ypt.provenance import config_hash
+
+    method = baselines.get("dcpt")
+    base = method.identity({"repo": "/a", "python": "/p", "variant": "NAFNet"})
+    assert base == method.identity({"repo": "/b", "conda_env": "x", "variant": "NAFNet", "env": {"A": "1"}})
+    assert config_hash(base) != config_hash(method.identity({"repo": "/a", "variant": "Restormer"}))
+    assert base["upstream_commit"] == "0889edefbd8245f7d276eddf15d2333bf5cef41c"
