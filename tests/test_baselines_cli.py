@@ -138,3 +138,18 @@ def test_identity_changes_with_results_settings_only():
     assert base == method.identity({"repo": "/b", "conda_env": "x", "variant": "NAFNet", "env": {"A": "1"}})
     assert config_hash(base) != config_hash(method.identity({"repo": "/a", "variant": "Restormer"}))
     assert base["upstream_commit"] == "0889edefbd8245f7d276eddf15d2333bf5cef41c"
+
+
+def test_every_method_file_declares_a_complete_spec():
+    import importlib
+    import re
+
+    for key in baselines.keys():
+        module = importlib.import_module(f"baselines.methods.{key}")
+        spec = module.SPEC
+        assert spec.key == key and module.METHOD.spec is spec
+        assert spec.display_name and spec.invocation and spec.resolution and spec.modalities and spec.degradations
+        if spec.external:
+            assert re.fullmatch(r"[0-9a-f]{40}", spec.upstream_commit), key
+            assert spec.checkpoints and all(c.url.startswith("https://") for c in spec.checkpoints), key
+            assert spec.entry_files and spec.citation, key
