@@ -1,0 +1,218 @@
+"""The built-in demo benchmark: natural photos shipped inside scikit-image, degraded with known parameters.
+
+``build_demo(root)`` writes one dataset per degradation in a real on-disk layout::
+
+    <root>/<set>/target/<image>.png     clean photo (centre crop, resized to ``size`` x ``size``)
+    <root>/<set>/input/<image>.png      the same photo degraded
+    <root>/<set>/manifest.json          generator version, degradation, and every sample's exact parameters
+
+The photos (``skimage.data``: astronaut, coffee, chelsea, rocket) are part of the scikit-image wheel, so the demo
+needs no download. Degradations (images in [0, 1], float64, quantised to 8 bits when written):
+
+* haze: atmospheric scattering ``I = J t + A (1 - t)``, ``t = exp(-beta d)``, depth ``d`` a vertical ramp from
+  ``depth_far`` (top row) to ``depth_near`` (bottom row), grey airlight ``A``.
+* rain: streaks: Bernoulli(density) seeds, each drawn as a line of ``length`` px at ``angle`` degrees from the
+  horizontal (a normalised line kernel), scaled so a streak pixel adds ``intensity``; ``I = min(J + S, 1)``.
+* lowlight: ``I = gain * J ** gamma + N(0, sigma^2)``, clipped to [0, 1].
+* blur: ``I = J * k`` (per channel, ``mode="reflect"``), ``k`` a normalised isotropic Gaussian (``sigma``,
+  ``radius``).
+* noise: ``I = J + N(0, sigma^2)``, clipped.
+
+Every random draw comes from ``numpy.random.default_rng([seed, set index, image index])``, so the demo is the same
+on every machine. Demo results live under ``results/demo/`` and are titled "demo": never mixed with paper tables.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+GENERATOR_VERSION = "ypt-demo-v1"
+IMAGES = ("astronaut", "coffee", "chelsea", "rocket")
+DEFAULT_SIZE = 256
+SEED = 42
+
+
+@dataclass(frozen=True)
+class DemoSet:
+    key: str
+    degradation: tuple[str, ...]
+    params: dict[str, Any]
+
+
+#: the demo's datasets, with the degradation parameters they are generated with
+DEMO_SETS: tuple[DemoSet, ...] = (
+    DemoSet("demo_haze", ("haze",), {"beta": 1.6, "airlight": 0.9, "depth_far": 1.0, "depth_near": 0.15}),
+    DemoSet("demo_rain", ("rain",), {"density": 0.004, "length": 15, "angle": 75.0, "intensity": 0.55}),
+    DemoSet("demo_lowlight", ("lowlight",), {"gamma": 1.8, "gain": 0.3, "sigma": 0.01}),
+    DemoSet("demo_blur", ("blur",), {"sigma": 2.0, "radius": 6}),
+    DemoSet("demo_noise", ("noise",), {"sigma": 0.08}),
+)
+DEMO_KEYS = tuple(s.key for s in DEMO_SETS)
+#: the methods that run on a CPU, compared in the demo table
+DEMO_METHODS = ("input", "dcp", "lime")
+
+
+def demo_set(key: str) -> DemoSet:
+    for s in DEMO_SETS:
+        if s.key == key:
+            return s
+    from benchmarks.registry import UnknownKeyError
+
+    raise UnknownKeyError("demo dataset", key, list(DEMO_KEYS))
+
+
+# -- degradations (numpy; images HxWx3 float64 in [0, 1]) ---------------------------------------------------------
+def haze_transmission(height: int, width: int, beta: float, depth_far: float, depth_near: float):
+    import numpy as np
+
+    depth = np.linspace(depth_far, depth_near, height)[:, None] * np.ones((1, width))
+    return np.exp(-beta * depth)
+
+
+def add_haze(clean, beta: float, airlight: float, depth_far: float, depth_near: float):
+    t = haze_transmission(clean.shape[0], clean.shape[1], beta, depth_far, depth_near)[..., None]
+    return clean * t + airlight * (1.0 - t)
+
+
+def line_kernel(length: int, angle: float):
+    """A normalised 2-D line of ``length`` px at ``angle`` degrees (anti-clockwise from the horizontal)."""
+    import numpy as np
+
+    size = length if length % 2 else length + 1
+    kernel = np.zeros((size, size))
+    c = size // 2
+    theta = np.deg2rad(angle)
+    for s in np.linspace(-(length - 1) / 2, (length - 1) / 2, 4 * length):
+        x, y = int(round(c + s * np.cos(theta))), int(round(c - s * np.sin(theta)))
+        kernel[y, x] = 1.0
+    return kernel / kernel.sum()
+
+
+def rain_layer(height: int, width: int, rng, density: float, length: int, angle: float, intensity: float):
+    import numpy as np
+    from scipy.ndimage import convolve
+
+    seeds = (rng.random((height, width)) < density).astype(np.float64)
+    kernel = line_kernel(length, angle)
+    return np.clip(convolve(seeds, kernel / kernel.max(), mode="constant") * intensity, 0.0, intensity)
+
+
+def add_rain(clean, rng, density: float, length: int, angle: float, intensity: float):
+    import numpy as np
+
+    streaks = rain_layer(clean.shape[0], clean.shape[1], rng, density, length, angle, intensity)
+    return np.minimum(clean + streaks[..., None], 1.0)
+
+
+def low_light(clean, rng, gamma: float, gain: float, sigma: float):
+    import numpy as np
+
+    return np.clip(gain * clean ** gamma + rng.normal(0.0, sigma, clean.shape), 0.0, 1.0)
+
+
+def gaussian_kernel(sigma: float, radius: int):
+    import numpy as np
+
+    ax = np.arange(-radius, radius + 1, dtype=np.float64)
+    g = np.exp(-(ax ** 2) / (2 * sigma ** 2))
+    k = np.outer(g, g)
+    return k / k.sum()
+
+
+def blur(clean, sigma: float, radius: int):
+    import numpy as np
+    from scipy.ndimage import convolve
+
+    k = gaussian_kernel(sigma, radius)
+    return np.stack([convolve(clean[..., c], k, mode="reflect") for c in range(clean.shape[2])], axis=2)
+
+
+def add_noise(clean, rng, sigma: float):
+    import numpy as np
+
+    return np.clip(clean + rng.normal(0.0, sigma, clean.shape), 0.0, 1.0)
+
+
+def degrade(set_key: str, clean, rng):
+    s = demo_set(set_key)
+    p = s.params
+    kind = s.degradation[0]
+    if kind == "haze":
+        return add_haze(clean, **p)
+    if kind == "rain":
+        return add_rain(clean, rng, **p)
+    if kind == "lowlight":
+        return low_light(clean, rng, **p)
+    if kind == "blur":
+        return blur(clean, **p)
+    return add_noise(clean, rng, **p)
+
+
+# -- the photos and the on-disk layout ------------------------------------------------------------------------------
+def clean_photo(name: str, size: int = DEFAULT_SIZE):
+    """``skimage.data.<name>()`` centre-cropped to a square and resized (antialiased) to ``size``, in [0, 1]."""
+    import numpy as np
+    import skimage.data
+    from skimage.transform import resize
+
+    if name not in IMAGES:
+        raise ValueError(f"unknown demo photo {name!r}; choose from {', '.join(IMAGES)}")
+    img = np.asarray(getattr(skimage.data, name)())[..., :3].astype(np.float64) / 255.0
+    h, w = img.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    img = img[top:top + side, left:left + side]
+    return np.clip(resize(img, (size, size), order=3, anti_aliasing=True), 0.0, 1.0)
+
+
+def to_uint8(image):
+    import numpy as np
+
+    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def manifest_for(set_key: str, size: int) -> dict[str, Any]:
+    s = demo_set(set_key)
+    return {"generator": GENERATOR_VERSION, "dataset": s.key, "degradation": list(s.degradation),
+            "params": s.params, "size": size, "seed": SEED, "images": list(IMAGES),
+            "source": "scikit-image skimage.data (bundled with the wheel)"}
+
+
+def _write_png(path: Path, image) -> None:
+    from PIL import Image
+
+    from ypt.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        Image.fromarray(to_uint8(image)).save(tmp, format="PNG")
+
+
+def build_demo(root: str | Path, size: int = DEFAULT_SIZE, sets: tuple[str, ...] = DEMO_KEYS) -> Path:
+    """Write the demo datasets under ``root`` (skipping sets already written with the same manifest)."""
+    import numpy as np
+
+    root = Path(root)
+    cleans: dict[str, Any] = {}
+    for set_index, key in enumerate(DEMO_KEYS):
+        if key not in sets:
+            continue
+        folder = root / key
+        manifest = manifest_for(key, size)
+        manifest_path = folder / "manifest.json"
+        if manifest_path.is_file() and json.loads(manifest_path.read_text())["generator"] == GENERATOR_VERSION \
+                and {k: v for k, v in json.loads(manifest_path.read_text()).items() if k != "samples"} == manifest:
+            continue
+        samples = []
+        for image_index, name in enumerate(IMAGES):
+            if name not in cleans:
+                cleans[name] = clean_photo(name, size)
+            rng = np.random.default_rng([SEED, set_index, image_index])
+            _write_png(folder / "target" / f"{name}.png", cleans[name])
+            _write_png(folder / "input" / f"{name}.png", degrade(key, cleans[name], rng))
+            samples.append({"id": name, "input": f"input/{name}.png", "target": f"target/{name}.png"})
+        from ypt.files import atomic_write_text
+
+        atomic_write_text(manifest_path, json.dumps({**manifest, "samples": samples}, indent=2))
+    return root
