@@ -1,0 +1,77 @@
+"""T0 ablation: min-max normalisation, flipped lower-is-better metrics, equal weights; checked by hand."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from benchmarks import ablate
+
+# per-metric means for T0 = 0.2, 0.4, 0.6 (values chosen exactly representable in binary)
+MEANS = {
+    "psnr": (20.0, 22.0, 21.0),      # norm 0, 1, .5
+    "ssim": (0.5, 0.625, 0.75),      # norm 0, .5, 1
+    "lpips": (0.25, 0.125, 0.1875),  # raw 1, 0, .5 -> flipped 0, 1, .5
+    "dists": (0.25, 0.125, 0.125),   # raw 1, 0, 0 -> flipped 0, 1, 1
+    "clipiqa": (0.5, 0.5, 0.5),      # constant -> .5 each
+    "musiq": (50.0, 60.0, 70.0),     # norm 0, .5, 1
+}
+T0S = (0.2, 0.4, 0.6)
+# hand computation: (0+0+0+0+.5+0)/6, (1+.5+1+1+.5+.5)/6, (.5+1+.5+1+.5+1)/6; tie 0.4 vs 0.6 -> the smaller
+HAND_SCORES = (0.5 / 6, 4.5 / 6, 4.5 / 6)
+
+
+def per_sample_records(backbone="flux"):
+    rows = []
+    for metric, values in MEANS.items():
+        for t0, v in zip(T0S, values):
+            for sample, delta in (("a", -1.0), ("b", 1.0)):  # two samples whose mean is v
+                rows.append({"method": ablate.variant_label(backbone, t0), "dataset": "lolv1", "sample": sample,
+                             "metric": metric, "value": v + delta * 0.0625})
+    return pd.DataFrame(rows)
+
+
+def test_scores_match_hand_computation():
+    records = pd.concat([per_sample_records("flux"),
+                         pd.DataFrame([{"method": "dcp", "dataset": "lolv1", "sample": "a", "metric": "psnr",
+                                        "value": 99.0}])])  # other methods are ignored
+    scores = ablate.normalised_scores(ablate.metric_means(records))
+    assert list(scores["t0"]) == list(T0S)
+    assert list(scores["score"]) == pytest.approx(HAND_SCORES, abs=1e-12)
+    assert list(scores["lpips_norm"]) == [0.0, 1.0, 0.5] and list(scores["clipiqa_norm"]) == [0.5] * 3
+    assert ablate.chosen_t0(scores) == {"flux": 0.4}
+
+
+def test_each_backbone_is_normalised_on_its_own():
+    wan = per_sample_records("wan")
+    wan.loc[wan["metric"] == "psnr", "value"] *= 10  # a scale change must not move wan's normalised scores
+    scores = ablate.normalised_scores(ablate.metric_means(pd.concat([per_sample_records("flux"), wan])))
+    for _, g in scores.groupby("backbone"):
+        assert list(g["score"]) == pytest.approx(HAND_SCORES, abs=1e-12)
+
+
+def test_missing_metric_is_an_error():
+    records = per_sample_records()
+    with pytest.raises(ValueError, match="musiq"):
+        ablate.normalised_scores(ablate.metric_means(records[records["metric"] != "musiq"]))
+    with pytest.raises(ValueError, match="no T0 ablation records"):
+        ablate.metric_means(pd.DataFrame([{"method": "dcp", "metric": "psnr", "value": 1.0}]))
+
+
+def test_cli_from_results_writes_csv_and_plots(tmp_path, capsys):
+    records = tmp_path / "records.csv"
+    per_sample_records("flux").to_csv(records, index=False)
+    out = tmp_path / "t0"
+    code = ablate.main(["t0", "--from-results", "--records", str(records), "--backbones", "flux",
+                        "--t0", "0.2,0.4,0.6", "--out", str(out)])
+    assert code == 0
+    assert "chosen T0 for flux: 0.4" in capsys.readouterr().out
+    written = pd.read_csv(out / "t0_scores.csv")
+    assert list(written["score"]) == pytest.approx(HAND_SCORES, abs=1e-6)
+    assert (out / "t0_scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "t0_scores.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_cli_rejects_bad_candidates(capsys):
+    with pytest.raises(SystemExit):
+        ablate.main(["t0", "--from-results", "--t0", "0.4,1.5"])
+    assert "(0, 1)" in capsys.readouterr().err
