@@ -1,0 +1,257 @@
+"""What FLUX and WAN adapters share: model resolution (local folder or HF cache, never a download), the frozen
+state, the null-text context cache, the timestep convention and the clean-latent prediction ``z - sigma * v``.
+
+Latents handed in and out of an adapter are the *normalised* VAE latents in the backbone's natural layout
+(FLUX ``(B, C, h, w)``, WAN ``(B, C, F, h, w)``); packing for the transformer happens inside :meth:`velocity`.
+Bridges and the sampler are elementwise, so they never need to know the layout.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+
+from ypt.provenance import config_hash
+
+
+class MissingModelError(FileNotFoundError):
+    """A backbone's weights are neither a local folder nor in the Hugging Face cache."""
+
+
+def cache_root() -> Path:
+    """Root of ypt-bench's own caches (null-text contexts, VAE latents): ``$YPT_CACHE`` or ``~/.cache/ypt-bench``."""
+    return Path(os.environ.get("YPT_CACHE", Path.home() / ".cache" / "ypt-bench")).expanduser()
+
+
+def resolve_model_dir(path_or_id: str | os.PathLike, revision: str | None, *, what: str, download_hint: str) -> Path:
+    """A local folder holding the diffusers layout of ``path_or_id``; never downloads.
+
+    ``path_or_id`` is a folder (used as is) or a Hub repo id looked up in the local HF cache only
+    (``HF_HOME``/``HF_HUB_CACHE`` respected). Anything missing raises :class:`MissingModelError` naming the
+    model and the command that fetches it.
+    """
+    path = Path(path_or_id).expanduser()
+    if path.is_dir():
+        if not (path / "model_index.json").is_file() and not (path / "transformer").is_dir():
+            raise MissingModelError(
+                f"{path} is not a diffusers folder of {what} (no model_index.json or transformer/ inside). "
+                f"Get it with: {download_hint}"
+            )
+        return path
+    looks_like_path = str(path_or_id).startswith((".", "/", "~")) or str(path_or_id).count("/") != 1
+    if looks_like_path:
+        raise MissingModelError(f"{what}: no folder at {path}. Get it with: {download_hint}")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return Path(snapshot_download(str(path_or_id), revision=revision, local_files_only=True))
+    except (LocalEntryNotFoundError, FileNotFoundError, OSError) as err:
+        raise MissingModelError(
+            f"{what} ({path_or_id}{'@' + revision if revision else ''}) is not in the Hugging Face cache "
+            f"and ypt-bench never downloads weights at run time. Get it with: {download_hint} "
+            f"(or pass the local folder instead of the repo id)."
+        ) from err
+
+
+def load_component(cls: Any, model_dir: Path, subfolder: str, what: str, **kwargs: Any) -> Any:
+    """``cls.from_pretrained(model_dir, subfolder=...)`` with a clear error naming the missing component."""
+    if not (model_dir / subfolder).is_dir():
+        raise MissingModelError(f"{what}: {model_dir} has no {subfolder}/ folder (incomplete download?)")
+    try:
+        return cls.from_pretrained(model_dir, subfolder=subfolder, local_files_only=True, **kwargs)
+    except OSError as err:
+        raise MissingModelError(f"{what}: cannot load {subfolder}/ from {model_dir} (incomplete download?): {err}") from err
+
+
+def num_train_timesteps(model_dir: Path) -> int:
+    """``num_train_timesteps`` of the folder's scheduler config (1000 when absent)."""
+    import json
+
+    cfg = Path(model_dir) / "scheduler" / "scheduler_config.json"
+    if cfg.is_file():
+        return int(json.loads(cfg.read_text()).get("num_train_timesteps", 1000))
+    return 1000
+
+
+def cast_module(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
+    """Move to ``device`` and cast floating tensors to ``dtype``, keeping the model's ``_keep_in_fp32_modules``
+    (e.g. WAN's norms and time embedder) in fp32, as diffusers' ``from_pretrained(torch_dtype=...)`` does."""
+    keep = tuple(getattr(module, "_keep_in_fp32_modules", None) or ())
+    module.to(device)
+    for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
+        if not tensor.is_floating_point():
+            continue
+        target = torch.float32 if any(k in name.split(".") for k in keep) else dtype
+        if tensor.dtype != target:
+            tensor.data = tensor.data.to(target)
+    return module
+
+
+def freeze(module: torch.nn.Module | None) -> None:
+    if module is not None:
+        module.requires_grad_(False)
+        module.eval()
+
+
+def scheduler_timestep(sigma: torch.Tensor, num_train_timesteps: int = 1000) -> torch.Tensor:
+    """The scheduler training timestep nearest to noise level ``sigma`` (``round(sigma * N)`` in ``[1, N]``).
+
+    Both backbones are rectified flows trained on ``N = 1000`` timesteps with ``t = sigma * N``; the official
+    code feeds the nearest of those rather than the continuous value.
+    """
+    n = num_train_timesteps
+    return torch.clamp(torch.round(sigma.float() * n), 1, n)
+
+
+class Backbone:
+    """A frozen diffusion transformer + VAE in fp32 + cached null-text context, seen as a velocity field."""
+
+    name = "backbone"
+    #: the model id the paper uses; :meth:`from_pretrained` defaults to it
+    default_model_id = ""
+    download_hint = ""
+
+    def __init__(
+        self,
+        transformer: torch.nn.Module,
+        vae: torch.nn.Module,
+        *,
+        dtype: torch.dtype = torch.bfloat16,
+        device: str | torch.device = "cpu",
+        model_id: str = "",
+        revision: str | None = None,
+        null_context_file: str | os.PathLike | None = None,
+    ) -> None:
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.model_id = model_id
+        self.revision = revision
+        self.transformer = cast_module(transformer, self.device, dtype)
+        self.vae = cast_module(vae, self.device, torch.float32)
+        freeze(self.transformer)
+        freeze(self.vae)
+        self._null: dict[str, torch.Tensor] | None = None
+        self.null_context_file = Path(null_context_file) if null_context_file else None
+        if self.null_context_file is not None and self.null_context_file.is_file():
+            self._null = self._read_null_context(self.null_context_file)
+
+    # ---- identity -------------------------------------------------------------------------------------------
+    def identity(self) -> dict[str, Any]:
+        """What a cached latent or a prompt file must agree with (backbone, model id, revision, VAE config)."""
+        vae_cfg = {k: v for k, v in dict(self.vae.config).items() if not k.startswith("_")}
+        return {"backbone": self.name, "model_id": self.model_id, "revision": self.revision,
+                "vae": config_hash(vae_cfg)}
+
+    # ---- null-text context ----------------------------------------------------------------------------------
+    def _compute_null_context(self) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def has_text_encoders(self) -> bool:
+        raise NotImplementedError
+
+    def drop_text_encoders(self) -> None:
+        raise NotImplementedError
+
+    def null_context(self) -> dict[str, torch.Tensor]:
+        """The "" prompt's encoder outputs, computed once (then also written to ``null_context_file`` if set)."""
+        if self._null is None:
+            if not self.has_text_encoders():
+                raise RuntimeError(
+                    f"{self.name}: the null-text context is not cached and the text encoders are not loaded; "
+                    "load the backbone with its text encoders once (from_pretrained(..., text_encoders=True))."
+                )
+            with torch.no_grad():
+                null = self._compute_null_context()
+            self._null = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in null.items()}
+            if self.null_context_file is not None:
+                self._write_null_context(self.null_context_file, self._null)
+        return {k: v.to(self.device, self.dtype) for k, v in self._null.items()}
+
+    @staticmethod
+    def _read_null_context(path: Path) -> dict[str, torch.Tensor]:
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+
+    @staticmethod
+    def _write_null_context(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+        from safetensors.torch import save_file
+
+        from ypt.files import atomic_path
+
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp))
+
+    # ---- latents --------------------------------------------------------------------------------------------
+    def encode(self, pixels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    # ---- the velocity field ---------------------------------------------------------------------------------
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.dtype in (torch.float16, torch.bfloat16):
+            return torch.autocast(self.device.type, dtype=self.dtype)
+        return contextlib.nullcontext()
+
+    def _transformer_velocity(self, z: torch.Tensor, sigma: torch.Tensor, context: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def velocity(self, z: torch.Tensor, sigma: torch.Tensor | float, prompt: Any = None) -> torch.Tensor:
+        """Velocity ``v ~ e - x`` at noise level ``sigma`` (1-D, batch size, or a float), in fp32, z's layout.
+
+        ``prompt`` is None (the null-text context) or a prompt module from :mod:`ypt.prompts` that attaches to the
+        transformer through ``prompt.applied(transformer)``.
+        """
+        sigma = self._sigma_vector(sigma, z)
+        context = self.null_context()
+        applied = prompt.applied(self.transformer) if prompt is not None else contextlib.nullcontext()
+        with applied, self._autocast():
+            v = self._transformer_velocity(z, sigma, context)
+        return v.float()
+
+    def predict_x0(self, z: torch.Tensor, sigma: torch.Tensor | float, prompt: Any = None) -> torch.Tensor:
+        """Clean-latent estimate ``z - sigma * v(z, sigma)``."""
+        sigma = self._sigma_vector(sigma, z)
+        v = self.velocity(z, sigma, prompt)
+        return z.float() - _expand(sigma, z) * v
+
+    def predictor(self, prompts: Any = None, bridge: Any = None) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """``predict_x0(z, t)`` for :func:`ypt.sampler.sample_bridge`.
+
+        ``t`` is the bridge time; the backbone sees the bridge's noise level ``bridge.sigma(t)`` (``t`` itself when
+        no bridge is given). Several prompts: their velocities are averaged at every call (mixed degradations;
+        ``x0_hat`` is affine in ``v`` at fixed ``z`` and ``sigma``, so this is the velocity mean).
+        """
+        plist = list(prompts) if isinstance(prompts, (list, tuple)) else [prompts]
+
+        def predict(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            sigma = bridge.sigma(t) if bridge is not None else t
+            sigma = self._sigma_vector(sigma, z)
+            v = sum(self.velocity(z, sigma, p) for p in plist) / len(plist)
+            return z.float() - _expand(sigma, z) * v
+
+        return predict
+
+    # ---- helpers --------------------------------------------------------------------------------------------
+    def _sigma_vector(self, sigma: torch.Tensor | float, z: torch.Tensor) -> torch.Tensor:
+        sigma = torch.as_tensor(sigma, dtype=torch.float32, device=z.device)
+        if sigma.ndim == 0:
+            sigma = sigma.expand(z.shape[0])
+        return sigma.reshape(-1).float()
+
+    def parameters_frozen(self) -> Iterator[torch.nn.Parameter]:
+        yield from self.transformer.parameters()
+        yield from self.vae.parameters()
+
+    def enable_gradient_checkpointing(self) -> None:
+        self.transformer.enable_gradient_checkpointing()
+
+
+def _expand(sigma: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return sigma.reshape(-1, *([1] * (like.ndim - 1))).to(like.device, torch.float32)

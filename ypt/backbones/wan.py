@@ -1,0 +1,164 @@
+"""WAN 2.1 T2V 1.3B adapter: ``WanTransformer3DModel`` + ``AutoencoderKLWan`` (fp32) + UMT5 null-text context.
+
+Matches diffusers' ``WanPipeline``: video latents normalised as ``(z - latents_mean) / latents_std``; frames
+compress 4x in time (``F`` frames, ``F = 4k + 1``, give ``(F - 1) / 4 + 1`` latent frames: 33 -> 9) and 8x in
+space; the transformer is fed the scheduler timestep (not divided by 1000); context = UMT5 ``last_hidden_state``
+of "" cut at its true length and zero-padded to 226 tokens.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from ypt.backbones.base import (
+    Backbone,
+    cache_root,
+    freeze,
+    load_component,
+    num_train_timesteps,
+    resolve_model_dir,
+    scheduler_timestep,
+)
+from ypt.provenance import config_hash
+
+WAN_MODEL_ID = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
+
+
+class WanBackbone(Backbone):
+    name = "wan"
+    default_model_id = WAN_MODEL_ID
+    download_hint = f"huggingface-cli download {WAN_MODEL_ID}"
+
+    def __init__(
+        self,
+        transformer: torch.nn.Module,
+        vae: torch.nn.Module,
+        text_encoder: torch.nn.Module | None = None,
+        tokenizer: Any = None,
+        *,
+        max_sequence_length: int = 226,
+        num_train_timesteps: int = 1000,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(transformer, vae, **kwargs)
+        self.text_encoder = text_encoder
+        self.tokenizer = tokenizer
+        if text_encoder is not None:
+            text_encoder.to(self.device)
+            freeze(text_encoder)
+        self.max_sequence_length = max_sequence_length
+        self.num_train_timesteps = num_train_timesteps
+        cfg = self.vae.config
+        self.temporal_compression = int(getattr(cfg, "scale_factor_temporal", None) or 4)
+        self.spatial_compression = int(getattr(cfg, "scale_factor_spatial", None) or 8)
+        z_dim = cfg.z_dim
+        self._mean = torch.tensor(cfg.latents_mean, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
+        self._std = torch.tensor(cfg.latents_std, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
+
+    # ---- loading ----------------------------------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(
+        cls,
+        path_or_id: str | os.PathLike | None = None,
+        revision: str | None = None,
+        dtype: torch.dtype = torch.bfloat16,
+        device: str | torch.device = "cpu",
+        *,
+        text_encoders: bool | str = "auto",
+        null_context_file: str | os.PathLike | None | str = "auto",
+        max_sequence_length: int = 226,
+    ) -> "WanBackbone":
+        """Load from a local diffusers folder or the HF cache (never downloads); see ``FluxBackbone.from_pretrained``."""
+        from diffusers import AutoencoderKLWan, WanTransformer3DModel
+
+        model_id = str(path_or_id or WAN_MODEL_ID)
+        model_dir = resolve_model_dir(model_id, revision, what="WAN 2.1 T2V 1.3B", download_hint=cls.download_hint)
+        if null_context_file == "auto":
+            key = config_hash({"dir": str(model_dir.resolve()), "revision": revision, "len": max_sequence_length})
+            null_context_file = cache_root() / "null_context" / f"wan-{key}.safetensors"
+        what = f"WAN ({model_dir})"
+        transformer = load_component(WanTransformer3DModel, model_dir, "transformer", what, torch_dtype=dtype)
+        vae = load_component(AutoencoderKLWan, model_dir, "vae", what, torch_dtype=torch.float32)
+        need_text = text_encoders is True or (
+            text_encoders == "auto" and not (null_context_file and os.path.isfile(null_context_file))
+        )
+        enc = tok = None
+        if need_text:
+            from transformers import AutoTokenizer, UMT5EncoderModel
+
+            enc = load_component(UMT5EncoderModel, model_dir, "text_encoder", what, torch_dtype=dtype)
+            tok = load_component(AutoTokenizer, model_dir, "tokenizer", what)
+        backbone = cls(
+            transformer, vae, enc, tok,
+            max_sequence_length=max_sequence_length,
+            num_train_timesteps=num_train_timesteps(model_dir),
+            dtype=dtype, device=device, model_id=model_id, revision=revision,
+            null_context_file=null_context_file,
+        )
+        if text_encoders == "auto":
+            backbone.null_context()
+            backbone.drop_text_encoders()
+        return backbone
+
+    # ---- text -------------------------------------------------------------------------------------------------
+    def has_text_encoders(self) -> bool:
+        return self.text_encoder is not None
+
+    def drop_text_encoders(self) -> None:
+        self.text_encoder = self.tokenizer = None
+
+    def encode_text(self, text: str | list[str]) -> dict[str, torch.Tensor]:
+        """UMT5 output cut at each prompt's length and zero-padded to ``max_sequence_length`` (as ``WanPipeline``)."""
+        if not self.has_text_encoders():
+            raise RuntimeError("WAN text encoder is not loaded (from_pretrained(..., text_encoders=True))")
+        texts = [text.strip()] if isinstance(text, str) else [t.strip() for t in text]
+        tokens = self.tokenizer(texts, padding="max_length", max_length=self.max_sequence_length, truncation=True,
+                                add_special_tokens=True, return_attention_mask=True, return_tensors="pt")
+        ids, mask = tokens.input_ids.to(self.device), tokens.attention_mask.to(self.device)
+        hidden = self.text_encoder(ids, mask).last_hidden_state
+        keep = (mask > 0).unsqueeze(-1)
+        return {"encoder_hidden_states": torch.where(keep, hidden, torch.zeros_like(hidden))}
+
+    def _compute_null_context(self) -> dict[str, torch.Tensor]:
+        return self.encode_text("")
+
+    # ---- latents ----------------------------------------------------------------------------------------------
+    def latent_frames(self, num_frames: int) -> int:
+        return (num_frames - 1) // self.temporal_compression + 1
+
+    def check_size(self, num_frames: int, height: int, width: int) -> None:
+        if (num_frames - 1) % self.temporal_compression:
+            raise ValueError(f"WAN needs 4k+1 frames (e.g. 33), got {num_frames}")
+        multiple = self.spatial_compression * self.transformer.config.patch_size[1]
+        if height % multiple or width % multiple:
+            raise ValueError(f"WAN needs frame sides divisible by {multiple}, got {height}x{width}")
+
+    def encode(self, pixels: torch.Tensor) -> torch.Tensor:
+        """``(B, 3, F, H, W)`` in [0, 1] -> normalised latent ``(B, C, (F-1)/4+1, H/8, W/8)`` (posterior mode)."""
+        self.check_size(*pixels.shape[-3:])
+        x = pixels.to(self.device, torch.float32) * 2 - 1
+        with torch.no_grad(), torch.autocast(self.device.type, enabled=False):
+            z = self.vae.encode(x).latent_dist.mode()
+        return (z - self._mean.to(z.device)) / self._std.to(z.device)
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """Normalised latent -> ``(B, 3, F, H, W)`` pixels in [0, 1] (VAE in fp32)."""
+        z = latents.to(self.device, torch.float32)
+        z = z * self._std.to(z.device) + self._mean.to(z.device)
+        with torch.no_grad(), torch.autocast(self.device.type, enabled=False):
+            x = self.vae.decode(z, return_dict=False)[0]
+        return ((x + 1) / 2).clamp(0, 1)
+
+    # ---- transformer ------------------------------------------------------------------------------------------
+    def _transformer_velocity(self, z: torch.Tensor, sigma: torch.Tensor, context: dict[str, torch.Tensor]) -> torch.Tensor:
+        b = z.shape[0]
+        text = context["encoder_hidden_states"].expand(b, -1, -1)
+        timestep = scheduler_timestep(sigma, self.num_train_timesteps)
+        return self.transformer(
+            hidden_states=z.to(self.device, self.dtype),
+            timestep=timestep.to(self.device),
+            encoder_hidden_states=text,
+            return_dict=False,
+        )[0]
