@@ -110,7 +110,8 @@ root = os.path.abspath(os.path.join(__file__, os.pardir, os.pardir))
 assert os.path.isfile(opt["path"]["pretrain_network_g"])
 vis = os.path.join(root, "results", opt["name"], "visualization")
 for _, ds in sorted(opt["datasets"].items()):
-    assert ds["type"] == "SingleImageDataset"
+    assert ds["type"] == "PairedImageDataset"
+    assert sorted(os.listdir(ds["dataroot_gt"])) == sorted(os.listdir(ds["dataroot_lq"]))  # paired by name
     for f in sorted(os.listdir(ds["dataroot_lq"])):
         stem = os.path.splitext(f)[0]
         suffix = opt["val"]["suffix"] or opt["name"]

@@ -2,13 +2,14 @@
 ``basicsr/test.py -opt <options.yml>``.
 
 The wrapper generates the options file: network and weight-loading keys from upstream's own
-``options/all_in_one/test/test_<variant>_5d.yml``, one ``SingleImageDataset`` pointing at the staged inputs,
-``save_img: true``, no metrics. Upstream writes
+``options/all_in_one/test/test_<variant>_5d.yml``, one ``PairedImageDataset`` over the staged inputs (GT = the
+input itself: upstream's validation loop reads a GT unconditionally), ``save_img: true``, no metrics. Upstream writes
 ``<repo>/results/<name>/visualization/<dataset name>/<image stem>_<name>.png``; the wrapper collects them and
 removes its run folder from the repository.
 
 Config section ``[dcpt]``: ``repo``, ``python``/``conda_env``, ``variant`` (``NAFNet`` default; ``PromptIR``,
-``Restormer``, ``SwinIR``), ``checkpoint`` (default ``<repo>/pretrained_models/dcpt_<variant>_5d.pth``).
+``Restormer``, ``SwinIR``), ``checkpoint`` (default ``<repo>/pretrained_models/dcpt_<variant>_5d.pth``),
+``num_gpu`` (1; 0 runs upstream on the CPU).
 """
 from __future__ import annotations
 
@@ -44,13 +45,14 @@ def template_path(repo: Path, variant: str) -> Path:
     return repo / "options" / "all_in_one" / "test" / f"test_{variant}_5d.yml"
 
 
-def build_options(template: dict[str, Any], name: str, lq_dir: Path, checkpoint: Path) -> dict[str, Any]:
+def build_options(template: dict[str, Any], name: str, lq_dir: Path, gt_dir: Path, checkpoint: Path,
+                  num_gpu: int = 1) -> dict[str, Any]:
     """Upstream's options with our dataset, weights and output settings."""
     options = {k: template[k] for k in ("model_type", "scale", "network_g") if k in template}
     options.update({
-        "name": name, "suffix": None, "num_gpu": 1, "manual_seed": 0, "crop_border": 0,
-        "datasets": {"test_1": {"name": DATASET_NAME, "type": "SingleImageDataset",
-                                "dataroot_lq": str(lq_dir), "io_backend": {"type": "disk"}}},
+        "name": name, "suffix": None, "num_gpu": num_gpu, "manual_seed": 0, "crop_border": 0,
+        "datasets": {"test_1": {"name": DATASET_NAME, "type": "PairedImageDataset", "dataroot_lq": str(lq_dir),
+                                "dataroot_gt": str(gt_dir), "io_backend": {"type": "disk"}}},
         "path": {**template.get("path", {}), "pretrain_network_g": str(checkpoint)},
         "val": {"save_img": True, "suffix": None},
     })
@@ -93,11 +95,13 @@ class DCPT(ExternalMethod):
         lq_dir = work / "lq"
         for s in samples:
             stage_image(s.input, lq_dir / f"{names[s.id]}.png")
+            stage_image(s.input, work / "gt" / f"{names[s.id]}.png")
         name = self.unique_name(out_dir)
         template = yaml.safe_load(template_path(repo, variant).read_text(encoding="utf-8"))
         options_file = work / "options.yml"
-        options_file.write_text(yaml.safe_dump(build_options(template, name, lq_dir, self.checkpoint_path(settings)),
-                                               sort_keys=False), encoding="utf-8")
+        options = build_options(template, name, lq_dir, work / "gt", self.checkpoint_path(settings),
+                                num_gpu=int(settings.get("num_gpu", 1)))
+        options_file.write_text(yaml.safe_dump(options, sort_keys=False), encoding="utf-8")
         run_root = repo / "results" / name
         try:
             self.call(["basicsr/test.py", "-opt", options_file], cwd=repo, settings=settings, report=report,
