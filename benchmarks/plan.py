@@ -79,3 +79,378 @@ class Missing:
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}: {self.how}"
+
+
+# -- where things live --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Layout:
+    """The folders of one results tree: ``results/`` for the paper's tables, ``results/demo/`` for the demo."""
+
+    root: str = "results"
+
+    @property
+    def runs(self) -> str:
+        return f"{self.root}/runs"
+
+    @property
+    def store(self) -> str:
+        return f"{self.root}/store"
+
+    @property
+    def tables(self) -> str:
+        return f"{self.root}/tables"
+
+    def logs(self, name: str) -> str:
+        return f"{self.root}/slurm/{name}"
+
+
+def run_dir(runs_root: str, method: str, run_hash: str, dataset: str):
+    """``<runs_root>/<method>/<config hash>/<dataset>/``: the restored outputs of one method config on one set."""
+    from pathlib import Path
+
+    return Path(runs_root) / slug(method) / run_hash / dataset
+
+
+def shard_bounds(n: int, shard: int, num_shards: int) -> tuple[int, int]:
+    """Contiguous ``[start, stop)`` of shard ``shard`` of ``num_shards`` over ``n`` samples (sizes differ by <= 1)."""
+    if not 0 <= shard < num_shards:
+        raise ValueError(f"shard {shard} outside 0..{num_shards - 1}")
+    base, extra = divmod(n, num_shards)
+    start = shard * base + min(shard, extra)
+    return start, start + base + (1 if shard < extra else 0)
+
+
+# -- datasets, scoring and the store (the registry, benchmarks.evaluate and benchmarks.store) ------------------
+def call_hook(hook: str) -> None:
+    """Run a ``"module:attr"`` setup hook (e.g. the demo's dataset registration) in this process."""
+    if hook:
+        from benchmarks.registry import import_object
+
+        import_object(hook)()
+
+
+def dataset_samples(key: str, data_root: str = "", hook: str = "") -> list:
+    from benchmarks import datasets
+
+    call_hook(hook)
+    return list(datasets.get(key).samples(data_root or None))
+
+
+def missing_dataset(key: str, data_root: str = "", hook: str = "") -> list[Missing]:
+    """[] when the dataset's samples can be listed, else one :class:`Missing` with the registry's own message."""
+    try:
+        from benchmarks import datasets
+    except ImportError as exc:
+        return [Missing("package", "benchmarks.datasets", f"not importable ({exc}); reinstall the suite")]
+    call_hook(hook)
+    try:
+        spec = datasets.get(key)
+    except KeyError as exc:
+        return [Missing("dataset", key, str(exc))]
+    try:
+        if not spec.samples(data_root or None):
+            raise FileNotFoundError(f"no samples found for {key}")
+    except Exception as exc:  # the registry's error says what is missing and where it comes from
+        return [Missing("dataset", key, str(exc).strip())]
+    return []
+
+
+# -- concrete units -----------------------------------------------------------------------------------------------
+@dataclass
+class SampleUnit(WorkUnit):
+    """A unit over one shard of one dataset's samples (optionally the first ``limit`` only)."""
+
+    method: str = ""
+    dataset: str = ""
+    data_root: str = ""
+    runs_root: str = "results/runs"
+    settings: dict = field(default_factory=dict)
+    shard: int = 0
+    num_shards: int = 1
+    limit: int | None = None
+    #: "module:attr" run before the dataset is looked up, in every process (registers run-time datasets)
+    hook: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.method}/{self.dataset}#{self.shard}of{self.num_shards}"
+
+    def run_identity(self) -> dict[str, Any]:
+        """What determines the restored outputs (the run folder's hash): the method's identity and the protocol."""
+        from benchmarks.protocol import PROTOCOL_VERSION
+
+        import baselines
+
+        return {"method": baselines.get(self.method).identity(self.settings), "protocol": PROTOCOL_VERSION}
+
+    @property
+    def run_hash(self) -> str:
+        return config_hash(self.run_identity())
+
+    @property
+    def out_dir(self):
+        return run_dir(self.runs_root, self.method, self.run_hash, self.dataset)
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": self.kind, "run": self.run_identity(), "dataset": self.dataset, "shard": self.shard,
+                "num_shards": self.num_shards, "limit": self.limit}
+
+    def samples(self) -> list:
+        samples = dataset_samples(self.dataset, self.data_root, self.hook)
+        if self.limit is not None:
+            samples = samples[: self.limit]
+        start, stop = shard_bounds(len(samples), self.shard, self.num_shards)
+        return samples[start:stop]
+
+    def missing_resources(self) -> list[Missing]:
+        return missing_dataset(self.dataset, self.data_root, getattr(self, 'hook', ''))
+
+
+@dataclass
+class RestoreUnit(SampleUnit):
+    kind = "restore"
+
+    def is_done(self) -> bool:
+        from baselines.base import MissingOutputsError, collect_outputs
+
+        try:
+            collect_outputs(self.method, self.samples(), self.out_dir)
+        except MissingOutputsError:
+            return False
+        return True
+
+    def run(self, progress: bool = True) -> None:
+        import baselines
+        from baselines.base import RestoreConfig
+
+        baselines.get(self.method).restore(self.samples(), self.out_dir,
+                                           RestoreConfig(settings=dict(self.settings), resume=True,
+                                                         progress=progress))
+
+    def missing_resources(self) -> list[Missing]:
+        import baselines
+
+        found = super().missing_resources()
+        method = baselines.get(self.method)
+        for p in method.problems(self.settings, deep=False):
+            found.append(Missing("checkpoint/environment", f"{self.method}: {p.what}", p.fix))
+        return found
+
+
+@dataclass
+class ScoreUnit(SampleUnit):
+    kind = "score"
+    metrics: tuple[str, ...] = ()
+    store_root: str = "results/store"
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "metrics": list(self.metrics)}
+
+    def is_done(self) -> bool:
+        return is_scored(self)
+
+    def run(self, progress: bool = True) -> None:
+        score_unit(self, progress=progress)
+
+
+@dataclass
+class TrainUnit(WorkUnit):
+    """Train one prompt (``python -m ypt.train``); done when the prompt file exists where
+    :func:`ypt.prompt_io.default_path` puts it. Resumes from the trainer's checkpoint beside the prompt."""
+
+    kind = "train"
+    backbone: str = "flux"
+    degradation: str = "haze"
+    dataset: str = ""
+    data_root: str = ""
+    variant: str = "residual"
+    bridge: str = "ebr"
+    t0: float = 0.4
+    iterations: int | None = None
+    extra_args: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.backbone}/{self.degradation}/{self.variant}/{self.bridge}/t0={self.t0:g}"
+
+    def argv(self) -> list[str]:
+        argv = ["--backbone", self.backbone, "--degradation", self.degradation, "--dataset", self.dataset,
+                "--data-root", self.data_root or ".", "--variant", self.variant, "--bridge", self.bridge,
+                "--t0", str(self.t0)]
+        if self.iterations:
+            argv += ["--iterations", str(self.iterations)]
+        return argv + list(self.extra_args)
+
+    def train_config(self):
+        from ypt import train
+
+        return train.config_from_args(train.build_parser().parse_args(self.argv()))
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": "train", "train": self.train_config().hashable(), "dataset": self.dataset}
+
+    def prompt_path(self):
+        from ypt import prompt_io
+
+        return prompt_io.default_path(self.train_config())
+
+    def is_done(self) -> bool:
+        return self.prompt_path().is_file()
+
+    def run(self, progress: bool = True) -> None:
+        from ypt import train
+
+        code = train.main(self.argv())
+        if code:
+            raise RuntimeError(f"python -m ypt.train {' '.join(self.argv())} exited with {code}")
+
+    def missing_resources(self) -> list[Missing]:
+        return missing_dataset(self.dataset, self.data_root, getattr(self, 'hook', ''))
+
+
+# -- cost -------------------------------------------------------------------------------------------------------
+#: documented fallback for external GPU baselines without measured times: seconds per restored image (or clip) on
+#: one H100 (order of magnitude of one diffusion/transformer restorer at 512-1024 px; replace with measurements)
+EXTERNAL_SECONDS_PER_ITEM = 2.0
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    gpu_hours: float
+    measured: bool
+    source: str
+
+
+def unit_cost(unit: WorkUnit, n_items: int | None) -> UnitCost | None:
+    """GPU-hours of one unit: measured (``results/perf/*.json`` via :mod:`benchmarks.perf.cost`) where possible,
+    else the documented defaults; None when the item count is unknown."""
+    from benchmarks.perf.cost import estimate_gpu_hours
+
+    if isinstance(unit, TrainUnit):
+        est = estimate_gpu_hours("train", unit.backbone, 1, iterations=unit.iterations)
+        return UnitCost(est.gpu_hours, est.measured, est.source)
+    if n_items is None:
+        return None
+    if isinstance(unit, ScoreUnit):
+        est = estimate_gpu_hours("evaluate", None, n_items, metrics=tuple(unit.metrics))
+        return UnitCost(est.gpu_hours, est.measured, est.source)
+    if isinstance(unit, RestoreUnit):
+        import baselines
+
+        method = baselines.get(unit.method)
+        backbone = getattr(method, "backbone", None)
+        if backbone:
+            est = estimate_gpu_hours("sample", backbone, n_items)
+            return UnitCost(est.gpu_hours, est.measured, est.source)
+        if unit.needs.gpus == 0:
+            return UnitCost(0.0, False, "runs on CPU")
+        return UnitCost(n_items * EXTERNAL_SECONDS_PER_ITEM / 3600, False,
+                        f"assumed {EXTERNAL_SECONDS_PER_ITEM:g} s per item for external baselines")
+    return None
+
+
+# -- the plan ---------------------------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    name: str
+    units: list
+    layout: Layout = field(default_factory=Layout)
+    title: str = ""
+    #: unit key -> number of items (samples) it covers, when known without the data (expected counts)
+    sizes: dict = field(default_factory=dict)
+
+    def status(self) -> dict[str, str]:
+        """unit key -> ``done`` / ``todo`` / ``missing`` (a resource it needs is absent)."""
+        result = {}
+        for u in self.units:
+            if u.missing_resources():
+                result[u.key] = "missing"
+            else:
+                result[u.key] = "done" if u.is_done() else "todo"
+        return result
+
+    def todo(self) -> list:
+        status = self.status()
+        return [u for u in self.units if status[u.key] != "done"]
+
+    def missing(self) -> list[Missing]:
+        seen: dict[tuple, Missing] = {}
+        for u in self.units:
+            for m in u.missing_resources():
+                seen.setdefault((m.kind, m.name), m)
+        return list(seen.values())
+
+    def cost(self, status: dict[str, str] | None = None) -> tuple[float, float, list[str]]:
+        """(GPU-hours of the whole plan, GPU-hours still to run, the sources of the estimates)."""
+        status = status or self.status()
+        total = remaining = 0.0
+        sources: set[str] = set()
+        for u in self.units:
+            c = unit_cost(u, self.sizes.get(u.key))
+            if c is None:
+                continue
+            total += c.gpu_hours
+            if status[u.key] != "done":
+                remaining += c.gpu_hours
+            sources.add(("measured: " if c.measured else "default: ") + c.source)
+        return total, remaining, sorted(sources)
+
+
+def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    status = status or plan.status()
+    table = Table(title=f"plan: {plan.title or plan.name}")
+    for col in ("unit", "kind", "items", "gpus", "mem", "time", "config", "status"):
+        table.add_column(col, justify="right" if col in ("items", "gpus", "mem", "time") else "left")
+    colours = {"done": "green", "todo": "yellow", "missing": "red"}
+    for u in plan.units:
+        s = status[u.key]
+        n = plan.sizes.get(u.key)
+        table.add_row(u.label, u.kind, "" if n is None else str(n), str(u.needs.gpus), f"{u.needs.mem_gb:g}G",
+                      f"{u.needs.minutes}m", u.config_hash, f"[{colours[s]}]{s}[/{colours[s]}]")
+    console.print(table)
+    counts = {k: list(status.values()).count(k) for k in ("done", "todo", "missing")}
+    console.print(f"{len(plan.units)} units: {counts['done']} done, {counts['todo']} to run, "
+                  f"{counts['missing']} missing a resource")
+    total, remaining, sources = plan.cost(status)
+    console.print(f"cost: {remaining:.1f} GPU-hours to run ({total:.1f} for the whole plan); estimates: "
+                  + ("; ".join(sources) or "none"))
+
+
+def print_missing(missing: list[Missing], console=None) -> None:
+    from rich.console import Console
+
+    console = console or Console(stderr=True)
+    console.print(f"[red]missing {len(missing)} resource(s):[/red]")
+    for m in missing:
+        console.print(f"  [bold]{m.kind}[/bold] {m.name}\n      how: {m.how}", highlight=False)
+
+
+def run_plan(plan: Plan, executor: str = "local", cluster: str | None = None, dry_run: bool = False,
+             progress: bool = True) -> int:
+    """Print (dry run) or run the plan's missing units. Exit code: 0 all done, 1 something missing or failed."""
+    from rich.console import Console
+
+    from benchmarks.execute import execute, print_failures, summarise
+
+    console = Console()
+    status = plan.status()
+    missing = plan.missing()
+    if dry_run:
+        print_plan(plan, status, console)
+        if missing:
+            print_missing(missing)
+            return 1
+        return 0
+    runnable = [u for u in plan.units if status[u.key] != "missing"]
+    if missing:
+        print_missing(missing)
+    outcomes = execute(runnable, executor=executor, cluster=cluster, log_root=plan.layout.logs(plan.name),
+                       progress=progress)
+    console.print(f"units: {summarise(outcomes)}" + (f", {len(plan.units) - len(runnable)} missing a resource"
+                                                      if missing else ""))
+    failed = print_failures(outcomes)
+    return 1 if (failed or missing) else 0

@@ -1,0 +1,87 @@
+"""Planner and local executor: content-addressed units, shards, dependency waves, failures with logs."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from benchmarks.execute import dependency_waves, execute, run_local
+from benchmarks.plan import Needs, WorkUnit, shard_bounds
+
+
+@dataclass
+class FileUnit(WorkUnit):
+    kind = "file"
+    path: str = ""
+    text: str = "x"
+    fail: bool = False
+
+    def config(self):
+        return {"path": self.path, "text": self.text}
+
+    @property
+    def label(self):
+        return Path(self.path).name
+
+    def is_done(self):
+        p = Path(self.path)
+        return p.is_file() and p.read_text() == self.text
+
+    def run(self, progress=True):
+        if self.fail:
+            raise OSError(f"disk on fire while writing {self.path}")
+        Path(self.path).write_text(self.text)
+
+
+def test_shard_bounds_cover_every_sample_once():
+    for n in (0, 1, 7, 10):
+        for k in (1, 3, 4):
+            spans = [shard_bounds(n, i, k) for i in range(k)]
+            assert [i for a, b in spans for i in range(a, b)] == list(range(n))
+            assert max(b - a for a, b in spans) - min(b - a for a, b in spans) <= 1
+    with pytest.raises(ValueError):
+        shard_bounds(5, 3, 3)
+
+
+def test_key_is_content_addressed(tmp_path):
+    a = FileUnit(path=str(tmp_path / "a"), text="1")
+    assert a.key == FileUnit(path=str(tmp_path / "a"), text="1").key
+    assert a.key != FileUnit(path=str(tmp_path / "a"), text="2").key  # changed config, new unit
+    assert a.key.startswith("file-a-") and "/" not in a.key
+
+
+def test_waves_respect_dependencies_and_reject_cycles(tmp_path):
+    a = FileUnit(path=str(tmp_path / "a"))
+    b = FileUnit(path=str(tmp_path / "b"), deps=(a.key,))
+    c = FileUnit(path=str(tmp_path / "c"), deps=(b.key, "outside-the-plan"))
+    assert [[u.label for u in w] for w in dependency_waves([c, b, a])] == [["a"], ["b"], ["c"]]
+    a2 = FileUnit(path=str(tmp_path / "a"), deps=(c.key,))
+    b2 = FileUnit(path=str(tmp_path / "b"), deps=(a2.key,))
+    c2 = FileUnit(path=str(tmp_path / "c"), deps=(b2.key,))
+    object.__setattr__(a2, "deps", (c2.key,))
+    with pytest.raises(ValueError, match="cycle"):
+        dependency_waves([a2, b2, c2])
+
+
+def test_local_run_skips_done_reports_failure_with_log_and_blocks_dependents(tmp_path):
+    good = FileUnit(path=str(tmp_path / "good"))
+    bad = FileUnit(path=str(tmp_path / "bad"), fail=True)
+    after_bad = FileUnit(path=str(tmp_path / "after"), deps=(bad.key,))
+    outcomes = {o.unit: o for o in run_local([after_bad, bad, good], tmp_path / "logs", progress=False)}
+    assert outcomes[good.key].status == "done" and (tmp_path / "good").read_text() == "x"
+    assert outcomes[bad.key].status == "failed" and "disk on fire" in outcomes[bad.key].error
+    log = outcomes[bad.key].log
+    assert log == tmp_path / "logs" / bad.key / "local.log" and "OSError: disk on fire" in log.read_text()
+    assert outcomes[after_bad.key].status == "blocked" and not (tmp_path / "after").exists()
+    # a rerun does no work for what is done
+    again = {o.unit: o.status for o in execute([good], "local", tmp_path / "logs", progress=False)}
+    assert again == {good.key: "skipped"}
+
+
+def test_unknown_executor_and_cluster_are_named(tmp_path):
+    with pytest.raises(ValueError, match="local, slurm"):
+        execute([], "kubernetes", tmp_path)
+    with pytest.raises(ValueError, match="--cluster"):
+        execute([], "slurm", tmp_path)
+    assert Needs().gpus == 0
