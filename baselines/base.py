@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Iterable, Protocol, Sequence, runtime_checkable
 
 REPORT_PREFIX = "restore_report"
 
@@ -155,25 +155,36 @@ class RestoreReport:
 
 
 def expected_frame_count(sample: Sample) -> int | None:
-    """Number of frames a video sample's output must have (None for an image)."""
+    """Number of frames a video sample's output must have by default: its input's (None for an image)."""
     if sample.modality == "video":
         return len(sample.input)
     return None
 
 
+def _frames_rule(method: str) -> Callable[[Sample], int | None]:
+    """The registered method's own output frame count (e.g. WAN keeps the largest 4k+1), else the input's."""
+    from baselines import METHODS
+
+    if method in METHODS:
+        return METHODS.get(method).expected_frames
+    return expected_frame_count
+
+
 def collect_outputs(method: str, samples: Sequence[Sample], out_dir: Path, log: Path | None = None
                     ) -> dict[str, list[Path]]:
     """Every sample's output paths under the naming contract; raises :class:`MissingOutputsError` listing the
-    samples without one (or, for a video, with a different number of frames than its input)."""
+    samples without one (or, for a video, with another number of frames than the method writes)."""
     from benchmarks.outputs import find_video_frames, image_output_path
 
+    expected = _frames_rule(method)
     outputs: dict[str, list[Path]] = {}
     missing: list[str] = []
     for s in samples:
         if s.modality == "video":
             frames = find_video_frames(out_dir, s.id)
-            if not frames or len(frames) != expected_frame_count(s):
-                missing.append(f"{s.id} ({len(frames)}/{expected_frame_count(s)} frames)" if frames else s.id)
+            want = expected(s)
+            if not frames or len(frames) != want:
+                missing.append(f"{s.id} ({len(frames)}/{want} frames)" if frames else s.id)
                 continue
             outputs[s.id] = frames
         else:
@@ -207,6 +218,10 @@ class Method:
         the pinned upstream commit and the settings that change results (checkpoint, variant, steps, ...)."""
         return {"method": self.key, "upstream_commit": self.spec.upstream_commit,
                 "settings": {k: v for k, v in sorted(settings.items()) if k not in self.RUNTIME_SETTINGS}}
+
+    def expected_frames(self, sample: Sample) -> int | None:
+        """How many output frames this method writes for a video sample (default: one per input frame)."""
+        return expected_frame_count(sample)
 
     # -- to implement -------------------------------------------------------------------------------------------
     def problems(self, settings: dict[str, Any], deep: bool = True) -> list[Problem]:

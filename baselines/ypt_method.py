@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from baselines.base import BaselineError, Method, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
-from benchmarks.protocol import DEGRADATIONS, T0
+from benchmarks.protocol import DEGRADATIONS, T0, VIDEO_FRAMES
 
 
 def _module_available(name: str) -> bool:
@@ -29,6 +29,13 @@ class YPTMethod(Method):
     def __init__(self, spec: MethodSpec, backbone: str):
         super().__init__(spec)
         self.backbone = backbone
+
+    def expected_frames(self, sample: Sample) -> int | None:
+        """WAN restores the first ``VIDEO_FRAMES`` frames, cut to the largest 4k+1 (its temporal compression)."""
+        if sample.modality != "video":
+            return None
+        n = min(len(sample.input), VIDEO_FRAMES)
+        return n - (n - 1) % 4
 
     def prompt_options(self, settings: dict[str, Any]) -> dict[str, Any]:
         return {"variant": settings.get("variant", "residual"), "bridge": settings.get("bridge", "ebr"),

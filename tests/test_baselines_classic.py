@@ -189,7 +189,10 @@ def test_ypt_entries_route_samples_to_prompt_groups(tmp_path):
     groups = method.routes(samples)
     assert {k: [s.id for s in v] for k, v in groups.items()} == {
         ("lowlight", "blur"): ["lolblur/0", "toled/2"], ("haze",): ["hazerd/1"], ("snow", "haze"): ["cdd_haze_snow/3"]}
-    assert baselines.get("ypt_wan").backbone == "wan" and "video" in baselines.get("ypt_wan").spec.modalities
+    wan = baselines.get("ypt_wan")
+    assert wan.backbone == "wan" and wan.spec.modalities == ("video",)
+    clip = lambda n: FakeSample("v", [tmp_path / f"{i}.png" for i in range(n)], None, ("haze",), "video", "rhvd")
+    assert [wan.expected_frames(clip(n)) for n in (33, 40, 32, 30, 5)] == [33, 33, 29, 29, 5]
 
 
 def test_ypt_entries_without_library_or_prompts_say_what_is_missing(tmp_path, monkeypatch):
@@ -201,8 +204,9 @@ def test_ypt_entries_without_library_or_prompts_say_what_is_missing(tmp_path, mo
     sample = FakeSample("a", _save(np.zeros((8, 8, 3)), tmp_path / "a.png"), None, ("haze",), "image", "hazerd")
     with pytest.raises(SetupError) as err:
         baselines.get("ypt_flux").restore([sample], tmp_path / "out", RestoreConfig(progress=False))
-    if importlib.util.find_spec("ypt.restore") is None:
-        assert "ypt.restore" in str(err.value)
+    missing = [m for m in ("ypt.restore", "ypt.prompts") if importlib.util.find_spec(m) is None]
+    if missing:
+        assert all(m in str(err.value) for m in missing)
     else:
         assert "prompt for haze not found" in str(err.value) and "python -m ypt.train" in str(err.value)
 

@@ -8,11 +8,11 @@ SPEC = MethodSpec(
     key="ypt_wan",
     display_name="Ours (WAN)",
     citation="Rajagopalan, Patel. Your Pre-trained Diffusion Model Secretly Knows Restoration",
-    modalities=("image", "video"),
+    modalities=("video",),
     degradations=("haze", "rain", "snow", "lowlight", "blur"),
     invocation="in-process: ypt.restore.Restorer (WAN 2.1 backbone, prompts routed per test set, 20 EBR steps, "
                "seed 42)",
-    resolution="clips: first 33 frames at 480x832 (protocol); outputs at that size",
+    resolution="clips: first 33 frames (fewer: the largest 4k+1) at 480x832 (protocol); outputs at that size",
     weights_note="prompts trained by this suite, or the authors' released wan_*.pt converted by ypt.prompts",
 )
 
