@@ -216,3 +216,55 @@ def build_demo(root: str | Path, size: int = DEFAULT_SIZE, sets: tuple[str, ...]
 
         atomic_write_text(manifest_path, json.dumps({**manifest, "samples": samples}, indent=2))
     return root
+
+
+# -- the demo sets as datasets --------------------------------------------------------------------------------------
+#: where ``--demo`` writes and reads everything: data, runs, store, tables (never ``results/tables`` of the paper)
+DEMO_RESULTS = Path("results/demo")
+DEMO_DATA_ENV = "YPT_DEMO_DATA"
+
+
+def demo_data_root() -> Path:
+    import os
+
+    return Path(os.environ.get(DEMO_DATA_ENV) or DEMO_RESULTS / "data")
+
+
+@dataclass(frozen=True)
+class DemoSample:
+    id: str
+    input: str
+    target: str | None
+    degradation: tuple[str, ...]
+    modality: str = "image"
+    dataset: str = ""
+
+
+@dataclass(frozen=True)
+class DemoDataset:
+    """A demo set as a dataset: ``samples(root)`` lists it from its manifest under ``root`` (default
+    :func:`demo_data_root`)."""
+
+    key: str
+    degradation: tuple[str, ...]
+    modality: str = "image"
+    role: str = "demo"
+    paired: bool = True
+    expected_count: int = len(IMAGES)
+
+    @property
+    def display_name(self) -> str:
+        return "Demo " + self.key.removeprefix("demo_")
+
+    def samples(self, root: str | Path | None = None) -> list[DemoSample]:
+        folder = Path(root or demo_data_root()) / self.key
+        manifest_path = folder / "manifest.json"
+        if not manifest_path.is_file():
+            raise FileNotFoundError(f"demo dataset {self.key} is not built: no {manifest_path}; "
+                                    f"`python -m benchmarks.run table2 --demo` builds it")
+        manifest = json.loads(manifest_path.read_text())
+        return [DemoSample(x["id"], str(folder / x["input"]), str(folder / x["target"]), self.degradation,
+                           "image", self.key) for x in manifest["samples"]]
+
+
+DEMO_DATASETS = {s.key: DemoDataset(s.key, s.degradation) for s in DEMO_SETS}

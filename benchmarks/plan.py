@@ -155,6 +155,29 @@ def missing_dataset(key: str, data_root: str = "", hook: str = "") -> list[Missi
     return []
 
 
+def open_store(results_root: str):
+    from benchmarks.store import ResultStore
+
+    return ResultStore(results_root)
+
+
+def is_scored(unit) -> bool:
+    """Every (sample, metric) of the unit has a record of this run config (protocol and metric versions are the
+    store's business: it re-scores what changed)."""
+    store = open_store(unit.results_root)
+    done = store.scored(method=unit.record_label, dataset=unit.dataset, config_hash=unit.run_hash)
+    return all((s.id, m) in done for s in unit.samples() for m in unit.metrics)
+
+
+def score_unit(unit, progress: bool = True) -> None:
+    from benchmarks.evaluate import evaluate
+
+    call_hook(unit.hook)
+    evaluate(unit.record_label, unit.dataset, unit.out_dir, open_store(unit.results_root),
+             metrics=list(unit.metrics), data_root=unit.data_root or None, limit=unit.limit,
+             config_hash=unit.run_hash, progress=progress)
+
+
 # -- concrete units -----------------------------------------------------------------------------------------------
 @dataclass
 class SampleUnit(WorkUnit):
@@ -170,10 +193,17 @@ class SampleUnit(WorkUnit):
     limit: int | None = None
     #: "module:attr" run before the dataset is looked up, in every process (registers run-time datasets)
     hook: str = ""
+    #: the method name written into result records (default: ``method``; ablation variants get their own)
+    record_method: str = ""
+
+    @property
+    def record_label(self) -> str:
+        return self.record_method or self.method
 
     @property
     def label(self) -> str:
-        return f"{self.method}/{self.dataset}#{self.shard}of{self.num_shards}"
+        shard = f"#{self.shard}of{self.num_shards}" if self.num_shards > 1 else ""
+        return f"{self.record_label}/{self.dataset}{shard}"
 
     def run_identity(self) -> dict[str, Any]:
         """What determines the restored outputs (the run folder's hash): the method's identity and the protocol."""
@@ -193,7 +223,7 @@ class SampleUnit(WorkUnit):
 
     def config(self) -> dict[str, Any]:
         return {"kind": self.kind, "run": self.run_identity(), "dataset": self.dataset, "shard": self.shard,
-                "num_shards": self.num_shards, "limit": self.limit}
+                "num_shards": self.num_shards, "limit": self.limit, "label": self.record_label}
 
     def samples(self) -> list:
         samples = dataset_samples(self.dataset, self.data_root, self.hook)
@@ -241,7 +271,8 @@ class RestoreUnit(SampleUnit):
 class ScoreUnit(SampleUnit):
     kind = "score"
     metrics: tuple[str, ...] = ()
-    store_root: str = "results/store"
+    #: the results folder whose result store receives the records (``<results_root>/store``)
+    results_root: str = "results"
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "metrics": list(self.metrics)}
@@ -454,3 +485,53 @@ def run_plan(plan: Plan, executor: str = "local", cluster: str | None = None, dr
                                                       if missing else ""))
     failed = print_failures(outcomes)
     return 1 if (failed or missing) else 0
+
+
+# -- planning a table ---------------------------------------------------------------------------------------------
+def restore_needs(method_key: str) -> Needs:
+    """External baselines and our diffusion methods need a GPU; the classic in-process ones run on a CPU."""
+    import baselines
+
+    method = baselines.get(method_key)
+    if method.spec.external or getattr(method, "backbone", None):
+        return Needs(gpus=1, cpus=8, mem_gb=64, minutes=240)
+    return Needs(gpus=0, cpus=1, mem_gb=2, minutes=60)
+
+
+def plan_cells(name: str, cells, *, layout: Layout = Layout(), data_root: str = "", limit: int | None = None,
+               num_shards: int = 1, hook: str = "", title: str = "", expected: dict | None = None,
+               score_needs: Needs = Needs(gpus=0, cpus=1, mem_gb=2, minutes=60),
+               settings: dict | None = None, labels: dict | None = None) -> Plan:
+    """A plan for ``cells`` = iterable of ``(method, dataset, metrics)``: per (method, dataset) and shard, one
+    restore unit, and one score unit per (method, dataset) after them. ``expected``: dataset -> expected sample
+    count (for the cost); ``settings``: method -> settings overriding the baselines config; ``labels``: method ->
+    the method name written into the records (ablation variants)."""
+    from baselines.config import method_settings
+
+    settings_by_method = settings or {}
+    labels = labels or {}
+    merged: dict[tuple[str, str], list[str]] = {}
+    for method, dataset, metrics in cells:
+        bucket = merged.setdefault((method, dataset), [])
+        bucket.extend(m for m in metrics if m not in bucket)
+    units: list = []
+    sizes: dict = {}
+    for (method, dataset), metrics in merged.items():
+        settings = {**method_settings(method), **(settings_by_method.get(method, {}))}
+        count = (expected or {}).get(dataset)
+        if count is not None and limit is not None:
+            count = min(count, limit)
+        common = dict(method=method, dataset=dataset, data_root=data_root, runs_root=layout.runs,
+                      settings=settings, limit=limit, hook=hook, record_method=labels.get(method, ""))
+        restores = [RestoreUnit(needs=restore_needs(method), shard=i, num_shards=num_shards, **common)
+                    for i in range(num_shards)]
+        # scoring is cheap next to restoring: one unit per cell, after every restore shard of it
+        score = ScoreUnit(needs=score_needs, deps=tuple(r.key for r in restores), metrics=tuple(metrics),
+                          results_root=layout.root, **common)
+        units += [*restores, score]
+        if count is not None:
+            for r in restores:
+                a, b = shard_bounds(count, r.shard, num_shards)
+                sizes[r.key] = b - a
+            sizes[score.key] = count
+    return Plan(name=name, units=units, layout=layout, title=title or name, sizes=sizes)
