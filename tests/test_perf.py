@@ -119,25 +119,26 @@ class _FakeWorkload:
         self.backbone, self.transformer, self.text_tokens = backbone, transformer, text_tokens
 
 
-def test_bridge_sampler_lands_on_x0_with_a_perfect_velocity():
+def test_bridge_sampler_lands_on_x0_with_a_perfect_prediction():
     import torch
 
-    from benchmarks.perf.sampling import bridge_sample, time_grid
+    from benchmarks.perf.sampling import bridge_sample, ebr_mean, time_grid
 
     grid = time_grid(20)
     assert len(grid) == 20 and grid[0] == pytest.approx(0.4) and grid[-1] == pytest.approx(1e-4)
-    torch.manual_seed(0)
-    x0, y, noise = torch.randn(2, 3, 4, 4, dtype=torch.float64), torch.randn(2, 3, 4, 4, dtype=torch.float64), \
-        torch.randn(2, 3, 4, 4, dtype=torch.float64)
-    calls = []
+    gen = torch.Generator().manual_seed(0)
+    x0, y, noise = (torch.randn(2, 3, 4, 4, dtype=torch.float64, generator=gen) for _ in range(3))
+    seen = []
 
-    def oracle(z, t):  # the exact velocity for x0: z - t v = x0
-        calls.append(t)
-        return (z - x0) / t
+    def oracle(z, t):  # a perfect x0 prediction
+        seen.append((t, z.clone()))
+        return x0
 
     out = bridge_sample(oracle, y, noise, steps=20)
-    assert len(calls) == 20
-    assert torch.allclose(out, x0, atol=1e-10)
+    assert torch.equal(out, x0) and [t for t, _ in seen] == grid
+    # with a perfect prediction the re-estimated noise is the true one: every state is on the EBR bridge
+    for t, z in seen:
+        assert torch.allclose(z, ebr_mean(x0, y, t, 0.4) + t * noise, atol=1e-12)
 
 
 def test_cost_defaults_follow_the_flops_formula(tmp_path):
@@ -178,10 +179,11 @@ def test_cost_uses_the_newest_measured_gpu_document(tmp_path):
 
 
 def test_quick_run_writes_a_schema_valid_document(tmp_path):
-    from benchmarks.perf import report
+    from benchmarks.perf import report, training
     from benchmarks.perf.__main__ import main
 
-    assert main(["--quick", "--device", "cpu", "--iters", "1", "--steps", "2", "--out", str(tmp_path)]) == 0
+    assert main(["--quick", "--device", "cpu", "--iters", "1", "--warmup", "0", "--steps", "2",
+                 "--out", str(tmp_path)]) == 0
     latest = json.loads((tmp_path / "latest.json").read_text())
     stamped = [p for p in tmp_path.glob("*.json") if p.name != "latest.json"]
     assert len(stamped) == 1 and json.loads(stamped[0].read_text()) == latest
@@ -189,8 +191,10 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     assert latest["device"]["kind"] == "cpu" and latest["device"]["torch_version"]
     assert latest["protocol_version"] == "ypt-v1" and latest["settings"]["size"] == "tiny"
     train = [r for r in latest["rows"] if r["section"] == "training"]
+    sources = ("cached", "disk-cache", "encode-each-step") if training.latent_cache_available() \
+        else ("cached", "encode-each-step")
     assert {(r["backbone"], r["label"]) for r in train} == {
-        (b, f"{c} {l}") for b in ("flux", "wan") for c in ("no-ckpt", "ckpt") for l in ("cached", "encode-each-step")}
+        (b, f"{c} {s}") for b in ("flux", "wan") for c in ("no-ckpt", "ckpt") for s in sources}
     for r in train:
         assert r["status"] == "ok" and r["step_time_s"] > 0
         assert r["mfu"] == pytest.approx(r["model_flops"] / (r["step_time_s"] * latest["device"]["peak_flops"]))
@@ -198,3 +202,4 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     assert sample[("flux", "single")]["nfe"] == 2 and sample[("flux", "mixed-sequential")]["forward_calls"] == 4
     assert sample[("wan", "mixed-batched")]["nfe"] == 4 and sample[("wan", "mixed-batched")]["forward_calls"] == 2
     assert "training flux no-ckpt: encode-each-step / cached step time" in latest["ratios"]
+    assert "sampling wan: mixed sequential / batched steps time" in latest["ratios"]

@@ -77,13 +77,15 @@ def decode(wl: Workload, vae, latents):
 
 @dataclass
 class ResidualPrompt:
-    """Learned residual prompts attached to a transformer by hooks; ``remove()`` detaches them.
+    """Learned residual prompts, attached to a transformer by hooks (``applied(transformer)`` or ``attach``).
 
     ``prompt`` is ``(tokens, inner_dim)`` with ``gates`` ``(n_blocks,)`` for one prompt, or ``(n, tokens, inner_dim)``
     with ``(n, n_blocks)`` for ``n`` prompts evaluated in one batched call (sample ``i`` of the batch uses prompt
     ``i``). The hooks read the attributes at call time, so prompts can be swapped between calls.
+    ``applied`` is the context-manager protocol ``ypt.backbones`` adapters call around each velocity.
     """
 
+    backbone: str
     prompt: object
     gates: object
     handles: list = field(default_factory=list)
@@ -95,14 +97,53 @@ class ResidualPrompt:
         g = self.gates[..., index]
         return g.view(-1, 1, 1) if g.ndim == 1 else g
 
+    def attach(self, model) -> "ResidualPrompt":
+        blocks = (list(model.transformer_blocks) + list(model.single_transformer_blocks)
+                  if self.backbone == "flux" else list(model.blocks))
+        if self.gates.shape[-1] != len(blocks):
+            raise ValueError(f"{len(blocks)} blocks in the model, {self.gates.shape[-1]} gates in the prompt")
+        for index, block in enumerate(blocks):
+            if self.backbone == "flux":
+                self.handles.append(block.register_forward_pre_hook(self._flux_hook(index), with_kwargs=True))
+            else:
+                self.handles.append(block.attn2.register_forward_hook(self._wan_hook(index)))
+        return self
+
+    def _flux_hook(self, index: int):
+        def pre_hook(module, args, kwargs):
+            if "encoder_hidden_states" in kwargs:
+                kwargs = dict(kwargs)
+                kwargs["encoder_hidden_states"] = kwargs["encoder_hidden_states"] + self.gate(index) * self.prompt
+                return args, kwargs
+            args = list(args)
+            args[1] = args[1] + self.gate(index) * self.prompt
+            return tuple(args), kwargs
+        return pre_hook
+
+    def _wan_hook(self, index: int):
+        def post_hook(module, args, output):
+            hidden, context = args[0], args[1]
+            extra = module.processor(module, hidden, context + self.prompt.to(context.dtype), None, None)
+            return output + self.gate(index) * extra
+        return post_hook
+
+    @contextlib.contextmanager
+    def applied(self, model):
+        self.attach(model)
+        try:
+            yield self
+        finally:
+            self.remove()
+
     def remove(self) -> None:
         for handle in self.handles:
             handle.remove()
         self.handles.clear()
 
 
-def new_prompt(wl: Workload, device: str, dtype, n: int | None = None, gate_init: float = 0.0, seed: int = 0):
-    """(prompt, gates) parameters: prompt ~ N(0, 0.02) of shape ([n,] tokens, inner_dim), gates ``gate_init``."""
+def new_prompt(wl: Workload, device: str, dtype, n: int | None = None, gate_init: float = 0.0,
+               seed: int = 0) -> ResidualPrompt:
+    """A residual prompt ~ N(0, 0.02) of shape ([n,] tokens, inner_dim) with gates ``gate_init``, not attached."""
     import torch
 
     inner = wl.transformer["num_attention_heads"] * wl.transformer["attention_head_dim"]
@@ -112,38 +153,13 @@ def new_prompt(wl: Workload, device: str, dtype, n: int | None = None, gate_init
     generator = torch.Generator(device="cpu").manual_seed(seed)
     prompt = torch.nn.Parameter((0.02 * torch.randn(*lead, wl.text_tokens, inner, generator=generator)).to(device, dtype))
     gates = torch.nn.Parameter(torch.full((*lead, n_blocks), gate_init, device=device, dtype=dtype))
-    return prompt, gates
+    return ResidualPrompt(wl.backbone, prompt, gates)
 
 
 def attach_residual_prompt(wl: Workload, model, device: str, dtype, gate_init: float = 0.0,
                            n: int | None = None) -> ResidualPrompt:
-    prompt, gates = new_prompt(wl, device, dtype, n, gate_init)
-    blocks = (list(model.transformer_blocks) + list(model.single_transformer_blocks)
-              if wl.backbone == "flux" else list(model.blocks))
-    if gates.shape[-1] != len(blocks):
-        raise ValueError(f"{len(blocks)} blocks in the model, {gates.shape[-1]} gates in the prompt")
-    state = ResidualPrompt(prompt, gates)
-
-    for index, block in enumerate(blocks):
-        if wl.backbone == "flux":
-            def pre_hook(module, args, kwargs, index=index):
-                if "encoder_hidden_states" in kwargs:
-                    kwargs = dict(kwargs)
-                    kwargs["encoder_hidden_states"] = kwargs["encoder_hidden_states"] + state.gate(index) * state.prompt
-                    return args, kwargs
-                args = list(args)
-                args[1] = args[1] + state.gate(index) * state.prompt
-                return tuple(args), kwargs
-
-            state.handles.append(block.register_forward_pre_hook(pre_hook, with_kwargs=True))
-        else:
-            def post_hook(module, args, output, index=index):
-                hidden, context = args[0], args[1]
-                extra = module.processor(module, hidden, context + state.prompt, None, None)
-                return output + state.gate(index) * extra
-
-            state.handles.append(block.attn2.register_forward_hook(post_hook))
-    return state
+    """A new residual prompt, attached to ``model`` until ``remove()``."""
+    return new_prompt(wl, device, dtype, n, gate_init).attach(model)
 
 
 def pack_flux(latents):
@@ -208,3 +224,77 @@ def velocity(wl: Workload, model, z, t, cond: Conditioning):
                      guidance=torch.ones(batch, device=z.device, dtype=z.dtype), return_dict=False)[0]
     return model(hidden_states=z, timestep=(t * 1000).to(z.dtype), encoder_hidden_states=cond.context.expand(batch, -1, -1),
                  return_dict=False)[0]
+
+
+class DirectEngine:
+    """The backbone calls of ``ypt.backbones`` (encode / decode in [0, 1], ``predict_x0``) done directly on the
+    diffusers modules, for runs where that package is not importable. Same shapes, layouts and FLOPs."""
+
+    impl = "benchmarks.perf direct (diffusers modules)"
+
+    def __init__(self, wl: Workload, transformer, vae, cond: Conditioning, device: str, dtype):
+        self.wl, self.transformer, self.vae, self.cond = wl, transformer, vae, cond
+        self.device, self.dtype = device, dtype
+
+    def encode(self, pixels):
+        return encode(self.wl, self.vae, pixels * 2 - 1)
+
+    def decode(self, latents):
+        return ((decode(self.wl, self.vae, latents) + 1) / 2).clamp(0, 1)
+
+    def predict_x0(self, z, sigma, prompt=None):
+        import torch
+
+        sigma = torch.as_tensor(sigma, dtype=torch.float32, device=z.device).reshape(-1).expand(z.shape[0])
+        applied = prompt.applied(self.transformer) if prompt is not None else contextlib.nullcontext()
+        with applied:
+            if self.wl.backbone == "flux":
+                h, w = z.shape[-2:]
+                v = unpack_flux(velocity(self.wl, self.transformer, pack_flux(z.to(self.dtype)), sigma, self.cond), h, w)
+            else:
+                v = velocity(self.wl, self.transformer, z.to(self.dtype), sigma, self.cond)
+        return z.float() - sigma.view(-1, *([1] * (z.ndim - 1))) * v.float()
+
+    def predictor(self, prompts=None, bridge=None):
+        """``predict_x0(z, t)`` averaging the prompts' predictions, one call per prompt (as the adapters do)."""
+        plist = list(prompts) if isinstance(prompts, (list, tuple)) else [prompts]
+
+        def predict(z, t):
+            sigma = bridge.sigma(t) if bridge is not None else t
+            return sum(self.predict_x0(z, sigma, p) for p in plist) / len(plist)
+
+        return predict
+
+
+def build_engine(wl: Workload, device: str, dtype, scratch_dir, use_adapter: bool = True):
+    """The object the benches call: the ``ypt.backbones`` adapter of ``wl.backbone`` around random-weight modules
+    when that package imports (``engine.impl`` names which), else :class:`DirectEngine`.
+
+    The adapter gets its null-text context from a file written to ``scratch_dir`` (random tensors of the
+    encoders' output shapes), exactly how it reuses a cached context without loading the text encoders.
+    """
+    import torch
+
+    transformer = build_transformer(wl, device, dtype)
+    vae = build_vae(wl, device, torch.float32)
+    cond = null_conditioning(wl, device, dtype)
+    if use_adapter:
+        try:
+            from ypt.backbones import backbone_class
+            cls = backbone_class(wl.backbone)
+        except ImportError:
+            cls = None
+        if cls is not None:
+            from pathlib import Path
+
+            from safetensors.torch import save_file
+
+            tensors = {"encoder_hidden_states": cond.context.float().cpu().contiguous()}
+            if cond.pooled is not None:
+                tensors["pooled_projections"] = cond.pooled.float().cpu().contiguous()
+            path = Path(scratch_dir) / f"null-{wl.backbone}-{wl.size}.safetensors"
+            save_file(tensors, str(path))
+            engine = cls(transformer, vae, dtype=dtype, device=device, null_context_file=path)
+            engine.impl = f"ypt.backbones.{cls.__name__}"
+            return engine
+    return DirectEngine(wl, transformer, vae, cond, device, dtype)

@@ -153,14 +153,18 @@ def ratios(rows: list[dict]) -> dict[str, float]:
 
     for backbone in sorted({r["backbone"] for r in ok if r["section"] == "training"}):
         for ckpt in (False, True):
-            cached = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached")
-            encoded = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="encode_each_step")
-            if cached and encoded:
-                tag = "ckpt" if ckpt else "no-ckpt"
-                out[f"training {backbone} {tag}: encode-each-step / cached step time"] = (
-                    encoded["step_time_s"] / cached["step_time_s"])
-        on = find("training", backbone=backbone, gradient_checkpointing=True, latents="cached")
-        off = find("training", backbone=backbone, gradient_checkpointing=False, latents="cached")
+            tag = "ckpt" if ckpt else "no-ckpt"
+            cached = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached", compile=False)
+            for other in ("encode-each-step", "disk-cache"):
+                row = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents=other, compile=False)
+                if cached and row:
+                    out[f"training {backbone} {tag}: {other} / cached step time"] = row["step_time_s"] / cached["step_time_s"]
+            compiled = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached", compile=True)
+            if cached and compiled:
+                out[f"training {backbone} {tag}: eager / compiled step time"] = (
+                    cached["step_time_s"] / compiled["step_time_s"])
+        on = find("training", backbone=backbone, gradient_checkpointing=True, latents="cached", compile=False)
+        off = find("training", backbone=backbone, gradient_checkpointing=False, latents="cached", compile=False)
         if on and off:
             out[f"training {backbone} cached: checkpointing / no checkpointing step time"] = (
                 on["step_time_s"] / off["step_time_s"])

@@ -1,6 +1,7 @@
 """One perf run: detect the device, measure every requested section, assemble, print and write the document."""
 from __future__ import annotations
 
+import tempfile
 import time
 import traceback
 
@@ -9,9 +10,10 @@ from benchmarks.perf import report
 from benchmarks.perf.workloads import workload
 
 
-def iteration_plan(kind: str, quick: bool, iters: int | None) -> tuple[int, int]:
+def iteration_plan(kind: str, quick: bool, iters: int | None, warmup: int | None = None) -> tuple[int, int]:
     """(timed iterations, warmup iterations) per row."""
-    warmup = 1 if kind == "cpu" or quick else 3
+    if warmup is None:
+        warmup = 1 if kind == "cpu" or quick else 3
     if iters is not None:
         return iters, warmup
     if quick:
@@ -35,16 +37,18 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
 
     console = Console()
     started = time.perf_counter()
-    info = detect(args.device, args.dtype)
+    info = detect(args.device, args.dtype, measure_seconds=0.3 if args.quick else 1.0)
     size = args.size if args.size != "auto" else ("full" if info.kind == "cuda" else "tiny")
     device = "cuda" if info.kind == "cuda" else "cpu"
-    iters, warmup = iteration_plan(info.kind, args.quick, args.iters)
+    iters, warmup = iteration_plan(info.kind, args.quick, args.iters, args.warmup)
     steps = args.steps or protocol.NUM_INFERENCE_STEPS
     rows: list[dict] = []
 
     from benchmarks.perf import evaluation, sampling, training
+    from benchmarks.perf import models as M
 
-    with Progress(console=console, transient=True) as progress:
+    with tempfile.TemporaryDirectory(prefix="ypt-perf-") as scratch, \
+            Progress(console=console, transient=True) as progress:
         total = 0
         if "training" in args.only:
             total += len(args.backbones) * len(training.configurations(args.compile))
@@ -58,7 +62,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
             bench = None
             if "training" in args.only:
                 progress.update(task, description=f"{backbone}: building {size} models")
-                bench = training.TrainBench(wl, device, info.dtype)
+                bench = training.TrainBench(wl, device, info.dtype, scratch)
                 for cfg in training.configurations(args.compile):
                     progress.update(task, description=f"{backbone} training: {cfg.label}")
                     try:
@@ -67,9 +71,10 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                         rows.append(_error_row("training", cfg.label, exc, backbone=backbone))
                     progress.advance(task)
             if "sampling" in args.only:
-                model = bench.model if bench else None
-                vae = bench.vae if bench else None
-                sampler = sampling.SampleBench(wl, device, info.dtype, model=model, vae=vae)
+                if bench is None:
+                    progress.update(task, description=f"{backbone}: building {size} models")
+                engine = bench.engine if bench else M.build_engine(wl, device, getattr(torch, info.dtype), scratch)
+                sampler = sampling.SampleBench(wl, device, info.dtype, engine)
                 for mode in sampling.MODES:
                     progress.update(task, description=f"{backbone} sampling: {mode}")
                     try:
@@ -77,7 +82,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                     except Exception as exc:
                         rows.append(_error_row("sampling", mode, exc, backbone=backbone))
                     progress.advance(task)
-                del sampler
+                del sampler, engine
             del bench
             if device == "cuda":
                 torch.cuda.empty_cache()

@@ -1,9 +1,10 @@
 """Prompt-training step time, peak memory, model FLOPs and MFU for one backbone and one configuration.
 
 The step is the method's (DESIGN.md): EBR bridge state ``z_t = (1-t)((1-t/T0) x0 + (t/T0) y) + t e`` with
-``t ~ U[t_min, T0]``, ``x0_hat = z_t - t v``, loss ``||x0_hat - x0||^2``, AdamW on the prompt and gates only; the
-backbone is frozen (no weight gradients). Latents are either cached (encoded once, as the latent cache does) or
-encoded by the VAE every step. The loop has no host-device synchronisation (no ``.item()``).
+``t ~ U[t_min, T0]``, ``x0_hat = z_t - t v`` (the backbone adapter's ``predict_x0``), loss ``||x0_hat - x0||^2``,
+AdamW on the prompt and gates only; the backbone is frozen (no weight gradients). Latents are either cached on the
+device, read every step from the on-disk latent cache (``ypt.latent_cache``, when importable), or encoded by the VAE
+every step. The loop has no host-device synchronisation (no ``.item()``).
 """
 from __future__ import annotations
 
@@ -15,73 +16,102 @@ from benchmarks.perf.flops import mfu
 from benchmarks.perf.timing import PeakMemory, time_fn
 from benchmarks.perf.workloads import Workload
 
+#: where a step's latents come from
+LATENT_SOURCES = ("cached", "disk-cache", "encode-each-step")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
     gradient_checkpointing: bool
-    cached_latents: bool
+    latents: str  # one of LATENT_SOURCES
     compile: bool = False
 
     @property
     def label(self) -> str:
-        parts = ["ckpt" if self.gradient_checkpointing else "no-ckpt",
-                 "cached" if self.cached_latents else "encode-each-step"]
+        parts = ["ckpt" if self.gradient_checkpointing else "no-ckpt", self.latents]
         if self.compile:
             parts.append("compiled")
         return " ".join(parts)
 
 
-def configurations(compile_: bool = False) -> list[TrainConfig]:
-    """Checkpointing off/on x cached/encoded latents; with ``compile_`` also both cached ones compiled."""
-    configs = [TrainConfig(ckpt, cached) for ckpt in (False, True) for cached in (True, False)]
+def latent_cache_available() -> bool:
+    try:
+        import ypt.latent_cache  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def configurations(compile_: bool = False, disk_cache: bool | None = None) -> list[TrainConfig]:
+    """Checkpointing off/on x latent source; with ``compile_`` also both device-cached ones compiled."""
+    disk_cache = latent_cache_available() if disk_cache is None else disk_cache
+    sources = [s for s in LATENT_SOURCES if disk_cache or s != "disk-cache"]
+    configs = [TrainConfig(ckpt, source) for ckpt in (False, True) for source in sources]
     if compile_:
-        configs += [TrainConfig(ckpt, True, compile=True) for ckpt in (False, True)]
+        configs += [TrainConfig(ckpt, "cached", compile=True) for ckpt in (False, True)]
     return configs
 
 
 class TrainBench:
-    """Builds the workload's models once and measures each configuration on them."""
+    """Builds the workload's engine once and measures each configuration on it."""
 
-    def __init__(self, wl: Workload, device: str, dtype_name: str):
+    def __init__(self, wl: Workload, device: str, dtype_name: str, scratch_dir):
         import torch
 
         self.wl, self.device, self.dtype_name = wl, device, dtype_name
         self.dtype = getattr(torch, dtype_name)
-        self.model = M.build_transformer(wl, device, self.dtype)
-        # the VAE stays fp32 (protocol: "VAE in fp32"); it runs only without the latent cache
-        self.vae = M.build_vae(wl, device, torch.float32)
-        self.cond = M.null_conditioning(wl, device, self.dtype)
+        self.scratch_dir = scratch_dir
+        self.engine = M.build_engine(wl, device, self.dtype, scratch_dir)
         generator = torch.Generator(device="cpu").manual_seed(protocol.SEED)
-        shape = (wl.batch, 3, *wl.pixels)  # FLUX (B, 3, H, W); WAN (B, 3, F, H, W)
-        self.clean_px = (torch.rand(shape, generator=generator) * 2 - 1).to(device)
-        self.degraded_px = (torch.rand(shape, generator=generator) * 2 - 1).to(device)
-        self.cached = (M.encode(wl, self.vae, self.clean_px).to(self.dtype),
-                       M.encode(wl, self.vae, self.degraded_px).to(self.dtype))
+        shape = (wl.batch, 3, *wl.pixels)  # FLUX (B, 3, H, W); WAN (B, 3, F, H, W), pixels in [0, 1]
+        self.clean_px = torch.rand(shape, generator=generator).to(device)
+        self.degraded_px = torch.rand(shape, generator=generator).to(device)
+        self.cached = (self.engine.encode(self.clean_px).float(), self.engine.encode(self.degraded_px).float())
+        self._disk = None
 
-    def _step_fn(self, cfg: TrainConfig, prompt: M.ResidualPrompt, forward):
+    def _disk_cache(self):
+        """A ``ypt.latent_cache.LatentCache`` under the scratch folder holding this batch's pairs, one per item."""
+        if self._disk is None:
+            from ypt.latent_cache import LatentCache
+
+            cache = LatentCache(self.scratch_dir, {"perf": self.wl.backbone, "size": self.wl.size}, {"perf": True})
+            keys = []
+            for i in range(self.wl.batch):
+                key = f"perf-{self.wl.backbone}-{i}"
+                cache.put(key, self.cached[1][i:i + 1], self.cached[0][i:i + 1])
+                keys.append(key)
+            self._disk = (cache, keys)
+        return self._disk
+
+    def _latents(self, cfg: TrainConfig):
         import torch
 
-        wl, device, dtype = self.wl, self.device, self.dtype
-        optimizer = torch.optim.AdamW(prompt.parameters(), lr=5e-4, fused=device.startswith("cuda") or None)
+        if cfg.latents == "cached":
+            return self.cached
+        if cfg.latents == "encode-each-step":
+            return self.engine.encode(self.clean_px).float(), self.engine.encode(self.degraded_px).float()
+        cache, keys = self._disk_cache()
+        pairs = [cache.get(k) for k in keys]
+        y = torch.cat([p[0] for p in pairs]).to(self.device, non_blocking=True)
+        x0 = torch.cat([p[1] for p in pairs]).to(self.device, non_blocking=True)
+        return x0, y
+
+    def _step_fn(self, cfg: TrainConfig, prompt: M.ResidualPrompt):
+        import torch
+
+        wl, device = self.wl, self.device
+        optimizer = torch.optim.AdamW(prompt.parameters(), lr=5e-4, fused=True if device.startswith("cuda") else None)
         t0, t_min = protocol.T0, protocol.T_MIN
-        view = (-1,) + (1,) * (len(wl.latent_shape))
+        view = (-1,) + (1,) * len(wl.latent_shape)
 
         def step():
-            if cfg.cached_latents:
-                x0, y = self.cached
-            else:
-                x0 = M.encode(wl, self.vae, self.clean_px).to(dtype)
-                y = M.encode(wl, self.vae, self.degraded_px).to(dtype)
+            x0, y = self._latents(cfg)
             t = torch.rand(wl.batch, device=device, dtype=torch.float32) * (t0 - t_min) + t_min
-            tv = t.view(view).to(dtype)
+            tv = t.view(view)
             e = torch.randn_like(x0)
             z = (1 - tv) * ((1 - tv / t0) * x0 + (tv / t0) * y) + tv * e
-            if wl.backbone == "flux":
-                z, x0 = M.pack_flux(z), M.pack_flux(x0)
-                tv = t.view(-1, 1, 1).to(dtype)
-            v = forward(z, t)
-            x0_hat = z - tv * v
-            loss = torch.nn.functional.mse_loss(x0_hat.float(), x0.float())
+            x0_hat = self.engine.predict_x0(z, t)  # the prompt is attached to the transformer for the whole run
+            loss = torch.nn.functional.mse_loss(x0_hat, x0)
             loss.backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
@@ -91,32 +121,32 @@ class TrainBench:
     def measure(self, cfg: TrainConfig, iters: int, warmup: int, peak_flops: float | None) -> dict:
         import torch
 
-        wl = self.wl
+        wl, engine = self.wl, self.engine
         row = {"section": "training", "backbone": wl.backbone, "label": cfg.label,
                "config": {**wl.describe(), "dtype": self.dtype_name, "gradient_checkpointing": cfg.gradient_checkpointing,
-                          "latents": "cached" if cfg.cached_latents else "encode_each_step",
-                          "compile": cfg.compile, "prompt": "residual", "optimizer": "AdamW(lr=5e-4)",
-                          "attention": "diffusers default (torch SDPA)"}}
+                          "latents": cfg.latents, "compile": cfg.compile, "prompt": "residual",
+                          "optimizer": "AdamW(lr=5e-4)", "attention": "diffusers default (torch SDPA)",
+                          "engine": engine.impl}}
         flop = wl.flops(cross_attention_passes=2)
         model_flops, hardware_flops = flop.train_step(wl.batch, cfg.gradient_checkpointing)
         row.update(model_flops=model_flops, hardware_flops=hardware_flops)
+        transformer = engine.transformer
         if cfg.gradient_checkpointing:
-            self.model.enable_gradient_checkpointing()
+            transformer.enable_gradient_checkpointing()
         else:
-            self.model.disable_gradient_checkpointing()
-        prompt = M.attach_residual_prompt(wl, self.model, self.device, self.dtype)
-        forward = lambda z, t: M.velocity(wl, self.model, z, t, self.cond)  # noqa: E731
+            transformer.disable_gradient_checkpointing()
+        prompt = M.new_prompt(wl, self.device, self.dtype).attach(transformer)
         if cfg.compile:
-            compiled = torch.compile(self.model)
-            forward = lambda z, t: M.velocity(wl, compiled, z, t, self.cond)  # noqa: E731
+            engine.transformer = torch.compile(transformer)
         try:
-            step = self._step_fn(cfg, prompt, forward)
+            step = self._step_fn(cfg, prompt)
             with PeakMemory(self.device) as memory:
                 timing = time_fn(step, self.device, iters=iters, warmup=warmup)
         except torch.OutOfMemoryError as exc:
             row.update(status="oom", reason=str(exc).splitlines()[0])
             return row
         finally:
+            engine.transformer = transformer
             prompt.remove()
             if self.device.startswith("cuda"):
                 torch.cuda.empty_cache()

@@ -113,7 +113,7 @@ def workload(backbone: str, size: str) -> Workload:
     if (backbone, size) == ("flux", "tiny"):
         return Workload("flux", "tiny", FLUX_TINY_TRANSFORMER, FLUX_TINY_VAE, (128, 128), 16)
     if (backbone, size) == ("wan", "tiny"):
-        return Workload("wan", "tiny", WAN_TINY_TRANSFORMER, WAN_TINY_VAE, (9, 64, 64), 16)
+        return Workload("wan", "tiny", WAN_TINY_TRANSFORMER, WAN_TINY_VAE, (5, 48, 48), 16)
     raise ValueError(f"unknown workload {backbone!r}/{size!r}: backbones flux, wan; sizes full, tiny")
 
 
