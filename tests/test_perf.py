@@ -193,6 +193,8 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     train = [r for r in latest["rows"] if r["section"] == "training"]
     sources = ("cached", "disk-cache", "encode-each-step") if training.latent_cache_available() \
         else ("cached", "encode-each-step")
+    if training.trainer_available():  # ypt.train's own step, beside the reference step
+        sources += ("ypt.train",)
     assert {(r["backbone"], r["label"]) for r in train} == {
         (b, f"{c} {s}") for b in ("flux", "wan") for c in ("no-ckpt", "ckpt") for s in sources}
     for r in train:

@@ -54,7 +54,10 @@ def main(argv=None) -> int:
     doc, path = run_benchmark(args)
     if path is not None:
         print(f"wrote {path} and {path.parent / 'latest.json'}")
-    return 0
+    errors = [r for r in doc["rows"] if r["status"] == "error"]
+    for row in errors:
+        print(f"error: {row['section']} {row.get('backbone', '')} {row['label']}: {row['reason']}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

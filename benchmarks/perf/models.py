@@ -129,6 +129,10 @@ class ResidualPrompt:
 
     @contextlib.contextmanager
     def applied(self, model):
+        """Attached for the block; a no-op when already attached (``attach`` for a whole training step)."""
+        if self.handles:
+            yield self
+            return
         self.attach(model)
         try:
             yield self
@@ -254,6 +258,9 @@ class DirectEngine:
             else:
                 v = velocity(self.wl, self.transformer, z.to(self.dtype), sigma, self.cond)
         return z.float() - sigma.view(-1, *([1] * (z.ndim - 1))) * v.float()
+
+    def enable_gradient_checkpointing(self) -> None:
+        self.transformer.enable_gradient_checkpointing()
 
     def predictor(self, prompts=None, bridge=None):
         """``predict_x0(z, t)`` averaging the prompts' predictions, one call per prompt (as the adapters do)."""

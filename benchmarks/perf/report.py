@@ -109,7 +109,7 @@ def render(doc: dict, console=None) -> None:
         table.add_column(col, justify="left" if col in ("backbone", "configuration", "status") else "right")
     for r in (r for r in rows if r["section"] == "training"):
         table.add_row(r["backbone"], r["label"], _fmt_s(r.get("step_time_s")), _fmt_bytes(r.get("peak_memory_bytes")),
-                      _fmt_flops(r["model_flops"]), _fmt_pct(r.get("mfu")), _fmt_pct(r.get("hfu")), status(r))
+                      _fmt_flops(r["model_flops"]) if "model_flops" in r else "-", _fmt_pct(r.get("mfu")), _fmt_pct(r.get("hfu")), status(r))
     console.print(table)
 
     table = Table(title="sampling (one item, %s bridge steps)" % next((r["config"].get("steps") for r in rows
@@ -163,6 +163,10 @@ def ratios(rows: list[dict]) -> dict[str, float]:
             if cached and compiled:
                 out[f"training {backbone} {tag}: eager / compiled step time"] = (
                     cached["step_time_s"] / compiled["step_time_s"])
+            trainer = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="ypt.train disk cache")
+            if cached and trainer:
+                out[f"training {backbone} {tag}: ypt.train step / reference cached step time"] = (
+                    trainer["step_time_s"] / cached["step_time_s"])
         on = find("training", backbone=backbone, gradient_checkpointing=True, latents="cached", compile=False)
         off = find("training", backbone=backbone, gradient_checkpointing=False, latents="cached", compile=False)
         if on and off:

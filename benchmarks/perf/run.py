@@ -13,7 +13,7 @@ from benchmarks.perf.workloads import workload
 def iteration_plan(kind: str, quick: bool, iters: int | None, warmup: int | None = None) -> tuple[int, int]:
     """(timed iterations, warmup iterations) per row."""
     if warmup is None:
-        warmup = 1 if kind == "cpu" or quick else 3
+        warmup = 2 if kind == "cpu" else 3
     if iters is not None:
         return iters, warmup
     if quick:
@@ -51,7 +51,8 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
             Progress(console=console, transient=True) as progress:
         total = 0
         if "training" in args.only:
-            total += len(args.backbones) * len(training.configurations(args.compile))
+            total += len(args.backbones) * (len(training.configurations(args.compile))
+                                            + (2 if training.trainer_available() else 0))
         if "sampling" in args.only:
             total += len(args.backbones) * len(sampling.MODES)
         if "evaluation" in args.only:
@@ -69,6 +70,13 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                         rows.append(bench.measure(cfg, iters, warmup, info.peak_flops))
                     except Exception as exc:  # recorded in the document and printed; the run exits non-zero
                         rows.append(_error_row("training", cfg.label, exc, backbone=backbone))
+                    progress.advance(task)
+                for ckpt in ((False, True) if training.trainer_available() else ()):
+                    progress.update(task, description=f"{backbone} training: ypt.train step")
+                    try:
+                        rows.append(bench.measure_trainer(ckpt, iters, warmup, info.peak_flops))
+                    except Exception as exc:
+                        rows.append(_error_row("training", "ypt.train", exc, backbone=backbone))
                     progress.advance(task)
             if "sampling" in args.only:
                 if bench is None:

@@ -32,7 +32,7 @@ class Timing:
         return statistics.stdev(self.times_s) if len(self.times_s) > 1 else 0.0
 
     def as_dict(self) -> dict:
-        return {"median_s": self.median_s, "mean_s": self.mean_s, "std_s": self.std_s,
+        return {"median_s": self.median_s, "mean_s": self.mean_s, "min_s": min(self.times_s), "std_s": self.std_s,
                 "iters": len(self.times_s), "warmup": self.warmup}
 
 

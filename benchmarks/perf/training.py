@@ -42,6 +42,46 @@ def latent_cache_available() -> bool:
     return True
 
 
+def trainer_available() -> bool:
+    try:
+        import ypt.train  # noqa: F401
+    except ImportError:
+        return False
+    return latent_cache_available()
+
+
+class _EBRBridge:
+    """DESIGN.md's EBR bridge with the interface ``ypt.train`` calls (``sample_t``, ``state``, ``sigma``); used
+    only when ``ypt.bridges`` is not importable (the row's config says which)."""
+
+    impl = "benchmarks.perf stand-in EBR"
+
+    def __init__(self, t0: float, t_min: float):
+        self.t0, self.t_min = t0, t_min
+
+    def sample_t(self, batch, generator=None, device=None):
+        import torch
+
+        return self.t_min + (self.t0 - self.t_min) * torch.rand(batch, generator=generator).to(device or "cpu")
+
+    def state(self, x0, y, t, noise):
+        t = t.reshape(-1, *([1] * (x0.ndim - 1)))
+        return (1 - t) * ((1 - t / self.t0) * x0 + (t / self.t0) * y) + t * noise
+
+    def sigma(self, t):
+        return t
+
+
+def ebr_bridge():
+    """``ypt.bridges.make_bridge("ebr", T0, t_min)`` when importable, else :class:`_EBRBridge`."""
+    try:
+        from ypt.bridges import make_bridge
+    except ImportError:
+        return _EBRBridge(protocol.T0, protocol.T_MIN)
+    bridge = make_bridge("ebr", protocol.T0, protocol.T_MIN)
+    return bridge
+
+
 def configurations(compile_: bool = False, disk_cache: bool | None = None) -> list[TrainConfig]:
     """Checkpointing off/on x latent source; with ``compile_`` also both device-cached ones compiled."""
     disk_cache = latent_cache_available() if disk_cache is None else disk_cache
@@ -78,7 +118,7 @@ class TrainBench:
             keys = []
             for i in range(self.wl.batch):
                 key = f"perf-{self.wl.backbone}-{i}"
-                cache.put(key, self.cached[1][i:i + 1], self.cached[0][i:i + 1])
+                cache.put(key, self.cached[1][i], self.cached[0][i])
                 keys.append(key)
             self._disk = (cache, keys)
         return self._disk
@@ -92,8 +132,8 @@ class TrainBench:
             return self.engine.encode(self.clean_px).float(), self.engine.encode(self.degraded_px).float()
         cache, keys = self._disk_cache()
         pairs = [cache.get(k) for k in keys]
-        y = torch.cat([p[0] for p in pairs]).to(self.device, non_blocking=True)
-        x0 = torch.cat([p[1] for p in pairs]).to(self.device, non_blocking=True)
+        y = torch.stack([p[0] for p in pairs]).to(self.device, non_blocking=True)
+        x0 = torch.stack([p[1] for p in pairs]).to(self.device, non_blocking=True)
         return x0, y
 
     def _step_fn(self, cfg: TrainConfig, prompt: M.ResidualPrompt):
@@ -147,6 +187,54 @@ class TrainBench:
             return row
         finally:
             engine.transformer = transformer
+            prompt.remove()
+            if self.device.startswith("cuda"):
+                torch.cuda.empty_cache()
+        seconds = timing.median_s
+        row.update(status="ok", step_time_s=seconds, timing=timing.as_dict(),
+                   peak_memory_bytes=memory.peak_bytes, memory_kind=memory.kind,
+                   mfu=mfu(model_flops, seconds, peak_flops), hfu=mfu(hardware_flops, seconds, peak_flops),
+                   items_per_s=wl.batch / seconds)
+        return row
+
+    def measure_trainer(self, gradient_checkpointing: bool, iters: int, warmup: int,
+                        peak_flops: float | None) -> dict:
+        """``ypt.train.PromptTrainer.step`` as training runs it: latents from the on-disk cache, the adapter's
+        ``predictor``, CPU generator for indices, ``t`` and noise.
+
+        The prompt stays attached for the whole step (its per-call ``applied`` is then a no-op): hooks attached
+        only around the forward are gone when gradient checkpointing recomputes the blocks in the backward, and
+        torch raises "A different number of tensors was saved during the original forward and recomputation".
+        """
+        import torch
+        from ypt.train import LatentPairs, PromptTrainer
+        from ypt.train import TrainConfig as YptTrainConfig
+
+        wl, engine = self.wl, self.engine
+        bridge = ebr_bridge()
+        label = f"{'ckpt' if gradient_checkpointing else 'no-ckpt'} ypt.train"
+        row = {"section": "training", "backbone": wl.backbone, "label": label,
+               "config": {**wl.describe(), "dtype": self.dtype_name, "gradient_checkpointing": gradient_checkpointing,
+                          "latents": "ypt.train disk cache", "compile": False, "prompt": "residual (fp32 params)",
+                          "optimizer": "ypt.train AdamW", "engine": engine.impl, "trainer": "ypt.train.PromptTrainer",
+                          "bridge": getattr(bridge, "impl", type(bridge).__module__ + "." + type(bridge).__name__)}}
+        flop = wl.flops(cross_attention_passes=2)
+        model_flops, hardware_flops = flop.train_step(wl.batch, gradient_checkpointing)
+        row.update(model_flops=model_flops, hardware_flops=hardware_flops)
+        cache, keys = self._disk_cache()
+        config = YptTrainConfig(backbone=wl.backbone, iterations=10**9, batch_size=wl.batch,
+                                gradient_checkpointing=gradient_checkpointing)
+        engine.transformer.disable_gradient_checkpointing()  # PromptTrainer only ever enables it
+        prompt = M.new_prompt(wl, self.device, torch.float32).attach(engine.transformer)
+        row["config"]["prompt_attached"] = "whole step (per-call attach breaks checkpointing)"
+        trainer = PromptTrainer(engine, prompt, bridge, LatentPairs(cache=cache, keys=keys), config)
+        try:
+            with PeakMemory(self.device) as memory:
+                timing = time_fn(trainer.step, self.device, iters=iters, warmup=warmup)
+        except torch.OutOfMemoryError as exc:
+            row.update(status="oom", reason=str(exc).splitlines()[0])
+            return row
+        finally:
             prompt.remove()
             if self.device.startswith("cuda"):
                 torch.cuda.empty_cache()
