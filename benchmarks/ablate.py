@@ -181,7 +181,26 @@ def build_parser() -> argparse.ArgumentParser:
     t0.add_argument("--cluster", help="cluster profile for --executor slurm (slurm/clusters/NAME.toml)")
     t0.add_argument("--dry-run", action="store_true", help="print the plan and what is missing; run nothing")
     t0.add_argument("--limit", type=int, help="first N samples of the low-light set (smoke runs)")
+    t0.add_argument("--data-root", default="", help="data root (default: $YPT_DATA)")
     return p
+
+
+def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | None = None,
+            data_root: str = "", iterations: int | None = None):
+    """Train one low-light prompt per (backbone, T0), then restore and score the backbone's low-light set with it."""
+    from benchmarks.plan import Cell, Layout, plan_cells
+    from slurm.train import TRAIN_SETS, training_units
+
+    trains, cells = [], []
+    for backbone in backbones:
+        for t0 in candidates:
+            (unit,) = training_units([backbone], ["lowlight"], data_root=data_root, iterations=iterations, t0=t0)
+            trains.append(unit)
+            cells.append(Cell(f"ypt_{backbone}", LOWLIGHT_SETS[backbone], IMAGE_METRICS,
+                              label=variant_label(backbone, t0), settings=(("t0", t0),), after=(unit.key,)))
+    assert all(t.dataset == TRAIN_SETS[t.backbone]["lowlight"] for t in trains)
+    return plan_cells("ablation-t0", cells, layout=Layout(), data_root=data_root, limit=limit,
+                      title="T0 ablation (Fig. 7)", extra_units=trains)
 
 
 def _load_records(args):
@@ -191,9 +210,9 @@ def _load_records(args):
         if not args.records.is_file():
             raise FileNotFoundError(f"records file {args.records} does not exist")
         return pd.read_csv(args.records)
-    from benchmarks.plan import load_store_records
+    from benchmarks.plan import open_store
 
-    return load_store_records()
+    return open_store("results").load()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,10 +224,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if not args.from_results:
-            from benchmarks.plan import run_t0_ablation
+            from benchmarks.plan import run_plan
 
-            code = run_t0_ablation(backbones, args.t0, executor=args.executor, cluster=args.cluster,
-                                   dry_run=args.dry_run, limit=args.limit)
+            plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=args.data_root)
+            code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
             if code or args.dry_run:
                 return code
         records = _load_records(args)

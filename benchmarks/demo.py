@@ -268,3 +268,46 @@ class DemoDataset:
 
 
 DEMO_DATASETS = {s.key: DemoDataset(s.key, s.degradation) for s in DEMO_SETS}
+
+
+# -- registering and running the demo ---------------------------------------------------------------------------------
+def register_datasets() -> None:
+    """Register the demo sets in the dataset registry (idempotent; run in every process that looks them up)."""
+    from benchmarks import datasets
+
+    for key, spec in DEMO_DATASETS.items():
+        if key not in datasets.keys():
+            datasets.register(spec)
+
+
+def available_metrics(metrics: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """(the metrics whose weights are on this machine, {metric: why not} for the others)."""
+    from benchmarks import metrics as registry
+
+    ok, absent = [], {}
+    for name in metrics:
+        problem = registry.weights_problem(name)
+        if problem:
+            absent[name] = problem
+        else:
+            ok.append(name)
+    return tuple(ok), absent
+
+
+DEMO_HOOK = "benchmarks.demo:register_datasets"
+DEMO_TITLE = "Built-in demo (synthetic degradations of scikit-image photos; not the paper's numbers)"
+
+
+def demo_plan(methods: tuple[str, ...] = DEMO_METHODS, sets: tuple[str, ...] = DEMO_KEYS,
+              metrics: tuple[str, ...] = ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq"),
+              limit: int | None = None, results: Path = DEMO_RESULTS, data_root: Path | None = None,
+              size: int = DEFAULT_SIZE):
+    """Build the demo data (if needed) and plan restore + score of ``methods`` x ``sets``."""
+    from benchmarks.plan import Layout, plan_cells
+
+    root = Path(data_root or demo_data_root())
+    build_demo(root, size=size, sets=sets)
+    register_datasets()
+    cells = [(m, d, metrics) for m in methods for d in sets]
+    return plan_cells("demo", cells, layout=Layout(str(results)), data_root=str(root.resolve()), limit=limit,
+                      hook=DEMO_HOOK, title=DEMO_TITLE, expected={d: len(IMAGES) for d in sets})

@@ -498,35 +498,49 @@ def restore_needs(method_key: str) -> Needs:
     return Needs(gpus=0, cpus=1, mem_gb=2, minutes=60)
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One (row, dataset) of a table: ``method`` restores, ``metrics`` score. ``label`` names the row in the records
+    (default: the method; ablation variants get their own), ``settings`` override the baselines config, ``after``
+    are units (e.g. prompt training) its restoration waits for."""
+
+    method: str
+    dataset: str
+    metrics: tuple[str, ...]
+    label: str = ""
+    settings: tuple[tuple[str, Any], ...] = ()
+    after: tuple[str, ...] = ()
+
+
 def plan_cells(name: str, cells, *, layout: Layout = Layout(), data_root: str = "", limit: int | None = None,
                num_shards: int = 1, hook: str = "", title: str = "", expected: dict | None = None,
-               score_needs: Needs = Needs(gpus=0, cpus=1, mem_gb=2, minutes=60),
-               settings: dict | None = None, labels: dict | None = None) -> Plan:
-    """A plan for ``cells`` = iterable of ``(method, dataset, metrics)``: per (method, dataset) and shard, one
-    restore unit, and one score unit per (method, dataset) after them. ``expected``: dataset -> expected sample
-    count (for the cost); ``settings``: method -> settings overriding the baselines config; ``labels``: method ->
-    the method name written into the records (ablation variants)."""
+               score_needs: Needs = Needs(gpus=0, cpus=1, mem_gb=2, minutes=60), extra_units=()) -> Plan:
+    """A plan for ``cells`` (:class:`Cell`, or ``(method, dataset, metrics)`` tuples): per row and dataset, one
+    restore unit per shard and one score unit after them (scoring is cheap next to restoring). ``expected``:
+    dataset -> expected sample count (for the cost); ``extra_units`` (e.g. training) come first in the plan."""
     from baselines.config import method_settings
 
-    settings_by_method = settings or {}
-    labels = labels or {}
-    merged: dict[tuple[str, str], list[str]] = {}
-    for method, dataset, metrics in cells:
-        bucket = merged.setdefault((method, dataset), [])
-        bucket.extend(m for m in metrics if m not in bucket)
-    units: list = []
+    merged: dict[tuple, Cell] = {}
+    for c in cells:
+        c = c if isinstance(c, Cell) else Cell(*c)
+        k = (c.label or c.method, c.dataset)
+        if k in merged:
+            old = merged[k]
+            c = Cell(old.method, old.dataset, old.metrics + tuple(m for m in c.metrics if m not in old.metrics),
+                     old.label, old.settings, old.after)
+        merged[k] = c
+    units: list = list(extra_units)
     sizes: dict = {}
-    for (method, dataset), metrics in merged.items():
-        settings = {**method_settings(method), **(settings_by_method.get(method, {}))}
-        count = (expected or {}).get(dataset)
+    for c in merged.values():
+        count = (expected or {}).get(c.dataset)
         if count is not None and limit is not None:
             count = min(count, limit)
-        common = dict(method=method, dataset=dataset, data_root=data_root, runs_root=layout.runs,
-                      settings=settings, limit=limit, hook=hook, record_method=labels.get(method, ""))
-        restores = [RestoreUnit(needs=restore_needs(method), shard=i, num_shards=num_shards, **common)
-                    for i in range(num_shards)]
-        # scoring is cheap next to restoring: one unit per cell, after every restore shard of it
-        score = ScoreUnit(needs=score_needs, deps=tuple(r.key for r in restores), metrics=tuple(metrics),
+        common = dict(method=c.method, dataset=c.dataset, data_root=data_root, runs_root=layout.runs,
+                      settings={**method_settings(c.method), **dict(c.settings)}, limit=limit, hook=hook,
+                      record_method=c.label)
+        restores = [RestoreUnit(needs=restore_needs(c.method), deps=c.after, shard=i, num_shards=num_shards,
+                                **common) for i in range(num_shards)]
+        score = ScoreUnit(needs=score_needs, deps=tuple(r.key for r in restores), metrics=tuple(c.metrics),
                           results_root=layout.root, **common)
         units += [*restores, score]
         if count is not None:

@@ -135,3 +135,94 @@ def test_job_array_preempt_requeue_and_kill_resubmit(tmp_path):
     history = json.loads((tmp_path / "logs" / units[1].key / "job.json").read_text())["jobs"]
     assert len(history) == 2 and history[0]["job_id"] != history[1]["job_id"]
     assert (work / "b_kill").read_text() == "b_kill"
+
+
+@dataclass
+class Gated(WorkUnit):
+    """A plan unit held at a gate file before it runs (same key, deps and needs as the unit it wraps)."""
+
+    inner: object = None
+    gate: str = ""
+
+    @property
+    def kind(self):
+        return self.inner.kind
+
+    @property
+    def key(self):
+        return self.inner.key
+
+    @property
+    def label(self):
+        return self.inner.label
+
+    def config(self):
+        return self.inner.config()
+
+    def is_done(self):
+        return self.inner.is_done()
+
+    def run(self, progress=True):
+        Path(self.gate + ".started").write_text("started")
+        while Path(self.gate).exists():
+            time.sleep(0.1)
+        self.inner.run(progress=progress)
+
+
+def _records(results_root: Path):
+    from benchmarks.plan import open_store
+
+    frame = open_store(str(results_root)).load()
+    cols = ["method", "dataset", "sample", "metric"]
+    return frame.sort_values(cols)[cols + ["value", "config_hash", "output_sha256"]].reset_index(drop=True)
+
+
+def test_demo_table_through_slurm_with_a_killed_job_matches_local(tmp_path):
+    """A small demo table as a job array; one restore job is cancelled mid-run (held at its gate), reported
+    failed with its log, its score unit blocked; the rerun submits only those two; the records then equal those
+    of a local run of the same plan."""
+    _by_value()
+    import threading
+
+    from benchmarks import demo
+    from benchmarks.execute import run_local
+    from slurm.executor import SlurmRunner
+    from slurm.profiles import load_profile
+
+    data = tmp_path / "data"
+    kwargs = dict(methods=("input", "dcp"), sets=("demo_haze", "demo_lowlight"), metrics=("psnr", "ssim"),
+                  limit=2, data_root=data, size=64)
+    local = demo.demo_plan(results=tmp_path / "local", **kwargs)
+    assert all(o.ok for o in run_local(local.units, tmp_path / "local_logs", progress=False))
+
+    plan = demo.demo_plan(results=tmp_path / "slurm", **kwargs)
+    assert [u.key for u in plan.todo()] == [u.key for u in plan.units]
+    victim = next(u for u in plan.units if u.kind == "restore" and u.method == "dcp")
+    victim_score = next(u for u in plan.units if u.kind == "score" and victim.key in u.deps)
+    gate = tmp_path / "gate"
+    gate.touch()
+    units = [Gated(inner=u, gate=str(gate), needs=u.needs, deps=u.deps) if u is victim else u for u in plan.units]
+    runner = SlurmRunner(load_profile("ci"), tmp_path / "logs", poll_s=0.5, progress=False)
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.setdefault("outcomes", runner.run(units)))
+    thread.start()
+    wait_for(lambda: Path(str(gate) + ".started").exists(), 180, "the gated restore job to start")
+    job_id = json.loads((tmp_path / "logs" / victim.key / "job.json").read_text())["jobs"][-1]["job_id"]
+    subprocess.run(["scancel", job_id], check=True)
+    thread.join(300)
+    assert not thread.is_alive()
+    outcomes = {o.unit: o for o in result["outcomes"]}
+    assert outcomes[victim.key].status == "failed" and outcomes[victim.key].log.exists()
+    assert outcomes[victim_score.key].status == "blocked"
+    assert all(o.ok for k, o in outcomes.items() if k not in (victim.key, victim_score.key))
+
+    gate.unlink()
+    assert {u.key for u in plan.todo()} == {victim.key, victim_score.key}
+    rerun = {o.unit: o.status for o in runner.run(plan.units)}
+    assert {k for k, s in rerun.items() if s == "done"} == {victim.key, victim_score.key}
+    assert plan.todo() == []
+
+    a, b = _records(tmp_path / "local"), _records(tmp_path / "slurm")
+    assert len(a) == 2 * 2 * 2 * 2  # methods x sets x samples x metrics
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(a, b)
