@@ -181,6 +181,8 @@ def test_demo_table_through_slurm_with_a_killed_job_matches_local(tmp_path):
     """A small demo table as a job array; one restore job is cancelled mid-run (held at its gate), reported
     failed with its log, its score unit blocked; the rerun submits only those two; the records then equal those
     of a local run of the same plan."""
+    for module in ("benchmarks.datasets", "benchmarks.evaluate", "benchmarks.store"):
+        pytest.importorskip(module, reason=f"{module} is not in this checkout yet")
     _by_value()
     import threading
 
