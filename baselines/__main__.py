@@ -78,9 +78,14 @@ def cmd_check(args) -> int:
     print(f"  resolution: {spec.resolution}")
     if spec.weights_note:
         print(f"  weights: {spec.weights_note}")
+    settings = _settings(spec.key, args.config)
     if spec.external:
         print(f"  config: [{spec.key}] in {args.config or config_path()}")
-    problems = method.problems(_settings(spec.key, args.config))
+        head = method.repo_head(settings)
+        if head and head != spec.upstream_commit:
+            print(f"  warning: the clone is at {head}, the wrapper was written against {spec.upstream_commit} "
+                  f"(git -C {settings.get('repo')} checkout {spec.upstream_commit})")
+    problems = method.problems(settings)
     if not problems:
         print("  ready")
         return 0

@@ -99,9 +99,22 @@ class ExternalMethod(Method):
             raise UpstreamError(f"{self.key}: upstream command failed (exit {result.returncode}); "
                                 f"full log {log}; last lines:\n{tail}")
 
+    def repo_head(self, settings: dict[str, Any]) -> str | None:
+        """The commit the configured clone is at (None when it is not a git checkout)."""
+        if not settings.get("repo"):
+            return None
+        try:
+            result = subprocess.run(["git", "-C", str(self.repo(settings)), "rev-parse", "HEAD"],
+                                    capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        head = result.stdout.strip()
+        return head if result.returncode == 0 and head else None
+
     def record_weights(self, settings: dict[str, Any], report: RestoreReport, **extra: Any) -> None:
         path = self.checkpoint_path(settings)
-        info: dict[str, Any] = {"note": self.spec.weights_note or "published upstream weights"}
+        info: dict[str, Any] = {"note": self.spec.weights_note or "published upstream weights",
+                                "upstream_head": self.repo_head(settings)}
         if path is not None and path.is_file():
             stat = path.stat()
             info.update(checkpoint=str(path), bytes=stat.st_size, mtime=int(stat.st_mtime))

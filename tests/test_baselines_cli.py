@@ -153,3 +153,19 @@ def test_every_method_file_declares_a_complete_spec():
             assert re.fullmatch(r"[0-9a-f]{40}", spec.upstream_commit), key
             assert spec.checkpoints and all(c.url.startswith("https://") for c in spec.checkpoints), key
             assert spec.entry_files and spec.citation, key
+
+
+def test_check_warns_when_the_clone_is_not_at_the_pinned_commit(tmp_path, monkeypatch, capsys):
+    repo = tmp_path / "FoundIR"
+    repo.mkdir()
+    (repo / "test.py").write_text("")
+    for cmd in (["init", "-q"], ["add", "test.py"],
+                ["-c", "user.email=a@b", "-c", "user.name=n", "commit", "-q", "-m", "x"]):
+        subprocess.run(["git", "-C", str(repo), *cmd], check=True)
+    config = tmp_path / "baselines.toml"
+    config.write_text(f'[foundir]\nrepo = "{repo}"\npython = "{sys.executable}"\n')
+    monkeypatch.setenv("YPT_BASELINES_CONFIG", str(config))
+    assert main(["check", "foundir"]) == 1  # the checkpoint is missing
+    out = capsys.readouterr().out
+    assert "warning: the clone is at" in out and "6d19958499622d90ca71fe971d83b1e428c17cd0" in out
+    assert "premodel/model-2000.pt" in out
