@@ -205,3 +205,31 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     assert sample[("wan", "mixed-batched")]["nfe"] == 4 and sample[("wan", "mixed-batched")]["forward_calls"] == 2
     assert "training flux no-ckpt: encode-each-step / cached step time" in latest["ratios"]
     assert "sampling wan: mixed sequential / batched steps time" in latest["ratios"]
+
+
+@pytest.mark.parametrize("backbone, params", [
+    ("flux", (11.85e9, 11.95e9)),  # FLUX.1-dev transformer: 11.9B ("12B" on the model card)
+    ("wan", (1.40e9, 1.45e9)),     # WAN 2.1 T2V 1.3B transformer: 1.42B
+])
+def test_full_size_configs_match_published_models_and_flops(backbone, params):
+    """The full-size configs build (on the meta device: no memory) into the published parameter counts, and torch's
+    FLOP counter over one real forward at protocol size equals the analytic count exactly."""
+    import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from benchmarks.perf import models
+    from benchmarks.perf.workloads import workload
+
+    wl = workload(backbone, "full")
+    model = models.build_transformer(wl, "meta", torch.bfloat16)
+    n = sum(p.numel() for p in model.parameters())
+    assert params[0] < n < params[1]
+    cond = models.null_conditioning(wl, "meta", torch.bfloat16)
+    latent = torch.empty(1, *wl.latent_shape, device="meta", dtype=torch.bfloat16)
+    z = models.pack_flux(latent) if backbone == "flux" else latent
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        models.velocity(wl, model, z, torch.full((1,), 0.5, device="meta"), cond)
+    assert counter.get_total_flops() == wl.flops(cross_attention_passes=1).forward
+    # FLUX 1024 px: 4096 image + 512 text tokens; WAN 33x480x832: 9 x 30 x 52 video tokens
+    assert wl.flops().tokens["sequence"] == {"flux": 4608, "wan": 14040}[backbone]
