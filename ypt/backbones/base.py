@@ -135,6 +135,7 @@ class Backbone:
         freeze(self.transformer)
         freeze(self.vae)
         self._null: dict[str, torch.Tensor] | None = None
+        self._attached: Any = None
         self.null_context_file = Path(null_context_file) if null_context_file else None
         if self.null_context_file is not None and self.null_context_file.is_file():
             self._null = self._read_null_context(self.null_context_file)
@@ -202,6 +203,25 @@ class Backbone:
     def _transformer_velocity(self, z: torch.Tensor, sigma: torch.Tensor, context: dict[str, torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError
 
+    @contextlib.contextmanager
+    def attached(self, prompt: Any) -> Iterator[None]:
+        """Keep ``prompt`` attached to the transformer for the whole block (no-op for None or when already attached).
+
+        Training wraps forward *and* backward in it: with gradient checkpointing the backward pass recomputes the
+        blocks, and the prompt's hooks must still be there then.
+        """
+        if prompt is None or prompt is self._attached:
+            yield
+            return
+        if self._attached is not None:
+            raise RuntimeError("another prompt is attached to this backbone; detach it first")
+        with prompt.applied(self.transformer):
+            self._attached = prompt
+            try:
+                yield
+            finally:
+                self._attached = None
+
     def velocity(self, z: torch.Tensor, sigma: torch.Tensor | float, prompt: Any = None) -> torch.Tensor:
         """Velocity ``v ~ e - x`` at noise level ``sigma`` (1-D, batch size, or a float), in fp32, z's layout.
 
@@ -210,8 +230,7 @@ class Backbone:
         """
         sigma = self._sigma_vector(sigma, z)
         context = self.null_context()
-        applied = prompt.applied(self.transformer) if prompt is not None else contextlib.nullcontext()
-        with applied, self._autocast():
+        with self.attached(prompt), self._autocast():
             v = self._transformer_velocity(z, sigma, context)
         return v.float()
 

@@ -1,0 +1,366 @@
+"""Prompt training: one prompt per degradation on a frozen backbone, loss ``|| x0_hat(z_t, t; prompt) - x0 ||^2``.
+
+``z_t`` comes from the bridge (EBR by default: ``t`` in ``[t_min, T0]``); the backbone, VAE and text encoders are
+frozen; only the prompt's parameters train (AdamW, lr 5e-4, batch 2). VAE latents of the pairs come from the
+:mod:`ypt.latent_cache` (encoded once). Checkpoints are atomic and hold the prompt, the optimizer, the RNG state,
+the step and the logged losses, so a resumed run follows the uninterrupted run's trajectory exactly.
+The loss is only brought to the host every ``log_every`` steps (no device sync per step).
+
+CLI::
+
+    python -m ypt.train --backbone wan --degradation haze --pairs-dir DATA/haze --iterations 20000
+    python -m ypt.train --backbone flux --degradation rain --dataset lhp --data-root /data/LHP --iterations 40000
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+#: paper iterations per backbone
+PAPER_ITERATIONS = {"wan": 20_000, "flux": 40_000}
+#: training geometry per backbone (protocol sizes; see ypt.backbones.media)
+DEFAULT_GEOMETRY = {"flux": {"size": [1024, 1024]}, "wan": {"frames": 33, "size": [480, 832]}}
+
+
+@dataclass
+class TrainConfig:
+    backbone: str = "flux"
+    degradation: str = "haze"
+    variant: str = "residual"
+    bridge: str = "ebr"
+    t0: float = 0.4
+    t_min: float = 1e-4
+    iterations: int = 40_000
+    batch_size: int = 2
+    lr: float = 5e-4
+    weight_decay: float = 0.01
+    seed: int = 0
+    dtype: str = "bf16"
+    gradient_checkpointing: bool = False
+    log_every: int = 50
+    checkpoint_every: int = 1000
+    geometry: dict[str, Any] = field(default_factory=dict)
+
+    def hashable(self) -> dict[str, Any]:
+        """What defines the trained prompt (logging and checkpoint cadence excluded)."""
+        d = asdict(self)
+        for k in ("log_every", "checkpoint_every"):
+            d.pop(k)
+        return d
+
+
+# ---- training pairs -------------------------------------------------------------------------------------------
+def pairs_from_dir(pairs_dir: str | os.PathLike) -> list[tuple[Path, Path]]:
+    """``input/`` + ``target/`` matched by name (images, or frame folders for clips)."""
+    from benchmarks.naming import natural_key
+
+    root = Path(pairs_dir)
+    inp, tgt = root / "input", root / "target"
+    for d in (inp, tgt):
+        if not d.is_dir():
+            raise FileNotFoundError(f"{root} needs input/ and target/ folders (missing {d})")
+    targets = {p.stem if p.is_file() else p.name: p for p in tgt.iterdir() if not p.name.startswith(".")}
+    pairs, unmatched = [], []
+    for p in sorted(inp.iterdir(), key=lambda q: natural_key(q.name)):
+        if p.name.startswith("."):
+            continue
+        key = p.stem if p.is_file() else p.name
+        (pairs.append((p, targets[key])) if key in targets else unmatched.append(p.name))
+    if unmatched:
+        raise FileNotFoundError(f"no target in {tgt} for: {', '.join(unmatched[:5])}" +
+                                (f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""))
+    if not pairs:
+        raise FileNotFoundError(f"no training pairs in {inp}")
+    return pairs
+
+
+def pairs_from_dataset(key: str, data_root: str | os.PathLike) -> list[tuple[Any, Any]]:
+    """``(sample.input, sample.target)`` of ``benchmarks.datasets.get(key).samples(data_root)`` (with a target)."""
+    try:
+        from benchmarks import datasets
+    except ImportError as err:
+        raise RuntimeError("--dataset needs benchmarks.datasets (the dataset registry), not in this checkout; "
+                           "use --pairs-dir with input/ and target/ folders") from err
+    samples = datasets.get(key).samples(data_root)
+    pairs = [(s.input, s.target) for s in samples if s.target is not None and s.target != s.input]
+    if not pairs:
+        raise RuntimeError(f"dataset {key!r} at {data_root} has no (input, target) pairs with a reference")
+    return pairs
+
+
+class LatentPairs:
+    """``(y, x0)`` latent pairs: in memory (tensors) or read from a :class:`ypt.latent_cache.LatentCache`."""
+
+    def __init__(self, tensors: Sequence[tuple[Any, Any]] | None = None, cache: Any = None,
+                 keys: Sequence[str] | None = None) -> None:
+        if (tensors is None) == (cache is None):
+            raise ValueError("give either tensors or a cache with keys")
+        self.tensors = list(tensors) if tensors is not None else None
+        self.cache, self.keys = cache, list(keys or [])
+
+    def __len__(self) -> int:
+        return len(self.tensors) if self.tensors is not None else len(self.keys)
+
+    def batch(self, indices: Iterable[int]) -> tuple[Any, Any]:
+        import torch
+
+        ys, xs = [], []
+        for i in indices:
+            if self.tensors is not None:
+                y, x0 = self.tensors[i]
+            else:
+                got = self.cache.get(self.keys[i])
+                if got is None:
+                    raise FileNotFoundError(f"latent cache entry {self.keys[i]} vanished from {self.cache.folder}")
+                y, x0 = got
+            ys.append(y)
+            xs.append(x0)
+        return torch.stack(ys), torch.stack(xs)
+
+
+def pixel_loader(backbone: Any, geometry: dict[str, Any]) -> Callable[[Any], Any]:
+    """Side (path, frame folder/list, or tensor in [0,1]) -> pixels at the training geometry, batch dim added."""
+    from ypt.backbones import media
+
+    def load(side: Any) -> Any:
+        import torch
+
+        if backbone.name == "wan":
+            frames, size = int(geometry["frames"]), tuple(geometry["size"])
+            clip = side if isinstance(side, torch.Tensor) else media.load_clip(side, frames)
+            return media.prepare_clip(clip, frames, size, backbone.temporal_compression)[None]
+        size = tuple(geometry["size"])
+        img = side if isinstance(side, torch.Tensor) else media.load_image(side)
+        return media.resize(img, size)[None]
+
+    return load
+
+
+def cached_latents(backbone: Any, pairs: Sequence[tuple[Any, Any]], geometry: dict[str, Any],
+                   cache_dir: str | os.PathLike | None = None, progress: bool = True) -> LatentPairs:
+    """Encode every pair once into the latent cache (skipping cached ones) and serve them from it."""
+    from ypt.latent_cache import make_latent_cache
+
+    load = pixel_loader(backbone, geometry)
+    cache = make_latent_cache(backbone, geometry, cache_dir)
+
+    def encode_pair(inp: Any, tgt: Any) -> tuple[Any, Any]:
+        return backbone.encode(load(inp))[0], backbone.encode(load(tgt))[0]
+
+    keys = cache.ensure(pairs, encode_pair, progress=progress)
+    return LatentPairs(cache=cache, keys=keys)
+
+
+# ---- the trainer ----------------------------------------------------------------------------------------------
+class PromptTrainer:
+    """Trains ``prompt`` on a frozen ``backbone``.
+
+    ``target_fn(z_t, t) -> x0 target`` replaces the pair's clean latent in the loss when given (distillation
+    from a teacher, e.g. the prompt-recovery test); by default the target is ``x0``.
+    """
+
+    def __init__(self, backbone: Any, prompt: Any, bridge: Any, data: LatentPairs, config: TrainConfig,
+                 target_fn: Callable[[Any, Any], Any] | None = None) -> None:
+        import torch
+
+        self.backbone, self.prompt, self.bridge, self.data, self.config = backbone, prompt, bridge, data, config
+        self.target_fn = target_fn
+        self.params = [p for p in prompt.parameters() if p.requires_grad]
+        if not self.params:
+            raise ValueError(f"prompt variant {config.variant!r} has no trainable parameters")
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
+        self.generator = torch.Generator("cpu").manual_seed(config.seed)
+        self.step_count = 0
+        self.losses: list[tuple[int, float]] = []
+        self._pending: list[Any] = []
+        if config.gradient_checkpointing:
+            backbone.enable_gradient_checkpointing()
+
+    def _draw(self) -> tuple[Any, Any, Any, Any]:
+        import torch
+
+        g, b = self.generator, self.config.batch_size
+        idx = torch.randint(len(self.data), (b,), generator=g).tolist()
+        y, x0 = self.data.batch(idx)
+        t = self.bridge.sample_t(b, generator=g)
+        noise = torch.randn(x0.shape, generator=g)
+        dev = self.backbone.device
+        return x0.to(dev), y.to(dev), t.to(dev), noise.to(dev)
+
+    def step(self) -> Any:
+        """One optimisation step; returns the loss as a device tensor (no host sync)."""
+        x0, y, t, noise = self._draw()
+        z = self.bridge.state(x0, y, t, noise)
+        target = x0 if self.target_fn is None else self.target_fn(z, t).detach()
+        self.optimizer.zero_grad(set_to_none=True)
+        with self.backbone.attached(self.prompt):  # through backward: checkpointed blocks recompute with it
+            x0_hat = self.backbone.predictor(self.prompt, self.bridge)(z, t)
+            loss = (x0_hat - target.float()).pow(2).mean()
+            loss.backward()
+        self.optimizer.step()
+        self.step_count += 1
+        return loss.detach()
+
+    def fit(self, iterations: int, checkpoint: str | os.PathLike | None = None, progress: bool = True,
+            stop_after: int | None = None) -> list[tuple[int, float]]:
+        """Train up to ``iterations`` total steps (resuming from ``checkpoint`` if it exists); return logged losses.
+
+        ``stop_after``: stop after that many steps of this call (simulates an interruption in tests).
+        """
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        if checkpoint is not None and Path(checkpoint).is_file():
+            self.load_checkpoint(checkpoint)
+        cfg = self.config
+        done_here = 0
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn())
+        with Progress(*columns, disable=not progress) as bar:
+            task = bar.add_task(f"{cfg.backbone}/{cfg.degradation}", total=iterations, completed=self.step_count,
+                                loss="-")
+            while self.step_count < iterations:
+                if stop_after is not None and done_here >= stop_after:
+                    break
+                self._pending.append(self.step())
+                done_here += 1
+                if self.step_count % cfg.log_every == 0 or self.step_count == iterations:
+                    self._flush()
+                    bar.update(task, completed=self.step_count, loss=f"{self.losses[-1][1]:.5f}")
+                if checkpoint is not None and (self.step_count % cfg.checkpoint_every == 0):
+                    self.save_checkpoint(checkpoint)
+            self._flush()
+            bar.update(task, completed=self.step_count)
+        if checkpoint is not None:
+            self.save_checkpoint(checkpoint)
+        return self.losses
+
+    def _flush(self) -> None:
+        """Bring the pending per-step losses to the host as one mean per logging window."""
+        if self._pending:
+            import torch
+
+            self.losses.append((self.step_count, float(torch.stack(self._pending).mean().item())))
+            self._pending = []
+
+    # ---- checkpoints ----------------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {
+            "step": self.step_count,
+            "prompt": {k: v.detach().cpu().clone() for k, v in self.prompt.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "rng": self.generator.get_state(),
+            "losses": [list(x) for x in self.losses],
+            "config": json.dumps(asdict(self.config), sort_keys=True),
+        }
+
+    def save_checkpoint(self, path: str | os.PathLike) -> Path:
+        import torch
+
+        from ypt.files import atomic_path
+
+        self._flush()
+        with atomic_path(path) as tmp:
+            torch.save(self.state(), tmp)
+        return Path(path)
+
+    def load_checkpoint(self, path: str | os.PathLike) -> None:
+        import torch
+
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        saved = json.loads(state["config"])
+        mine = asdict(self.config)
+        differs = [k for k in TrainConfig().hashable() if saved.get(k) != mine.get(k) and k != "iterations"]
+        if differs:
+            raise ValueError(f"checkpoint {path} was trained with another config ({', '.join(differs)} differ); "
+                             "use another --out or delete it")
+        self.prompt.load_state_dict(state["prompt"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["rng"])
+        self.step_count = int(state["step"])
+        self.losses = [(int(s), float(v)) for s, v in state["losses"]]
+        self._pending = []
+
+
+# ---- CLI ------------------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ypt.train", description=(
+        "Train one prompt (one degradation) on a frozen FLUX or WAN 2.1 backbone with the bridge loss "
+        "|| x0_hat(z_t, t; prompt) - x0 ||^2. Writes the prompt file where ypt.prompts.default_prompt_path says "
+        "(or --out) and a resumable checkpoint beside it."))
+    p.add_argument("--backbone", choices=sorted(PAPER_ITERATIONS), required=True)
+    p.add_argument("--degradation", required=True, help="haze, rain, snow, lowlight or blur")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--pairs-dir", help="folder with input/ and target/ (same names; images or frame folders)")
+    src.add_argument("--dataset", help="dataset key of benchmarks.datasets (with --data-root)")
+    p.add_argument("--data-root", help="root folder of --dataset")
+    p.add_argument("--model", help="local diffusers folder or hub id (default: the paper's model, from HF cache)")
+    p.add_argument("--revision")
+    p.add_argument("--variant", default="residual", help="prompt variant (residual, embedding, token)")
+    p.add_argument("--bridge", default="ebr", choices=["naive", "ddbm", "ebr"])
+    p.add_argument("--t0", type=float, default=0.4)
+    p.add_argument("--t-min", type=float, default=1e-4)
+    p.add_argument("--iterations", type=int, help="default: paper (WAN 20000, FLUX 40000)")
+    p.add_argument("--batch-size", type=int, default=2)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", choices=["bf16", "fp16", "fp32"], default="bf16",
+                   help="backbone weights and autocast dtype (prompt parameters stay fp32)")
+    p.add_argument("--gradient-checkpointing", action="store_true")
+    p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), help="training resolution (default protocol)")
+    p.add_argument("--frames", type=int, help="WAN clip length (default 33)")
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--cache-dir", help="latent cache root (default $YPT_CACHE/latents)")
+    p.add_argument("--out", help="prompt file (default: ypt.prompts.default_prompt_path)")
+    p.add_argument("--device", default=None, help="default: cuda if available else cpu")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    geometry = json.loads(json.dumps(DEFAULT_GEOMETRY[args.backbone]))
+    if args.size:
+        geometry["size"] = list(args.size)
+    if args.frames and args.backbone == "wan":
+        geometry["frames"] = args.frames
+    return TrainConfig(
+        backbone=args.backbone, degradation=args.degradation, variant=args.variant, bridge=args.bridge,
+        t0=args.t0, t_min=args.t_min, iterations=args.iterations or PAPER_ITERATIONS[args.backbone],
+        batch_size=args.batch_size, lr=args.lr, seed=args.seed, dtype=args.dtype,
+        gradient_checkpointing=args.gradient_checkpointing, log_every=args.log_every,
+        checkpoint_every=args.checkpoint_every, geometry=geometry,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.dataset and not args.data_root:
+        build_parser().error("--dataset needs --data-root")
+    config = config_from_args(args)
+    pairs = pairs_from_dir(args.pairs_dir) if args.pairs_dir else pairs_from_dataset(args.dataset, args.data_root)
+
+    import torch
+
+    from ypt import prompt_io
+    from ypt.backbones import load_backbone
+    from ypt.bridges import make_bridge
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[config.dtype]
+    backbone = load_backbone(config.backbone, args.model, revision=args.revision, dtype=dtype, device=device,
+                             text_encoders=prompt_io.needs_text_encoders(config.variant))
+    out = Path(args.out) if args.out else prompt_io.default_path(config)
+    data = cached_latents(backbone, pairs, config.geometry, args.cache_dir)
+    prompt = prompt_io.new_prompt(config.variant, backbone)
+    trainer = PromptTrainer(backbone, prompt, make_bridge(config.bridge, config.t0, config.t_min), data, config)
+    losses = trainer.fit(config.iterations, checkpoint=out.with_name(out.name + ".ckpt"))
+    prompt_io.save(prompt, out, backbone, config)
+    print(f"prompt written to {out} (step {trainer.step_count}, last logged loss {losses[-1][1]:.5f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
