@@ -344,20 +344,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import torch
 
-    from ypt import prompt_io
+    from ypt.backbones import prompting
     from ypt.backbones import load_backbone
     from ypt.bridges import make_bridge
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[config.dtype]
     backbone = load_backbone(config.backbone, args.model, revision=args.revision, dtype=dtype, device=device,
-                             text_encoders=prompt_io.needs_text_encoders(config.variant))
-    out = Path(args.out) if args.out else prompt_io.default_path(config)
+                             text_encoders=prompting.needs_text_encoders(config.variant))
+    out = Path(args.out) if args.out else prompting.default_path(config)
     data = cached_latents(backbone, pairs, config.geometry, args.cache_dir)
-    prompt = prompt_io.new_prompt(config.variant, backbone)
+    prompt = prompting.new_prompt(config.variant, backbone)
     trainer = PromptTrainer(backbone, prompt, make_bridge(config.bridge, config.t0, config.t_min), data, config)
     losses = trainer.fit(config.iterations, checkpoint=out.with_name(out.name + ".ckpt"))
-    prompt_io.save(prompt, out, backbone, config)
+    prompting.save(prompt, out, backbone, config)
     print(f"prompt written to {out} (step {trainer.step_count}, last logged loss {losses[-1][1]:.5f})")
     return 0
 

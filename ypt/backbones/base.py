@@ -136,6 +136,7 @@ class Backbone:
         freeze(self.vae)
         self._null: dict[str, torch.Tensor] | None = None
         self._attached: Any = None
+        self._null_on_device: tuple[Any, dict[str, torch.Tensor]] = (None, {})
         self.null_context_file = Path(null_context_file) if null_context_file else None
         if self.null_context_file is not None and self.null_context_file.is_file():
             self._null = self._read_null_context(self.null_context_file)
@@ -170,7 +171,10 @@ class Backbone:
             self._null = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in null.items()}
             if self.null_context_file is not None:
                 self._write_null_context(self.null_context_file, self._null)
-        return {k: v.to(self.device, self.dtype) for k, v in self._null.items()}
+        key = (self.device, self.dtype)
+        if self._null_on_device[0] != key:  # one host->device copy, not one per step
+            self._null_on_device = (key, {k: v.to(self.device, self.dtype) for k, v in self._null.items()})
+        return self._null_on_device[1]
 
     @staticmethod
     def _read_null_context(path: Path) -> dict[str, torch.Tensor]:
