@@ -262,6 +262,10 @@ class DirectEngine:
     def enable_gradient_checkpointing(self) -> None:
         self.transformer.enable_gradient_checkpointing()
 
+    def attached(self, prompt):
+        """Keep ``prompt`` attached for a block (forward and backward), as the adapters do."""
+        return prompt.applied(self.transformer) if prompt is not None else contextlib.nullcontext()
+
     def predictor(self, prompts=None, bridge=None):
         """``predict_x0(z, t)`` averaging the prompts' predictions, one call per prompt (as the adapters do)."""
         plist = list(prompts) if isinstance(prompts, (list, tuple)) else [prompts]

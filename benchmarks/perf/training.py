@@ -200,11 +200,10 @@ class TrainBench:
     def measure_trainer(self, gradient_checkpointing: bool, iters: int, warmup: int,
                         peak_flops: float | None) -> dict:
         """``ypt.train.PromptTrainer.step`` as training runs it: latents from the on-disk cache, the adapter's
-        ``predictor``, CPU generator for indices, ``t`` and noise.
-
-        The prompt stays attached for the whole step (its per-call ``applied`` is then a no-op): hooks attached
-        only around the forward are gone when gradient checkpointing recomputes the blocks in the backward, and
-        torch raises "A different number of tensors was saved during the original forward and recomputation".
+        ``predictor``, CPU generator for indices, ``t`` and noise. The trainer itself keeps the prompt attached
+        through the backward (``backbone.attached``): hooks present only around the forward would be gone when
+        gradient checkpointing recomputes the blocks, and torch raises "A different number of tensors was saved
+        during the original forward and recomputation".
         """
         import torch
         from ypt.train import LatentPairs, PromptTrainer
@@ -225,8 +224,7 @@ class TrainBench:
         config = YptTrainConfig(backbone=wl.backbone, iterations=10**9, batch_size=wl.batch,
                                 gradient_checkpointing=gradient_checkpointing)
         engine.transformer.disable_gradient_checkpointing()  # PromptTrainer only ever enables it
-        prompt = M.new_prompt(wl, self.device, torch.float32).attach(engine.transformer)
-        row["config"]["prompt_attached"] = "whole step (per-call attach breaks checkpointing)"
+        prompt = M.new_prompt(wl, self.device, torch.float32)
         trainer = PromptTrainer(engine, prompt, bridge, LatentPairs(cache=cache, keys=keys), config)
         try:
             with PeakMemory(self.device) as memory:
