@@ -233,7 +233,12 @@ class SampleUnit(WorkUnit):
         return samples[start:stop]
 
     def missing_resources(self) -> list[Missing]:
-        return missing_dataset(self.dataset, self.data_root, getattr(self, 'hook', ''))
+        found = missing_dataset(self.dataset, self.data_root)
+        try:
+            self.prompt_path()
+        except RuntimeError as exc:
+            found.append(Missing("package", "ypt.prompts", str(exc)))
+        return found
 
 
 @dataclass
@@ -262,7 +267,7 @@ class RestoreUnit(SampleUnit):
 
         found = super().missing_resources()
         method = baselines.get(self.method)
-        for p in method.problems(self.settings, deep=False):
+        for p in method.problems(self.settings):
             found.append(Missing("checkpoint/environment", f"{self.method}: {p.what}", p.fix))
         return found
 
@@ -287,7 +292,7 @@ class ScoreUnit(SampleUnit):
 @dataclass
 class TrainUnit(WorkUnit):
     """Train one prompt (``python -m ypt.train``); done when the prompt file exists where
-    :func:`ypt.prompt_io.default_path` puts it. Resumes from the trainer's checkpoint beside the prompt."""
+    :func:`ypt.backbones.prompting.default_path` puts it. Resumes from the trainer's checkpoint beside the prompt."""
 
     kind = "train"
     backbone: str = "flux"
@@ -321,9 +326,9 @@ class TrainUnit(WorkUnit):
         return {"kind": "train", "train": self.train_config().hashable(), "dataset": self.dataset}
 
     def prompt_path(self):
-        from ypt import prompt_io
+        from ypt.backbones import prompting
 
-        return prompt_io.default_path(self.train_config())
+        return prompting.default_path(self.train_config())
 
     def is_done(self) -> bool:
         return self.prompt_path().is_file()
@@ -336,7 +341,12 @@ class TrainUnit(WorkUnit):
             raise RuntimeError(f"python -m ypt.train {' '.join(self.argv())} exited with {code}")
 
     def missing_resources(self) -> list[Missing]:
-        return missing_dataset(self.dataset, self.data_root, getattr(self, 'hook', ''))
+        found = missing_dataset(self.dataset, self.data_root)
+        try:
+            self.prompt_path()
+        except RuntimeError as exc:
+            found.append(Missing("package", "ypt.prompts", str(exc)))
+        return found
 
 
 # -- cost -------------------------------------------------------------------------------------------------------
@@ -435,7 +445,8 @@ def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -
     status = status or plan.status()
     table = Table(title=f"plan: {plan.title or plan.name}")
     for col in ("unit", "kind", "items", "gpus", "mem", "time", "config", "status"):
-        table.add_column(col, justify="right" if col in ("items", "gpus", "mem", "time") else "left")
+        table.add_column(col, justify="right" if col in ("items", "gpus", "mem", "time") else "left",
+                         overflow="fold", no_wrap=col != "unit")
     colours = {"done": "green", "todo": "yellow", "missing": "red"}
     for u in plan.units:
         s = status[u.key]
@@ -549,3 +560,24 @@ def plan_cells(name: str, cells, *, layout: Layout = Layout(), data_root: str = 
                 sizes[r.key] = b - a
             sizes[score.key] = count
     return Plan(name=name, units=units, layout=layout, title=title or name, sizes=sizes)
+
+
+# -- the runner's command line (used by benchmarks.run) --------------------------------------------------------------
+def add_runner_arguments(parser) -> None:
+    """The options of ``python -m benchmarks.run tableN`` that plan and run work (no heavy imports)."""
+    parser.add_argument("--demo", action="store_true",
+                        help="the built-in demo benchmark (CPU methods on generated data; results/demo/)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan, what is missing (and how to get it) and its GPU-hours; run nothing")
+    parser.add_argument("--executor", choices=("local", "slurm"), default="local",
+                        help="local: in this process (default); slurm: job arrays through submitit")
+    parser.add_argument("--cluster", help="cluster profile for --executor slurm (slurm/clusters/NAME.toml)")
+    parser.add_argument("--methods", help="comma list: only these rows")
+    parser.add_argument("--datasets", help="comma list: only these datasets")
+    parser.add_argument("--limit", type=int, help="first N samples per dataset (smoke runs)")
+    parser.add_argument("--shards", type=int, default=1, help="restore jobs per (method, dataset) (default 1)")
+    parser.add_argument("--data-root", default="", help="data root (default: $YPT_DATA)")
+
+
+def split_list(text: str | None) -> tuple[str, ...] | None:
+    return tuple(x for x in text.split(",") if x) if text else None

@@ -2,7 +2,7 @@
 
 One work unit per (backbone, degradation) on the paper's training set for it (Sec. 4.2), run through the same
 executors as the tables (``--executor local`` or ``--executor slurm --cluster NAME``). A prompt already written
-where :func:`ypt.prompt_io.default_path` puts it is done and skipped; an interrupted unit resumes from the trainer's
+where :func:`ypt.backbones.prompting.default_path` puts it is done and skipped; an interrupted unit resumes from the trainer's
 checkpoint beside the prompt (preempted or timed-out SLURM jobs requeue themselves). ``--dry-run`` prints the
 plan, what is missing, and its GPU-hours.
 """
