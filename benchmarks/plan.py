@@ -437,11 +437,19 @@ class Plan:
         return total, remaining, sorted(sources)
 
 
+def wide_console(stderr: bool = False):
+    """A rich console; when writing to a pipe or file, 140 columns instead of rich's 80 (logs stay readable)."""
+    from rich.console import Console
+
+    console = Console(stderr=stderr)
+    return console if console.is_terminal else Console(stderr=stderr, width=max(console.width, 140))
+
+
 def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    console = console or wide_console()
     status = status or plan.status()
     table = Table(title=f"plan: {plan.title or plan.name}")
     for col in ("unit", "kind", "items", "gpus", "mem", "time", "config", "status"):
@@ -465,7 +473,7 @@ def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -
 def print_missing(missing: list[Missing], console=None) -> None:
     from rich.console import Console
 
-    console = console or Console(stderr=True)
+    console = console or wide_console(stderr=True)
     console.print(f"[red]missing {len(missing)} resource(s):[/red]")
     for m in missing:
         console.print(f"  [bold]{m.kind}[/bold] {m.name}\n      how: {m.how}", highlight=False)
@@ -478,7 +486,7 @@ def run_plan(plan: Plan, executor: str = "local", cluster: str | None = None, dr
 
     from benchmarks.execute import execute, print_failures, summarise
 
-    console = Console()
+    console = wide_console()
     status = plan.status()
     missing = plan.missing()
     if dry_run:
