@@ -4,7 +4,9 @@ through the method library (:mod:`ypt.restore`), routed per test set by :mod:`ba
 
 Config section ``[ypt_flux]`` / ``[ypt_wan]`` (all optional): ``model`` (local folder or hub id of the
 backbone, resolved offline from the HF cache), ``prompts_root`` (default: ``ypt.prompts.default_prompt_path``'s
-root, env ``YPT_PROMPTS``), ``variant`` (residual), ``bridge`` (ebr), ``t0`` (0.4), ``device``.
+root, env ``YPT_PROMPTS``), ``variant`` (residual), ``bridge`` (ebr), ``t0`` (0.4), ``device``, ``dtype`` (fp16);
+protocol overrides (``num_inference_steps``, ``image_size``, ``video_frames``, ``video_size``, ...) are passed to
+``Restorer`` and enter the run's identity.
 """
 from __future__ import annotations
 
@@ -90,11 +92,17 @@ class YPTMethod(Method):
                       settings: dict[str, Any], config: RestoreConfig) -> None:
         from ypt.restore import Restorer  # heavy: torch/diffusers
 
-        restorer = make_restorer(Restorer, self.backbone, prompt_paths, settings)
+        options = self.prompt_options(settings)
+        restorer = Restorer.from_pretrained(self.backbone, prompt_paths, bridge=options["bridge"], t0=options["t0"],
+                                            **restorer_settings(settings))
         for s in progress(group, len(group), f"{self.key}", config.progress):
             restorer.restore_sample(s, out_dir)
 
 
-def make_restorer(restorer_cls, backbone: str, prompt_paths: list[Path], settings: dict[str, Any]):
-    kwargs = {k: settings[k] for k in ("model", "device") if k in settings}
-    return restorer_cls.from_pretrained(backbone=backbone, prompts=prompt_paths, **kwargs)
+#: settings passed on to ``Restorer.from_pretrained`` (each one changes the run's identity hash when set)
+RESTORER_SETTINGS = ("model", "revision", "device", "dtype", "num_inference_steps", "seed", "image_size",
+                     "video_frames", "video_size", "output_size", "batch_size")
+
+
+def restorer_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items() if k in RESTORER_SETTINGS}

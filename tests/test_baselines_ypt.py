@@ -1,0 +1,89 @@
+"""``ypt_flux`` / ``ypt_wan`` end to end through the registry with tiny backbones saved to a local folder and prompt
+files where ``ypt.prompts.default_prompt_path`` says, routed per DESIGN.md (mixed prompts for LOLBlur)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("ypt.prompts", reason="ypt.prompts (issue 3 part A) not in this checkout yet")
+pytest.importorskip("ypt.sampler", reason="ypt.sampler (issue 3 part A) not in this checkout yet")
+pytest.importorskip("ypt.bridges", reason="ypt.bridges (issue 3 part A) not in this checkout yet")
+
+import torch  # noqa: E402
+
+import baselines  # noqa: E402
+from baselines.base import RestoreConfig  # noqa: E402
+from benchmarks.protocol import DEGRADATIONS  # noqa: E402
+from test_backbones import save_tiny_folder, tiny_flux, tiny_flux_components, tiny_wan, tiny_wan_components  # noqa
+
+DISTINCT_SEEDS = dict(zip(DEGRADATIONS, range(len(DEGRADATIONS))))
+
+
+@dataclass
+class FakeSample:
+    id: str
+    input: object
+    target: object
+    degradation: tuple
+    modality: str
+    dataset: str
+
+
+def _write_prompts(backbone_name: str, backbone, root: Path) -> None:
+    """One residual prompt per degradation (distinct random tensors, gates opened) at the default paths."""
+    from ypt.backbones.prompting import new_prompt
+    from ypt.prompts import default_prompt_path, save_prompt
+
+    for degradation in DEGRADATIONS:
+        torch.manual_seed(DISTINCT_SEEDS[degradation])
+        prompt = new_prompt("residual", backbone)
+        with torch.no_grad():
+            for p in prompt.parameters():
+                p.normal_(0, 0.5)
+        path = Path(default_prompt_path(backbone_name, degradation, root=root))
+        save_prompt(prompt, path, {**backbone.identity(), "variant": "residual", "bridge": "ebr", "t0": 0.4,
+                                   "degradation": degradation})
+
+
+def _image(path: Path, seed: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (20, 24, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_ypt_flux_restores_routed_sets_with_tiny_flux(tmp_path):
+    model = save_tiny_folder(tiny_flux_components(), tmp_path / "flux")
+    _write_prompts("flux", tiny_flux(), tmp_path / "prompts")
+    image = _image(tmp_path / "a.png", 0)
+    samples = [FakeSample("hazerd/a", image, None, ("haze",), "image", "hazerd"),
+               FakeSample("lolblur/a", image, None, ("lowlight",), "image", "lolblur")]
+    settings = {"model": str(model), "prompts_root": str(tmp_path / "prompts"), "device": "cpu", "dtype": "fp32",
+                "image_size": [16, 16], "num_inference_steps": 2}
+    report = baselines.get("ypt_flux").restore(samples, tmp_path / "out",
+                                               RestoreConfig(settings=settings, progress=False))
+    outs = {k: np.asarray(Image.open(v[0])) for k, v in report.outputs.items()}
+    assert outs["hazerd/a"].shape == (16, 16, 3)
+    assert not np.array_equal(outs["hazerd/a"], outs["lolblur/a"])  # different prompts for the two sets
+    from ypt.prompts import default_prompt_path
+
+    root = tmp_path / "prompts"
+    assert report.weights["prompts"] == {
+        "haze": [str(default_prompt_path("flux", "haze", root=root))],
+        "lowlight+blur": [str(default_prompt_path("flux", d, root=root)) for d in ("lowlight", "blur")]}
+
+
+def test_ypt_wan_restores_a_clip_with_tiny_wan(tmp_path):
+    model = save_tiny_folder(tiny_wan_components(), tmp_path / "wan")
+    _write_prompts("wan", tiny_wan(), tmp_path / "prompts")
+    frames = [_image(tmp_path / f"clip/{i:03d}.png", i) for i in range(7)]
+    sample = FakeSample("rhvd/c1", frames, None, ("haze",), "video", "rhvd")
+    settings = {"model": str(model), "prompts_root": str(tmp_path / "prompts"), "device": "cpu", "dtype": "fp32",
+                "video_size": [16, 16], "num_inference_steps": 2}
+    report = baselines.get("ypt_wan").restore([sample], tmp_path / "out",
+                                              RestoreConfig(settings=settings, progress=False))
+    assert [p.name for p in report.outputs["rhvd/c1"]] == [f"{i:05d}.png" for i in range(5)]  # 7 -> 4k+1 = 5
+    assert Image.open(report.outputs["rhvd/c1"][0]).size == (16, 16)
