@@ -85,3 +85,16 @@ def test_unknown_executor_and_cluster_are_named(tmp_path):
     with pytest.raises(ValueError, match="--cluster"):
         execute([], "slurm", tmp_path)
     assert Needs().gpus == 0
+
+
+@pytest.mark.parametrize("module,argv", [("slurm.train", ["--help"]), ("benchmarks.ablate", ["t0", "--help"])])
+def test_cli_help_imports_no_heavy_module(module, argv):
+    import subprocess
+    import sys
+
+    code = ("import runpy, sys\nsys.argv = ['x', *%r]\ntry:\n    runpy.run_module(%r, run_name='__main__')\n"
+            "except SystemExit:\n    pass\nprint(sorted(m for m in ('torch', 'diffusers', 'pyiqa') if m in sys.modules))"
+            % (argv, module))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "usage:" in res.stdout and res.stdout.strip().splitlines()[-1] == "[]"
