@@ -247,7 +247,7 @@ class Method:
             from baselines.precomputed import import_outputs
 
             report.source = "precomputed"
-            import_outputs(samples, Path(config.precomputed), out_dir, report)
+            import_outputs(samples, Path(config.precomputed), out_dir, report, self.expected_frames)
         else:
             unsupported = [s.id for s in samples if s.modality not in self.spec.modalities]
             if unsupported:
@@ -259,7 +259,7 @@ class Method:
                 raise SetupError(self.key, problems)
             from baselines.inputs import INPUTS_DIR, as_image_samples
 
-            todo = [s for s in samples if not _has_output(s, out_dir)] if config.resume else samples
+            todo = [s for s in samples if not _has_output(self.key, s, out_dir)] if config.resume else samples
             if len(todo) < len(samples):
                 report.notes.append(f"resume: {len(samples) - len(todo)} sample(s) already restored, kept")
             inputs_dir = out_dir / INPUTS_DIR / report.token
@@ -293,9 +293,9 @@ def _remove_if_empty(folder: Path) -> None:
         pass
 
 
-def _has_output(sample: Sample, out_dir: Path) -> bool:
+def _has_output(method: str, sample: Sample, out_dir: Path) -> bool:
     try:
-        collect_outputs("", [sample], out_dir)
+        collect_outputs(method, [sample], out_dir)
     except MissingOutputsError:
         return False
     return True

@@ -275,3 +275,18 @@ def test_resume_restores_only_missing_samples(hazy_fixture, tmp_path):
     assert np.asarray(Image.open(out / "img/0001.png")).shape == (4, 4, 3)  # kept
     assert np.asarray(Image.open(out / "img/0002.png")).shape == (48, 64, 3)  # redone
     assert report.notes == ["resume: 2 sample(s) already restored, kept"]
+
+
+def test_resume_and_precomputed_use_the_methods_frame_count(tmp_path):
+    """WAN writes the largest 4k+1 frames: a 30-frame clip has 29 outputs, which count as complete."""
+    frames = [_save(np.full((4, 4, 3), i / 40), tmp_path / f"clip/{i:03d}.png") for i in range(30)]
+    sample = FakeSample("c", frames, None, ("haze",), "video", "rhvd")
+    published = tmp_path / "published"
+    for i in range(29):
+        _save(np.zeros((4, 4, 3)), published / f"c/{i:05d}.png")
+    report = baselines.get("ypt_wan").restore([sample], tmp_path / "out",
+                                              RestoreConfig(precomputed=published, progress=False))
+    assert len(report.outputs["c"]) == 29
+    from baselines.base import _has_output
+
+    assert _has_output("ypt_wan", sample, tmp_path / "out") and not _has_output("input", sample, tmp_path / "out")
