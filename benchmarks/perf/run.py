@@ -56,7 +56,12 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
     size = args.size if args.size != "auto" else ("full" if info.kind == "cuda" else "tiny")
     device = "cuda" if info.kind == "cuda" else "cpu"
     iters, warmup = iteration_plan(info.kind, args.quick, args.iters, args.warmup)
+    if size == "full" and info.kind != "cuda":
+        raise SystemExit("--size full builds the full FLUX.1-dev (12B) and WAN 2.1 transformers: it needs a CUDA GPU "
+                         "(the FLUX transformer alone is 24 GB in bf16). On CPU use --size tiny (the default).")
     steps = args.steps or protocol.NUM_INFERENCE_STEPS
+    # a sampled item is 20-40 backbone calls: fewer repetitions than a training step
+    sample_iters, sample_warmup = min(iters, 3), min(warmup, 1)
     rows: list[dict] = []
 
     from benchmarks.perf import evaluation, sampling, training
@@ -104,7 +109,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                 for mode in sampling.MODES:
                     progress.update(task, description=f"{backbone} sampling: {mode}")
                     try:
-                        rows.append(sampler.measure(mode, steps, iters, warmup))
+                        rows.append(sampler.measure(mode, steps, sample_iters, sample_warmup))
                     except Exception as exc:
                         rows.append(_error_row("sampling", mode, exc, backbone=backbone))
                     progress.advance(task)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from benchmarks import protocol
 from benchmarks.perf import models as M
-from benchmarks.perf.timing import PeakMemory, time_fn
+from benchmarks.perf.timing import PeakMemory, oom_error, time_fn
 from benchmarks.perf.workloads import Workload
 
 MODES = ("single", "mixed-sequential", "mixed-batched")
@@ -92,7 +92,7 @@ class SampleBench:
                 with PeakMemory(self.device) as memory:
                     item = time_fn(whole_item, self.device, iters=iters, warmup=warmup)
                 denoise = time_fn(steps_only, self.device, iters=iters, warmup=0)
-        except torch.OutOfMemoryError as exc:
+        except oom_error() as exc:
             row.update(status="oom", reason=str(exc).splitlines()[0])
             return row
         flop = wl.flops(cross_attention_passes=2)

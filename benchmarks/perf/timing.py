@@ -61,6 +61,13 @@ def time_fn(fn: Callable[[], object], device: str, iters: int, warmup: int = 1) 
     return Timing(times, warmup)
 
 
+def oom_error() -> type:
+    """torch's out-of-memory exception (``torch.OutOfMemoryError`` from 2.5, ``torch.cuda`` before)."""
+    import torch
+
+    return getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+
+
 class PeakMemory:
     """Context manager: ``.peak_bytes`` (None when not measurable) and ``.kind`` after the block."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from benchmarks import protocol
 from benchmarks.perf import models as M
 from benchmarks.perf.flops import mfu
-from benchmarks.perf.timing import PeakMemory, time_fn
+from benchmarks.perf.timing import PeakMemory, oom_error, time_fn
 from benchmarks.perf.workloads import Workload
 
 #: where a step's latents come from
@@ -182,7 +182,7 @@ class TrainBench:
             step = self._step_fn(cfg, prompt)
             with PeakMemory(self.device) as memory:
                 timing = time_fn(step, self.device, iters=iters, warmup=warmup)
-        except torch.OutOfMemoryError as exc:
+        except oom_error() as exc:
             row.update(status="oom", reason=str(exc).splitlines()[0])
             return row
         finally:
@@ -229,7 +229,7 @@ class TrainBench:
         try:
             with PeakMemory(self.device) as memory:
                 timing = time_fn(trainer.step, self.device, iters=iters, warmup=warmup)
-        except torch.OutOfMemoryError as exc:
+        except oom_error() as exc:
             row.update(status="oom", reason=str(exc).splitlines()[0])
             return row
         finally:
