@@ -269,3 +269,17 @@ def test_metric_throughput_rows_follow_the_metrics_interface(monkeypatch):
     pred, target = evaluation.synthetic_pairs(2, size=64)
     assert pred.shape == (2, 3, 64, 64) and 0 <= float(pred.min()) and float(pred.max()) <= 1
     assert 20 < float(psnr(pred, target).mean()) < 35  # noise sigma 0.05 -> about 26 dB before clamping
+
+
+def test_help_and_cost_paths_import_no_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, benchmarks.perf.__main__ as m, benchmarks.perf.cost as c; m.parse_args(['--quick']); "
+            "c.estimate_gpu_hours('sample', 'wan', 3, directory='/nonexistent'); "
+            "print(sorted(k for k in sys.modules if k.split('.')[0] in ('torch', 'diffusers', 'pyiqa')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    help_out = subprocess.run([sys.executable, "-m", "benchmarks.perf", "--help"], capture_output=True, text=True,
+                              check=True)
+    assert "--quick" in help_out.stdout and "latest.json" in help_out.stdout

@@ -5,5 +5,6 @@ peak FLOP/s), :mod:`~benchmarks.perf.timing` (synchronised timing, peak memory),
 (full-size and tiny configs), :mod:`~benchmarks.perf.models` (random-weight models, residual prompt hooks),
 :mod:`~benchmarks.perf.training`, :mod:`~benchmarks.perf.sampling`, :mod:`~benchmarks.perf.evaluation` (the three
 measured sections), :mod:`~benchmarks.perf.report` (table and JSON), :mod:`~benchmarks.perf.cost`
-(``estimate_gpu_hours`` for the planner). Nothing here imports torch at import time.
+(``estimate_gpu_hours`` for the planner), :mod:`~benchmarks.perf.run` (one run, used by ``__main__``).
+Nothing here imports torch at import time.
 """
