@@ -1,0 +1,167 @@
+"""Diffusion bridges between a clean latent ``x0`` and a degraded latent ``y`` for a rectified-flow backbone.
+
+Every bridge gives, at bridge time ``t``, a state ``z_t = m_t(x0, y) + s_t * e`` with ``e ~ N(0, I)`` and the
+noise level ``s_t`` fed to the backbone (which predicts the velocity, so ``x0_hat = z - s_t * v``). Formulas are
+DESIGN.md's "The method" (paper Eq. 1, 5-6 and 9):
+
+* ``naive``: ``z_t = (1-t) * y + t * e``, ``t in [t_min, T0]``: SDEdit-style, the signal stays anchored at ``y``
+  (paper Eq. 1). Sampling walks the plain flow path ``(1-t) * x0_hat + t * e_hat`` from the same start.
+* ``ddbm``: the VE DDBM bridge ``a_t * y + b_t * x0 + std_t * e`` with ``a_t = t^2/T^2``, ``b_t = 1 - a_t``,
+  ``std_t = t * sqrt(1 - t^2/T^2)``, reparameterised for the flow backbone: ``s_t = std_t / (1 + std_t)``,
+  ``z_t = (1-s_t) * (a_t * y + b_t * x0) + s_t * e``. Its end time ``T`` is the bridge's ``t0``, so all three bridges
+  share one time range ``[t_min, T0]``; it is pinned at both ends (``z_T = y``, no noise).
+* ``ebr`` (default): ``z_t = (1-t) * ((1 - t/T0) * x0 + (t/T0) * y) + t * e``, ``t in [t_min, T0]``; at ``T0`` it is
+  ``(1-T0) * y + T0 * e`` and at 0 it is ``x0``.
+
+``t`` is a 1-D tensor (one time per batch item) or a scalar; it broadcasts over the latent's other dimensions, so
+a bridge never needs to know the layout (packed FLUX ``(B, L, C)``, ``(B, C, H, W)`` or WAN ``(B, C, F, H, W)``).
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Callable
+
+import torch
+
+BRIDGES = ("naive", "ddbm", "ebr")
+
+
+def _expand(t: torch.Tensor | float, like: torch.Tensor) -> torch.Tensor:
+    """``t`` as a tensor broadcastable against ``like`` (batch on dim 0)."""
+    t = torch.as_tensor(t, dtype=like.dtype if like.is_floating_point() else torch.float32, device=like.device)
+    if t.ndim == 0:
+        return t
+    return t.reshape(-1, *([1] * (like.ndim - 1)))
+
+
+class Bridge:
+    """Common interface; subclasses define :meth:`signal`, :meth:`sigma` and optionally :meth:`sampling_mean`."""
+
+    name = "bridge"
+
+    def __init__(self, t0: float = 0.4, t_min: float = 1e-4):
+        if not 0.0 < t_min < t0 <= 1.0:
+            raise ValueError(f"{self.name} bridge needs 0 < t_min < t0 <= 1, got t_min={t_min}, t0={t0}")
+        self.t0 = float(t0)
+        self.t_min = float(t_min)
+
+    # --- the three quantities every bridge defines -------------------------------------------------------------
+    def sigma(self, t: torch.Tensor | float) -> torch.Tensor:
+        """Noise level ``s_t`` fed to the backbone."""
+        raise NotImplementedError
+
+    def mean(self, x0: torch.Tensor, y: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+        """Signal mean ``m_t(x0, y)`` of the training state."""
+        raise NotImplementedError
+
+    def state(self, x0: torch.Tensor, y: torch.Tensor, t: torch.Tensor | float, noise: torch.Tensor) -> torch.Tensor:
+        """Training state ``z_t = m_t(x0, y) + s_t * noise``."""
+        return self.mean(x0, y, t) + _expand(self.sigma(t), x0) * noise
+
+    def sampling_mean(self, x0_hat: torch.Tensor, y: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+        """Signal mean of the state the sampler moves to; the training mean for a true bridge."""
+        return self.mean(x0_hat, y, t)
+
+    # --- time ---------------------------------------------------------------------------------------------------
+    @property
+    def t_max(self) -> float:
+        return self.t0
+
+    @property
+    def t_range(self) -> tuple[float, float]:
+        return (self.t_min, self.t_max)
+
+    def sample_t(self, batch: int, generator: torch.Generator | None = None,
+                 device: torch.device | str | None = None) -> torch.Tensor:
+        """Training times, uniform in ``[t_min, t_max]`` (drawn on the CPU generator, then moved)."""
+        u = torch.rand(batch, generator=generator, dtype=torch.float64)
+        return (self.t_min + (self.t_max - self.t_min) * u).to(device=device or "cpu", dtype=torch.float32)
+
+    def timesteps(self, num_inference_steps: int) -> torch.Tensor:
+        """Sampling grid ``T0 = t_0 > ... > t_{K-1} = t_min`` (K network evaluations)."""
+        if num_inference_steps < 1:
+            raise ValueError("num_inference_steps must be >= 1")
+        if num_inference_steps == 1:
+            return torch.tensor([self.t_max], dtype=torch.float64)
+        return torch.linspace(self.t_max, self.t_min, num_inference_steps, dtype=torch.float64)
+
+    def start(self, y: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Sampler start at ``t_max``; the signal there depends on ``y`` only (x0 drops out of every bridge)."""
+        return self.sampling_mean(y, y, self.t_max) + _expand(self.sigma(self.t_max), y) * noise
+
+    def config(self) -> dict:
+        return {"bridge": self.name, "t0": self.t0, "t_min": self.t_min}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(t0={self.t0}, t_min={self.t_min})"
+
+
+class NaiveBridge(Bridge):
+    """SDEdit-style states anchored at ``y``: ``(1-t) * y + t * e`` (paper Eq. 1)."""
+
+    name = "naive"
+
+    def sigma(self, t):
+        return torch.as_tensor(t, dtype=torch.float32)
+
+    def mean(self, x0, y, t):
+        return (1 - _expand(t, y)) * y
+
+    def sampling_mean(self, x0_hat, y, t):
+        # the sampler walks the backbone's own flow path from the noisy degraded start (DDIM on the flow)
+        return (1 - _expand(t, x0_hat)) * x0_hat
+
+    def start(self, y, noise):
+        return (1 - self.t_max) * y + self.t_max * noise
+
+
+class DDBMBridge(Bridge):
+    """VE DDBM bridge reparameterised for a flow backbone (paper Eq. 5-6), end time ``T = t0``."""
+
+    name = "ddbm"
+
+    def coefficients(self, t):
+        """``(a_t, b_t, std_t)`` of the VE bridge."""
+        t = torch.as_tensor(t, dtype=torch.float64)
+        a = (t / self.t0) ** 2
+        b = 1 - a
+        std = t * torch.sqrt(torch.clamp(1 - a, min=0.0))
+        return a, b, std
+
+    def sigma(self, t):
+        _, _, std = self.coefficients(t)
+        return (std / (1 + std)).to(torch.float32)
+
+    def mean(self, x0, y, t):
+        a, b, _ = self.coefficients(t)
+        s = self.sigma(t)
+        a, b, s = (_expand(v.to(torch.float32), x0) for v in (a, b, s))
+        return (1 - s) * (a * y + b * x0)
+
+
+class EBRBridge(Bridge):
+    """Energy-oriented bridge (paper Eq. 9): monotone noisy-degraded -> clean."""
+
+    name = "ebr"
+
+    def sigma(self, t):
+        return torch.as_tensor(t, dtype=torch.float32)
+
+    def mean(self, x0, y, t):
+        t = _expand(t, x0)
+        lam = t / self.t0
+        return (1 - t) * ((1 - lam) * x0 + lam * y)
+
+
+_FACTORIES: dict[str, Callable[..., Bridge]] = {"naive": NaiveBridge, "ddbm": DDBMBridge, "ebr": EBRBridge}
+
+
+def make_bridge(name: str, t0: float = 0.4, t_min: float = 1e-4) -> Bridge:
+    """The bridge ``name`` (``naive``, ``ddbm`` or ``ebr``) with start time ``t0`` and end time ``t_min``."""
+    try:
+        factory = _FACTORIES[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name), BRIDGES, n=2, cutoff=0.4)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"unknown bridge {name!r}.{hint} Valid: {', '.join(BRIDGES)}") from None
+    return factory(t0=t0, t_min=t_min)
