@@ -273,7 +273,8 @@ class PromptTrainer:
         state = torch.load(path, map_location="cpu", weights_only=True)
         saved = json.loads(state["config"])
         mine = asdict(self.config)
-        differs = [k for k in TrainConfig().hashable() if saved.get(k) != mine.get(k) and k != "iterations"]
+        free = ("iterations", "gradient_checkpointing")  # may change between runs without changing the result
+        differs = [k for k in TrainConfig().hashable() if saved.get(k) != mine.get(k) and k not in free]
         if differs:
             raise ValueError(f"checkpoint {path} was trained with another config ({', '.join(differs)} differ); "
                              "use another --out or delete it")

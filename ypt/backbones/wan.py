@@ -3,7 +3,8 @@
 Matches diffusers' ``WanPipeline``: video latents normalised as ``(z - latents_mean) / latents_std``; frames
 compress 4x in time (``F`` frames, ``F = 4k + 1``, give ``(F - 1) / 4 + 1`` latent frames: 33 -> 9) and 8x in
 space; the transformer is fed the scheduler timestep (not divided by 1000); context = UMT5 ``last_hidden_state``
-of "" cut at its true length and zero-padded to 226 tokens.
+of "" cut at its true length and zero-padded to 226 tokens (``WanPipeline.encode_prompt``'s default and the length
+of the official prompts, 226 x 1536; ``WanPipeline.__call__`` itself pads to 512).
 """
 from __future__ import annotations
 
