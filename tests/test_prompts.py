@@ -1,0 +1,208 @@
+"""Prompt conditioning on tiny FLUX / WAN transformers: zero gates are exact no-ops, only prompt tensors train,
+files round-trip exactly, and the authors' released wan_*.pt loads into a module sized for WAN 2.1 1.3B."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from test_backbones import TEXT_LEN, tiny_flux, tiny_wan
+from ypt.prompts import (
+    PromptShapeError,
+    default_prompt_path,
+    load_official_wan,
+    load_prompt,
+    make_prompt,
+    read_sidecar,
+    save_prompt,
+)
+
+SHARED = Path(os.environ.get("YPT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+OFFICIAL = SHARED / "reference" / "ypt-official" / "ckpts"
+
+
+@pytest.fixture(scope="module")
+def flux():
+    return tiny_flux(layers=2, single_layers=2)
+
+
+@pytest.fixture(scope="module")
+def wan():
+    return tiny_wan(layers=2)
+
+
+def _flux_latents():
+    return torch.randn(2, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+
+
+def _wan_latents():
+    return torch.randn(2, 4, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+
+
+def _velocity(backbone, z, prompt=None):
+    with torch.no_grad():
+        return backbone.velocity(z, torch.tensor([0.3, 0.2]), prompt)
+
+
+@pytest.mark.parametrize("which", ["flux", "wan"])
+def test_zero_gates_leave_the_output_unchanged_and_open_gates_change_it(which, flux, wan):
+    backbone, z = (flux, _flux_latents()) if which == "flux" else (wan, _wan_latents())
+    prompt = make_prompt("residual", backbone.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(1))
+    assert prompt.gates.shape == (4 if which == "flux" else 2,)
+    plain = _velocity(backbone, z)
+    torch.testing.assert_close(_velocity(backbone, z, prompt), plain, rtol=0, atol=1e-6)
+    with torch.no_grad():
+        prompt.gates.fill_(1.0)
+        prompt.prompt.mul_(50)
+    assert (_velocity(backbone, z, prompt) - plain).abs().max() > 1e-3
+    # detached again: the transformer is exactly as before
+    torch.testing.assert_close(_velocity(backbone, z), plain, rtol=0, atol=0)
+
+
+def test_wan_residual_is_gate_times_the_shifted_cross_attention(wan):
+    """attn2(h, c) + a * attn2(h, c + P), checked on the first block's cross-attention directly."""
+    prompt = make_prompt("residual", wan.transformer, TEXT_LEN)
+    with torch.no_grad():
+        prompt.gates.copy_(torch.tensor([0.7, -0.3]))
+    attn2 = wan.transformer.blocks[0].attn2
+    h = torch.randn(1, 5, 16)
+    c = torch.randn(1, TEXT_LEN, 16)
+    with torch.no_grad():
+        expected = attn2(h, c, None, None) + 0.7 * attn2(h, c + prompt.prompt, None, None)
+        with prompt.applied(wan.transformer):
+            got = attn2(h, c, None, None)
+    torch.testing.assert_close(got, expected)
+
+
+@pytest.mark.parametrize("which", ["flux", "wan"])
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_only_prompt_parameters_receive_gradients(which, checkpointing, flux, wan):
+    backbone, z = (flux, _flux_latents()) if which == "flux" else (wan, _wan_latents())
+    transformer = backbone.transformer
+    before = {k: v.clone() for k, v in transformer.state_dict().items()}
+    if checkpointing:
+        transformer.enable_gradient_checkpointing()
+        transformer.train()
+    try:
+        prompt = make_prompt("residual", transformer, TEXT_LEN)
+        with torch.no_grad():
+            prompt.gates.fill_(0.5)
+        with backbone.attached(prompt):
+            loss = backbone.velocity(z, torch.tensor([0.3, 0.2]), prompt).pow(2).mean()
+            loss.backward()
+    finally:
+        transformer.disable_gradient_checkpointing()
+        transformer.eval()
+    assert prompt.prompt.grad is not None and prompt.prompt.grad.abs().sum() > 0
+    assert prompt.gates.grad is not None and prompt.gates.grad.abs().sum() > 0
+    assert all(p.grad is None and not p.requires_grad for p in transformer.parameters())
+    for k, v in transformer.state_dict().items():
+        assert torch.equal(v, before[k]), k
+
+
+def test_embedding_prompt_replaces_the_context_and_starts_from_init(flux, wan):
+    null = wan.null_context()
+    prompt = make_prompt("embedding", wan.transformer, TEXT_LEN, init=null)
+    assert prompt.embedding.shape == (1, TEXT_LEN, 16)
+    z = _wan_latents()
+    # initialised at the null context: the same output as unprompted
+    torch.testing.assert_close(_velocity(wan, z, prompt), _velocity(wan, z), rtol=1e-5, atol=1e-6)
+    flux_prompt = make_prompt("embedding", flux.transformer, TEXT_LEN)
+    assert flux_prompt.embedding.shape == (1, TEXT_LEN, 32) and flux_prompt.pooled.shape == (1, 16)
+    assert (_velocity(flux, _flux_latents(), flux_prompt) - _velocity(flux, _flux_latents())).abs().max() > 0
+
+
+def test_token_prompt_trains_through_the_frozen_text_encoder(wan):
+    encoder = wan.text_encoder
+    prompt = make_prompt("token", wan.transformer, TEXT_LEN, text_encoder=encoder, num_tokens=3)
+    with wan.attached(prompt):
+        wan.velocity(_wan_latents(), torch.tensor([0.3, 0.2]), prompt).pow(2).mean().backward()
+    assert prompt.tokens.grad is not None and prompt.tokens.grad.abs().sum() > 0
+    assert all(p.grad is None for p in encoder.parameters())
+    assert [k for k in prompt.state_dict()] == ["tokens"]
+
+
+def test_text_prompt_uses_the_instruction_context(wan):
+    context = wan.encode_text("remove haze")
+    prompt = make_prompt("text", wan.transformer, context=context, instruction="remove haze")
+    assert prompt.num_trainable() == 0
+    z = _wan_latents()
+    with torch.no_grad():
+        expected = wan._transformer_velocity(z, torch.tensor([0.3, 0.2]), context)
+    torch.testing.assert_close(_velocity(wan, z, prompt), expected.float())
+
+
+def test_unknown_variant_names_close_match(flux):
+    with pytest.raises(ValueError, match="Did you mean 'residual'"):
+        make_prompt("residul", flux.transformer)
+
+
+@pytest.mark.parametrize("variant", ["residual", "embedding"])
+def test_save_load_round_trip_is_exact(variant, tmp_path, flux):
+    prompt = make_prompt(variant, flux.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        for p in prompt.parameters():
+            p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(4)))
+    path = save_prompt(prompt, tmp_path / "haze", {"backbone": "flux", "t0": 0.4, "degradation": "haze"})
+    assert path.suffix == ".safetensors"
+    meta = read_sidecar(path)
+    assert meta["variant"] == variant and meta["arch"] == "flux" and meta["t0"] == 0.4
+    loaded = load_prompt(path, flux.transformer)
+    for (k, a), (k2, b) in zip(prompt.state_dict().items(), loaded.state_dict().items()):
+        assert k == k2 and torch.equal(a, b)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["haze.json", "haze.safetensors"]
+
+
+def test_loading_into_a_different_transformer_is_refused(tmp_path, flux, wan):
+    path = save_prompt(make_prompt("residual", flux.transformer, TEXT_LEN), tmp_path / "p")
+    with pytest.raises(PromptShapeError, match="trained for flux"):
+        load_prompt(path, wan.transformer)
+    bigger = tiny_flux(layers=3, single_layers=2)
+    with pytest.raises(PromptShapeError, match=r"gates: file \(4,\) vs model \(5,\)"):
+        load_prompt(path, bigger.transformer)
+
+
+def test_default_prompt_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("YPT_PROMPTS", str(tmp_path))
+    assert default_prompt_path("wan", "haze") == tmp_path / "wan" / "residual-ebr-t00.4" / "haze.safetensors"
+    assert default_prompt_path("flux", "rain", "embedding", "ddbm", 0.3, root="/x") == \
+        Path("/x/flux/embedding-ddbm-t00.3/rain.safetensors")
+
+
+@pytest.fixture(scope="module")
+def wan_1_3b():
+    from ypt.prompts.__main__ import wan_1_3b_on_meta
+
+    return wan_1_3b_on_meta()
+
+
+@pytest.mark.skipif(not OFFICIAL.is_dir(), reason=f"official checkpoints not found at {OFFICIAL}")
+def test_official_wan_prompts_load_into_wan_1_3b(wan_1_3b):
+    assert len(wan_1_3b.blocks) == 30
+    for degradation in ("haze", "rain", "snow", "lowlight", "blur"):
+        prompt = load_official_wan(OFFICIAL / f"wan_{degradation}.pt", wan_1_3b)
+        assert prompt.prompt.shape == (1, 226, 1536) and prompt.gates.shape == (30,)
+        assert prompt.num_trainable() == 226 * 1536 + 30  # the paper's "~300K" residual budget
+        assert prompt.gates.abs().sum() > 0  # trained gates, not the zero initialisation
+    raw = torch.load(OFFICIAL / "wan_haze.pt", map_location="cpu", weights_only=True)
+    assert torch.equal(load_official_wan(OFFICIAL / "wan_haze.pt", wan_1_3b).prompt.detach(),
+                       raw["deep_prompt_bank"]["prompts"].float())
+
+
+@pytest.mark.skipif(not OFFICIAL.is_dir(), reason=f"official checkpoints not found at {OFFICIAL}")
+def test_official_prompt_with_mismatched_shape_is_refused(wan):
+    with pytest.raises(PromptShapeError, match=r"prompt: file \(1, 226, 1536\) vs model \(1, 226, 16\)"):
+        load_official_wan(OFFICIAL / "wan_haze.pt", wan.transformer)
+
+
+@pytest.mark.skipif(not OFFICIAL.is_dir(), reason=f"official checkpoints not found at {OFFICIAL}")
+def test_import_official_cli_writes_loadable_prompts(tmp_path, wan_1_3b):
+    from ypt.prompts.__main__ import main
+
+    assert main(["import-official", "--src", str(OFFICIAL), "--root", str(tmp_path)]) == 0
+    path = default_prompt_path("wan", "snow", root=tmp_path)
+    assert read_sidecar(path)["source"] == "official release wan_snow.pt"
+    torch.testing.assert_close(load_prompt(path, wan_1_3b).gates.detach(),
+                               load_official_wan(OFFICIAL / "wan_snow.pt", wan_1_3b).gates.detach())
