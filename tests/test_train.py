@@ -1,92 +1,23 @@
 """Prompt training on tiny FLUX / WAN backbones: frozen backbone, prompt recovery, exact resume, latent cache."""
 from __future__ import annotations
 
-import contextlib
 import copy
 
 import pytest
 import torch
 
 from test_backbones import tiny_flux, tiny_wan
+from ypt import bridges
+from ypt.backbones.prompting import new_prompt
 from ypt.train import LatentPairs, PromptTrainer, TrainConfig, cached_latents, pairs_from_dir
 
 
-# ---- a minimal residual prompt and EBR bridge (used until ypt.prompts / ypt.bridges land) ----------------------
-class ResidualPrompt(torch.nn.Module):
-    """DESIGN.md's residual prompt: shared ``P`` (N(0, 0.02)) and one gate per block (0)."""
-
-    def __init__(self, transformer: torch.nn.Module, text_len: int) -> None:
-        super().__init__()
-        self.is_wan = hasattr(transformer, "blocks")
-        blocks = self._blocks(transformer)
-        inner = transformer.config.num_attention_heads * transformer.config.attention_head_dim
-        self.prompt = torch.nn.Parameter(torch.randn(1, text_len, inner) * 0.02)
-        self.gates = torch.nn.Parameter(torch.zeros(len(blocks)))
-
-    def _blocks(self, transformer):
-        if hasattr(transformer, "blocks"):
-            return [b.attn2 for b in transformer.blocks]
-        return [*transformer.transformer_blocks, *transformer.single_transformer_blocks]
-
-    @contextlib.contextmanager
-    def applied(self, transformer):
-        handles = []
-        for i, mod in enumerate(self._blocks(transformer)):
-            if self.is_wan:
-                def post(module, args, output, i=i):
-                    ctx = args[1] + self.prompt.to(args[1].dtype)
-                    return output + self.gates[i] * module.forward(args[0], ctx, *args[2:])
-                handles.append(mod.register_forward_hook(post))
-            else:
-                def pre(module, args, kwargs, i=i):
-                    if "encoder_hidden_states" in kwargs:
-                        kwargs["encoder_hidden_states"] = kwargs["encoder_hidden_states"] + self.gates[i] * self.prompt
-                    else:
-                        args = (args[0], args[1] + self.gates[i] * self.prompt, *args[2:])
-                    return args, kwargs
-                handles.append(mod.register_forward_pre_hook(pre, with_kwargs=True))
-        try:
-            yield self
-        finally:
-            for h in handles:
-                h.remove()
-
-
-class EBR:
-    def __init__(self, t0=0.4, t_min=1e-4):
-        self.t0, self.t_min = t0, t_min
-
-    def _e(self, t, like):
-        return t.reshape(-1, *([1] * (like.ndim - 1)))
-
-    def mean(self, x0, y, t):
-        t = self._e(t, x0)
-        return (1 - t) * ((1 - t / self.t0) * x0 + (t / self.t0) * y)
-
-    def state(self, x0, y, t, noise):
-        return self.mean(x0, y, t) + self._e(t, x0) * noise
-
-    def sigma(self, t):
-        return t
-
-    def sample_t(self, batch, generator=None, device=None):
-        return self.t_min + (self.t0 - self.t_min) * torch.rand(batch, generator=generator).to(device or "cpu")
-
-
-def make_prompt(backbone):
-    try:
-        from ypt.backbones.prompting import new_prompt
-    except ImportError:
-        return ResidualPrompt(backbone.transformer, backbone.max_sequence_length)
-    return new_prompt("residual", backbone)
+def make_prompt(backbone, variant="residual"):
+    return new_prompt(variant, backbone)
 
 
 def make_bridge():
-    try:
-        from ypt.bridges import make_bridge as mk
-    except ImportError:
-        return EBR()
-    return mk("ebr", 0.4, 1e-4)
+    return bridges.make_bridge("ebr", 0.4, 1e-4)
 
 
 def random_pairs(shape, n=4, seed=0):

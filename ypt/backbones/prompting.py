@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 #: variants that need the text encoders at run time (the others only need the cached null-text context)
 TEXT_VARIANTS = ("token", "text")
+VARIANT_NAMES = ("residual", "embedding", "token", "text")
 
 
 def prompts_module() -> Any:
@@ -25,22 +26,49 @@ def file_variant(path: str | os.PathLike) -> str:
     path = Path(path)
     if path.suffix == ".pt":
         return "residual"
-    for sidecar in (path.with_suffix(".json"), path.with_name(path.name + ".json")):
-        if sidecar.is_file():
-            return str(json.loads(sidecar.read_text()).get("variant", "residual"))
+    sidecar = path.with_suffix(".json")
+    if sidecar.is_file():
+        return str(json.loads(sidecar.read_text()).get("variant", "residual"))
     return "residual"
 
 
 def needs_text_encoders(variants_or_paths: str | Sequence[Any]) -> bool | str:
     """``True`` when a variant needs the text encoders loaded and kept, else ``"auto"`` (null context only)."""
     items = [variants_or_paths] if isinstance(variants_or_paths, str) else list(variants_or_paths)
-    variants = [v if v in TEXT_VARIANTS or not Path(str(v)).suffix else file_variant(v) for v in items]
+    variants = [str(v) if str(v) in VARIANT_NAMES else file_variant(v) for v in items]
     return True if any(v in TEXT_VARIANTS for v in variants) else "auto"
 
 
-def new_prompt(variant: str, backbone: Any) -> Any:
+def _text_encoder(backbone: Any) -> Any:
+    """The encoder whose input embeddings a token prompt learns: T5 for FLUX, UMT5 for WAN."""
+    encoder = getattr(backbone, "text_encoder_2", None) if backbone.name == "flux" else backbone.text_encoder
+    if encoder is None:
+        raise RuntimeError(f"a token prompt needs the {backbone.name} text encoder: load the backbone with "
+                           "text_encoders=True")
+    return encoder
+
+
+def variant_kwargs(variant: str, backbone: Any, instruction: str | None = None) -> dict[str, Any]:
+    """What :func:`ypt.prompts.make_prompt` needs beyond the transformer, from the backbone."""
+    kwargs: dict[str, Any] = {"text_len": backbone.max_sequence_length}
+    if variant == "embedding":
+        kwargs["init"] = backbone.null_context()  # start from the "" context
+    elif variant == "token":
+        kwargs["text_encoder"] = _text_encoder(backbone)
+        kwargs["context"] = backbone.null_context()  # FLUX keeps the null pooled CLIP vector
+    elif variant == "text":
+        if instruction is None:
+            raise ValueError("a text prompt needs an instruction")
+        kwargs["context"] = backbone.encode_text(instruction)
+        kwargs["instruction"] = instruction
+    return kwargs
+
+
+def new_prompt(variant: str, backbone: Any, instruction: str | None = None, generator: Any = None) -> Any:
     """A fresh prompt module of ``variant`` sized for ``backbone``'s transformer and text length."""
-    return prompts_module().make_prompt(variant, backbone.transformer, text_len=backbone.max_sequence_length)
+    kwargs = variant_kwargs(variant, backbone, instruction)
+    return prompts_module().make_prompt(variant, backbone.transformer, kwargs.pop("text_len"), generator=generator,
+                                        **kwargs)
 
 
 def default_path(config: Any) -> Path:
@@ -64,4 +92,13 @@ def save(prompt: Any, path: str | os.PathLike, backbone: Any, config: Any) -> Pa
 def load_prompts(paths: Sequence[str | os.PathLike], backbone: Any) -> list[Any]:
     """Prompt modules for ``backbone`` from prompt files (shape-checked by :mod:`ypt.prompts`)."""
     module = prompts_module()
-    return [module.load_prompt(p, backbone.transformer) for p in paths]
+    loaded = []
+    for path in paths:
+        kwargs: dict[str, Any] = {}
+        if file_variant(path) == "token":
+            meta = module.read_sidecar(path)
+            kwargs = {"text_len": backbone.max_sequence_length, "text_encoder": _text_encoder(backbone),
+                      "num_tokens": int(meta["shapes"]["tokens"][1]), "context": backbone.null_context()}
+        prompt = module.load_prompt(path, backbone.transformer, **kwargs)
+        loaded.append(prompt.to(backbone.device))
+    return loaded
