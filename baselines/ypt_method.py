@@ -59,9 +59,12 @@ class YPTMethod(Method):
         for degradation in DEGRADATIONS:
             path = self.prompt_path(degradation, settings)
             if not path.exists():
+                official = (" or import the authors' release (python -m ypt.prompts import-official --src "
+                            "DIR_WITH_wan_*.pt)" if self.backbone == "wan" else "")
                 found.append(Problem(f"{self.backbone} prompt for {degradation} not found at {path}",
                                      f"train it (python -m ypt.train --backbone {self.backbone} --degradation "
-                                     f"{degradation} ...) or set prompts_root in [{self.key}] / env YPT_PROMPTS"))
+                                     f"{degradation} ...){official}, or set prompts_root in [{self.key}] / "
+                                     "env YPT_PROMPTS"))
         return found
 
     def routes(self, samples: Sequence[Sample]) -> dict[tuple[str, ...], list[Sample]]:
