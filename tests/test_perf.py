@@ -283,3 +283,14 @@ def test_help_and_cost_paths_import_no_torch():
     help_out = subprocess.run([sys.executable, "-m", "benchmarks.perf", "--help"], capture_output=True, text=True,
                               check=True)
     assert "--quick" in help_out.stdout and "latest.json" in help_out.stdout
+
+
+def test_timing_statistics_and_warmup():
+    from benchmarks.perf.timing import Timing, time_fn
+
+    assert Timing([0.3, 0.1, 0.2], 0, "min").seconds == 0.1
+    assert Timing([0.3, 0.1, 0.2], 0, "median").seconds == 0.2
+    calls = []
+    timing = time_fn(lambda: calls.append(1), "cpu", iters=4, warmup=2)
+    assert len(calls) == 6 and len(timing.times_s) == 4 and timing.statistic == "min"
+    assert timing.as_dict()["seconds"] == min(timing.times_s)

@@ -68,7 +68,7 @@ def measure_metrics(device: str, quick: bool = False, metrics=IMAGE_METRICS) -> 
         single = time_fn(lambda: [call(pred[i:i + 1], target[i:i + 1]) for i in range(n)], device,
                          iters=1 if quick else 3, warmup=0)
         for mode, timing in (("batched", batched), ("one-by-one", single)):
-            seconds = timing.median_s
+            seconds = timing.seconds
             rows.append({"section": "evaluation", "label": f"{name} {mode}", "metric": name, "mode": mode,
                          "config": {"size": protocol.METRIC_SIZE, "images": n, "device": device,
                                     "implementation": f"benchmarks.metrics.get({name!r})"},

@@ -160,6 +160,20 @@ def new_prompt(wl: Workload, device: str, dtype, n: int | None = None, gate_init
     return ResidualPrompt(wl.backbone, prompt, gates)
 
 
+def make_prompt(wl: Workload, transformer, device: str, seed: int = 0):
+    """(prompt, implementation): ``ypt.prompts.make_prompt("residual", ...)`` (fp32 parameters, as training keeps
+    them) when that package imports, else this module's :class:`ResidualPrompt` in fp32."""
+    import torch
+
+    try:
+        from ypt.prompts import make_prompt as ypt_make_prompt
+    except ImportError:
+        return new_prompt(wl, device, torch.float32, seed=seed), "benchmarks.perf residual hooks"
+    generator = torch.Generator().manual_seed(seed)
+    prompt = ypt_make_prompt("residual", transformer, text_len=wl.text_tokens, generator=generator)
+    return prompt.to(device), "ypt.prompts.ResidualPrompt"
+
+
 def attach_residual_prompt(wl: Workload, model, device: str, dtype, gate_init: float = 0.0,
                            n: int | None = None) -> ResidualPrompt:
     """A new residual prompt, attached to ``model`` until ``remove()``."""
@@ -250,8 +264,7 @@ class DirectEngine:
         import torch
 
         sigma = torch.as_tensor(sigma, dtype=torch.float32, device=z.device).reshape(-1).expand(z.shape[0])
-        applied = prompt.applied(self.transformer) if prompt is not None else contextlib.nullcontext()
-        with applied:
+        with self.attached(prompt):
             if self.wl.backbone == "flux":
                 h, w = z.shape[-2:]
                 v = unpack_flux(velocity(self.wl, self.transformer, pack_flux(z.to(self.dtype)), sigma, self.cond), h, w)
@@ -262,9 +275,19 @@ class DirectEngine:
     def enable_gradient_checkpointing(self) -> None:
         self.transformer.enable_gradient_checkpointing()
 
+    @contextlib.contextmanager
     def attached(self, prompt):
-        """Keep ``prompt`` attached for a block (forward and backward), as the adapters do."""
-        return prompt.applied(self.transformer) if prompt is not None else contextlib.nullcontext()
+        """Keep ``prompt`` attached for a block (forward and backward); a no-op when already attached, as the
+        adapters do."""
+        if prompt is None or prompt is getattr(self, "_attached", None):
+            yield
+            return
+        with prompt.applied(self.transformer):
+            self._attached = prompt
+            try:
+                yield
+            finally:
+                self._attached = None
 
     def predictor(self, prompts=None, bridge=None):
         """``predict_x0(z, t)`` averaging the prompts' predictions, one call per prompt (as the adapters do)."""

@@ -29,7 +29,8 @@ def time_grid(steps: int, t0: float = protocol.T0, t_min: float = protocol.T_MIN
 
 
 def bridge_sample(predict_x0, y, noise, steps: int, t0: float = protocol.T0, t_min: float = protocol.T_MIN):
-    """Run the EBR sampler from ``z = (1-T0) y + T0 e``; ``predict_x0(z, t)`` returns the clean estimate."""
+    """Run the EBR sampler from ``z = (1-T0) y + T0 e``; ``predict_x0(z, t)`` returns the clean estimate.
+    Used only where ``ypt.sampler`` is not importable (see :func:`sampler`)."""
     grid = time_grid(steps, t0, t_min)
     z = (1 - t0) * y + t0 * noise
     x0_hat = z
@@ -41,6 +42,22 @@ def bridge_sample(predict_x0, y, noise, steps: int, t0: float = protocol.T0, t_m
         t_next = grid[k + 1]
         z = ebr_mean(x0_hat, y, t_next, t0) + t_next * e_hat
     return x0_hat
+
+
+def sampler():
+    """(sample(predict_x0, y, noise, steps), implementation): ``ypt.sampler.sample_bridge`` on the EBR bridge of
+    ``ypt.bridges`` when importable, else :func:`bridge_sample` (the same algorithm)."""
+    try:
+        from ypt.bridges import make_bridge
+        from ypt.sampler import sample_bridge
+    except ImportError:
+        return bridge_sample, "benchmarks.perf EBR loop"
+    bridge = make_bridge("ebr", protocol.T0, protocol.T_MIN)
+
+    def sample(predict_x0, y, noise, steps):
+        return sample_bridge(predict_x0, y, bridge, num_inference_steps=steps, noise=noise)
+
+    return sample, "ypt.sampler.sample_bridge"
 
 
 class SampleBench:
@@ -55,16 +72,20 @@ class SampleBench:
         self.pixels = torch.rand((1, 3, *wl.pixels), generator=generator).to(device)
 
     def _predictor(self, mode: str, n_prompts: int):
+        """(predict_x0, prompt implementation). Single and sequential: the adapter's ``predictor`` over
+        ``ypt.prompts`` modules (what ``ypt.restore`` runs). Batched: per-sample prompts in one call, which
+        ``ypt.prompts`` does not offer, so this module's hooks with ``(n, L, D)`` prompts and ``(n, blocks)`` gates."""
         engine, wl = self.engine, self.wl
         if mode == "mixed-batched":
             batched = M.new_prompt(wl, self.device, self.dtype, n=n_prompts, gate_init=0.1)
 
             def predict(z, t):
+                t = t.expand(n_prompts) if hasattr(t, "expand") else t
                 return engine.predict_x0(z.expand(n_prompts, *z.shape[1:]), t, batched).mean(dim=0, keepdim=True)
 
-            return predict
-        prompts = [M.new_prompt(wl, self.device, self.dtype, gate_init=0.1, seed=k) for k in range(n_prompts)]
-        return engine.predictor(prompts)
+            return predict, "benchmarks.perf batched residual hooks"
+        made = [M.make_prompt(wl, engine.transformer, self.device, seed=k) for k in range(n_prompts)]
+        return engine.predictor([p for p, _ in made]), made[0][1]
 
     def measure(self, mode: str, steps: int, iters: int, warmup: int, n_mixed: int = 2) -> dict:
         import torch
@@ -74,7 +95,8 @@ class SampleBench:
         row = {"section": "sampling", "backbone": wl.backbone, "label": mode,
                "config": {**wl.describe(), "batch": 1, "dtype": self.dtype_name, "steps": steps,
                           "prompts": n_prompts, "bridge": "ebr", "vae_dtype": "float32", "engine": engine.impl}}
-        predict = self._predictor(mode, n_prompts)
+        predict, row["config"]["prompt"] = self._predictor(mode, n_prompts)
+        sample, row["config"]["sampler"] = sampler()
         calls = steps * (n_prompts if mode == "mixed-sequential" else 1)
         try:
             with torch.inference_mode():
@@ -83,11 +105,11 @@ class SampleBench:
                 noise = noise.to(y)
 
                 def steps_only():
-                    return bridge_sample(predict, y, noise, steps)
+                    return sample(predict, y, noise, steps)
 
                 def whole_item():
                     latent = engine.encode(self.pixels).float()
-                    return engine.decode(bridge_sample(predict, latent, noise, steps))
+                    return engine.decode(sample(predict, latent, noise, steps))
 
                 with PeakMemory(self.device) as memory:
                     item = time_fn(whole_item, self.device, iters=iters, warmup=warmup)
@@ -97,8 +119,8 @@ class SampleBench:
             return row
         flop = wl.flops(cross_attention_passes=2)
         row.update(status="ok", nfe=steps * n_prompts, forward_calls=calls,
-                   time_per_item_s=item.median_s, denoise_s=denoise.median_s,
-                   time_per_nfe_s=denoise.median_s / (steps * n_prompts),
+                   time_per_item_s=item.seconds, denoise_s=denoise.seconds,
+                   time_per_nfe_s=denoise.seconds / (steps * n_prompts),
                    timing=item.as_dict(), peak_memory_bytes=memory.peak_bytes, memory_kind=memory.kind,
                    model_flops=steps * n_prompts * flop.forward)
         return row

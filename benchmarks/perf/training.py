@@ -136,7 +136,7 @@ class TrainBench:
         x0 = torch.stack([p[1] for p in pairs]).to(self.device, non_blocking=True)
         return x0, y
 
-    def _step_fn(self, cfg: TrainConfig, prompt: M.ResidualPrompt):
+    def _step_fn(self, cfg: TrainConfig, prompt):
         import torch
 
         wl, device = self.wl, self.device
@@ -150,9 +150,10 @@ class TrainBench:
             tv = t.view(view)
             e = torch.randn_like(x0)
             z = (1 - tv) * ((1 - tv / t0) * x0 + (tv / t0) * y) + tv * e
-            x0_hat = self.engine.predict_x0(z, t)  # the prompt is attached to the transformer for the whole run
-            loss = torch.nn.functional.mse_loss(x0_hat, x0)
-            loss.backward()
+            with self.engine.attached(prompt):  # through backward: checkpointing recomputes the blocks with it
+                x0_hat = self.engine.predict_x0(z, t, prompt)
+                loss = torch.nn.functional.mse_loss(x0_hat, x0)
+                loss.backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
 
@@ -164,7 +165,7 @@ class TrainBench:
         wl, engine = self.wl, self.engine
         row = {"section": "training", "backbone": wl.backbone, "label": cfg.label,
                "config": {**wl.describe(), "dtype": self.dtype_name, "gradient_checkpointing": cfg.gradient_checkpointing,
-                          "latents": cfg.latents, "compile": cfg.compile, "prompt": "residual",
+                          "latents": cfg.latents, "compile": cfg.compile,
                           "optimizer": "AdamW(lr=5e-4)", "attention": "diffusers default (torch SDPA)",
                           "engine": engine.impl}}
         flop = wl.flops(cross_attention_passes=2)
@@ -175,22 +176,23 @@ class TrainBench:
             transformer.enable_gradient_checkpointing()
         else:
             transformer.disable_gradient_checkpointing()
-        prompt = M.new_prompt(wl, self.device, self.dtype).attach(transformer)
+        prompt, row["config"]["prompt"] = M.make_prompt(wl, transformer, self.device)
         if cfg.compile:
             engine.transformer = torch.compile(transformer)
         try:
             step = self._step_fn(cfg, prompt)
-            with PeakMemory(self.device) as memory:
+            # attached once around the whole loop (the step's own attach is then a no-op): hooks stay fixed, which
+            # torch.compile needs, and per-step hook registration is not part of a training step's cost
+            with engine.attached(prompt), PeakMemory(self.device) as memory:
                 timing = time_fn(step, self.device, iters=iters, warmup=warmup)
         except oom_error() as exc:
             row.update(status="oom", reason=str(exc).splitlines()[0])
             return row
         finally:
             engine.transformer = transformer
-            prompt.remove()
             if self.device.startswith("cuda"):
                 torch.cuda.empty_cache()
-        seconds = timing.median_s
+        seconds = timing.seconds
         row.update(status="ok", step_time_s=seconds, timing=timing.as_dict(),
                    peak_memory_bytes=memory.peak_bytes, memory_kind=memory.kind,
                    mfu=mfu(model_flops, seconds, peak_flops), hfu=mfu(hardware_flops, seconds, peak_flops),
@@ -214,7 +216,7 @@ class TrainBench:
         label = f"{'ckpt' if gradient_checkpointing else 'no-ckpt'} ypt.train"
         row = {"section": "training", "backbone": wl.backbone, "label": label,
                "config": {**wl.describe(), "dtype": self.dtype_name, "gradient_checkpointing": gradient_checkpointing,
-                          "latents": "ypt.train disk cache", "compile": False, "prompt": "residual (fp32 params)",
+                          "latents": "ypt.train disk cache", "compile": False,
                           "optimizer": "ypt.train AdamW", "engine": engine.impl, "trainer": "ypt.train.PromptTrainer",
                           "bridge": getattr(bridge, "impl", type(bridge).__module__ + "." + type(bridge).__name__)}}
         flop = wl.flops(cross_attention_passes=2)
@@ -224,7 +226,7 @@ class TrainBench:
         config = YptTrainConfig(backbone=wl.backbone, iterations=10**9, batch_size=wl.batch,
                                 gradient_checkpointing=gradient_checkpointing)
         engine.transformer.disable_gradient_checkpointing()  # PromptTrainer only ever enables it
-        prompt = M.new_prompt(wl, self.device, torch.float32)
+        prompt, row["config"]["prompt"] = M.make_prompt(wl, engine.transformer, self.device)
         trainer = PromptTrainer(engine, prompt, bridge, LatentPairs(cache=cache, keys=keys), config)
         try:
             with PeakMemory(self.device) as memory:
@@ -233,10 +235,9 @@ class TrainBench:
             row.update(status="oom", reason=str(exc).splitlines()[0])
             return row
         finally:
-            prompt.remove()
             if self.device.startswith("cuda"):
                 torch.cuda.empty_cache()
-        seconds = timing.median_s
+        seconds = timing.seconds
         row.update(status="ok", step_time_s=seconds, timing=timing.as_dict(),
                    peak_memory_bytes=memory.peak_bytes, memory_kind=memory.kind,
                    mfu=mfu(model_flops, seconds, peak_flops), hfu=mfu(hardware_flops, seconds, peak_flops),
