@@ -10,13 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from test_backbones import tiny_flux, tiny_wan
-from test_train import make_prompt
+from test_backbones import TEXT_LEN, save_tiny_folder, tiny_flux, tiny_flux_components, tiny_wan, tiny_wan_components
+from test_train import _write_pairs, make_prompt
 
-pytest.importorskip("ypt.sampler", reason="ypt.sampler (issue 3 part A) not in this checkout yet")
-pytest.importorskip("ypt.bridges", reason="ypt.bridges (issue 3 part A) not in this checkout yet")
-
-from ypt.restore import Restorer  # noqa: E402
+from ypt.restore import Restorer
 
 
 def _image(path, h, w, seed=0):
@@ -82,3 +79,47 @@ def test_cli_help_is_light():
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and "--prompt" in out.stdout, out.stderr
+
+
+def test_train_then_restore_clis_end_to_end(tmp_path, monkeypatch):
+    """python -m ypt.train writes the prompt where default_prompt_path says (resumable); python -m ypt.restore
+    loads it with the backbone from a local folder and writes the outputs."""
+    import json
+
+    from ypt.prompts import default_prompt_path
+    from ypt.restore import main as restore_main
+    from ypt.train import main as train_main
+
+    monkeypatch.setenv("YPT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("YPT_PROMPTS", str(tmp_path / "prompts"))
+    model = save_tiny_folder(tiny_flux_components(), tmp_path / "flux")
+    pairs = _write_pairs(tmp_path / "pairs", n=2, size=16)
+    common = ["--backbone", "flux", "--degradation", "haze", "--pairs-dir", str(pairs), "--model", str(model),
+              "--size", "16", "16", "--dtype", "fp32", "--text-len", str(TEXT_LEN), "--log-every", "2",
+              "--device", "cpu"]
+    assert train_main([*common, "--iterations", "4"]) == 0
+    prompt = default_prompt_path("flux", "haze")
+    meta = json.loads(prompt.with_suffix(".json").read_text())
+    assert meta["steps"] == 4 and meta["variant"] == "residual" and meta["train_config"]["iterations"] == 4
+    assert train_main([*common, "--iterations", "6"]) == 0  # resumes from the checkpoint beside the prompt
+    meta = json.loads(prompt.with_suffix(".json").read_text())
+    assert meta["steps"] == 6 and [s for s, _ in meta["losses"]] == [2, 4, 6]
+    assert restore_main(["--backbone", "flux", "--prompt", str(prompt), "--input", str(pairs / "input"),
+                         "--out", str(tmp_path / "out"), "--model", str(model), "--dtype", "fp32", "--steps", "2",
+                         "--device", "cpu", "--image-size", "16", "16"]) == 0
+    outs = sorted((tmp_path / "out").iterdir())
+    assert [p.name for p in outs] == ["img0.png", "img1.png"] and Image.open(outs[0]).size == (16, 16)
+
+
+def test_official_wan_prompt_is_refused_by_a_tiny_wan_with_a_clear_message():
+    import os
+    from pathlib import Path
+
+    from ypt.backbones.prompting import load_prompts
+
+    shared = Path(os.environ.get("YPT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    official = shared / "reference" / "ypt-official" / "ckpts" / "wan_haze.pt"
+    if not official.is_file():
+        pytest.skip(f"official checkpoint not found at {official}")
+    with pytest.raises(ValueError, match="does not fit this transformer"):
+        load_prompts([official], tiny_wan())

@@ -97,12 +97,14 @@ class Restorer:
         import torch
 
         from ypt.backbones import load_backbone
-        from ypt.backbones.prompting import load_prompts, needs_text_encoders
+        from ypt.backbones.prompting import common_text_len, load_prompts, needs_text_encoders
 
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         torch_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
+        text_len = common_text_len(paths)  # the backbone must feed the context length the prompts were made for
+        extra = {"max_sequence_length": text_len} if text_len else {}
         bb = load_backbone(backbone, model, revision=revision, dtype=torch_dtype, device=device,
-                           text_encoders=needs_text_encoders(paths))
+                           text_encoders=needs_text_encoders(paths), **extra)
         return cls(bb, load_prompts(paths, bb), **kwargs)
 
     # ---- latents --------------------------------------------------------------------------------------------
@@ -223,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=NUM_INFERENCE_STEPS)
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--dtype", choices=DTYPES, default="fp16", help="autocast/weights dtype; VAE stays fp32")
+    p.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"), default=[FLUX_SIZE, FLUX_SIZE],
+                   help="FLUX model resolution (protocol: 1024 1024)")
+    p.add_argument("--video-size", type=int, nargs=2, metavar=("H", "W"), default=[VIDEO_HEIGHT, VIDEO_WIDTH],
+                   help="WAN frame size (protocol: 480 832)")
+    p.add_argument("--frames", type=int, default=VIDEO_FRAMES, help="WAN frames (protocol: the first 33)")
     p.add_argument("--output-size", choices=["model", "input"], default="model")
     p.add_argument("--skip-existing", action="store_true", help="skip samples whose output already exists")
     p.add_argument("--device")
@@ -237,7 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     restorer = Restorer.from_pretrained(
         args.backbone, args.prompt, model=args.model, revision=args.revision, device=args.device, dtype=args.dtype,
-        bridge=args.bridge, t0=args.t0, num_inference_steps=args.steps, seed=args.seed, output_size=args.output_size)
+        bridge=args.bridge, t0=args.t0, num_inference_steps=args.steps, seed=args.seed, output_size=args.output_size,
+        image_size=tuple(args.image_size), video_size=tuple(args.video_size), video_frames=args.frames)
     out = Path(args.out)
     with Progress() as bar:
         task = bar.add_task("restoring", total=len(inputs))

@@ -314,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gradient-checkpointing", action="store_true")
     p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), help="training resolution (default protocol)")
     p.add_argument("--frames", type=int, help="WAN clip length (default 33)")
+    p.add_argument("--text-len", type=int, help="context length (default: FLUX 512, WAN 226; the prompt's length)")
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--checkpoint-every", type=int, default=1000)
     p.add_argument("--cache-dir", help="latent cache root (default $YPT_CACHE/latents)")
@@ -352,14 +353,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[config.dtype]
+    extra = {"max_sequence_length": args.text_len} if args.text_len else {}
     backbone = load_backbone(config.backbone, args.model, revision=args.revision, dtype=dtype, device=device,
-                             text_encoders=prompting.needs_text_encoders(config.variant))
+                             text_encoders=prompting.needs_text_encoders(config.variant), **extra)
     out = Path(args.out) if args.out else prompting.default_path(config)
     data = cached_latents(backbone, pairs, config.geometry, args.cache_dir)
     prompt = prompting.new_prompt(config.variant, backbone)
     trainer = PromptTrainer(backbone, prompt, make_bridge(config.bridge, config.t0, config.t_min), data, config)
     losses = trainer.fit(config.iterations, checkpoint=out.with_name(out.name + ".ckpt"))
-    prompting.save(prompt, out, backbone, config)
+    prompting.save(prompt, out, backbone, config, {"steps": trainer.step_count, "losses": losses})
     print(f"prompt written to {out} (step {trainer.step_count}, last logged loss {losses[-1][1]:.5f})")
     return 0
 

@@ -39,6 +39,28 @@ def needs_text_encoders(variants_or_paths: str | Sequence[Any]) -> bool | str:
     return True if any(v in TEXT_VARIANTS for v in variants) else "auto"
 
 
+def prompt_text_len(path: str | os.PathLike) -> int | None:
+    """The context length a prompt file was made for (None when it does not fix one, e.g. token prompts)."""
+    path = Path(path)
+    module = prompts_module()
+    if path.suffix == ".pt":
+        return int(module.read_official(path)["prompt"].shape[1])
+    shapes = module.read_sidecar(path).get("shapes", {})
+    for name in ("prompt", "embedding"):
+        if name in shapes:
+            return int(shapes[name][1])
+    return None
+
+
+def common_text_len(paths: Sequence[str | os.PathLike]) -> int | None:
+    """The one context length all ``paths`` agree on (error when they differ)."""
+    lengths = {n for n in (prompt_text_len(p) for p in paths) if n is not None}
+    if len(lengths) > 1:
+        raise ValueError(f"prompt files made for different context lengths {sorted(lengths)}: "
+                         f"{', '.join(map(str, paths))}")
+    return lengths.pop() if lengths else None
+
+
 def _text_encoder(backbone: Any) -> Any:
     """The encoder whose input embeddings a token prompt learns: T5 for FLUX, UMT5 for WAN."""
     encoder = getattr(backbone, "text_encoder_2", None) if backbone.name == "flux" else backbone.text_encoder
@@ -77,14 +99,15 @@ def default_path(config: Any) -> Path:
                                                      bridge=config.bridge, t0=config.t0))
 
 
-def save(prompt: Any, path: str | os.PathLike, backbone: Any, config: Any) -> Path:
-    """Prompt file (safetensors + JSON sidecar) with the backbone identity and the training config."""
+def save(prompt: Any, path: str | os.PathLike, backbone: Any, config: Any, extra: dict[str, Any] | None = None) -> Path:
+    """Prompt file (safetensors + JSON sidecar) with the backbone identity, the training config and ``extra``
+    (e.g. steps trained and the logged losses)."""
     from ypt.provenance import config_hash
 
     meta = {
         **backbone.identity(),
         "variant": config.variant, "bridge": config.bridge, "t0": config.t0, "degradation": config.degradation,
-        "train_config": config.hashable(), "train_config_hash": config_hash(config.hashable()),
+        "train_config": config.hashable(), "train_config_hash": config_hash(config.hashable()), **(extra or {}),
     }
     return Path(prompts_module().save_prompt(prompt, path, meta))
 
