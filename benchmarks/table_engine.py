@@ -1,0 +1,298 @@
+"""Tables as pandas pivots of tidy records: aggregation, averages, rendering (rich, CSV, Markdown, LaTeX), comparison.
+
+Input records have at least ``method, dataset, metric, value`` (one row per sample, or already one per dataset).
+:func:`cell_values` reduces them to one value per (method, column group, metric) following a
+:class:`~benchmarks.tables.TableSpec`: per-dataset means first, then the mean over a group's member datasets
+(Table 1), then the Average column by the spec's rule (each metric over the groups that have it).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from benchmarks.tables import AVERAGE, METRIC_LABELS, TableSpec, lower_better
+from ypt.files import atomic_write_text
+
+if TYPE_CHECKING:  # pandas is imported lazily: the CLI's help and list paths never need it
+    import pandas as pd
+
+PAPER_DIR = Path(__file__).resolve().parent.parent / "results" / "paper"
+MISSING = "–"
+
+
+class MissingPaperTable(FileNotFoundError):
+    pass
+
+
+def load_paper(key: str, paper_dir: Path | None = None) -> "pd.DataFrame":
+    """The paper's numbers for ``key`` as tidy records (``table,method,dataset,metric,value``)."""
+    import pandas as pd
+
+    path = Path(paper_dir or PAPER_DIR) / f"{key}.csv"
+    if not path.is_file():
+        raise MissingPaperTable(f"no paper numbers for {key}: {path} is missing (reinstall or restore results/paper/)")
+    return pd.read_csv(path)
+
+
+def dataset_means(records: "pd.DataFrame") -> "pd.DataFrame":
+    """One value per (method, dataset, metric): the mean over samples."""
+    return records.groupby(["method", "dataset", "metric"], as_index=False, sort=False)["value"].mean()
+
+
+def cell_values(records: "pd.DataFrame", spec: TableSpec, compute_average: bool = True) -> "pd.DataFrame":
+    """Tidy ``method, dataset, metric, value`` with ``dataset`` the spec's column group keys (and ``average``).
+
+    Records whose ``dataset`` already names a group (e.g. the paper's transcribed tables) pass through. A mean
+    group (Table 1's WD columns) is only filled when every member dataset has the metric: a partial mean would
+    not be the paper's quantity.
+    """
+    import pandas as pd
+
+    means = dataset_means(records)
+    out = []
+    for row in spec.rows:
+        mine = means[means["method"] == row.key]
+        for group in spec.groups_of(row.key):
+            for metric in group.metrics:
+                direct = mine[(mine["dataset"] == group.key) & (mine["metric"] == metric)]
+                if len(direct):
+                    out.append((row.key, group.key, metric, float(direct["value"].iloc[0])))
+                    continue
+                if not group.members:
+                    continue
+                parts = mine[(mine["dataset"].isin(group.members)) & (mine["metric"] == metric)]
+                if set(parts["dataset"]) == set(group.members):
+                    out.append((row.key, group.key, metric, float(parts["value"].mean())))
+        if spec.average:
+            given = mine[mine["dataset"] == AVERAGE]
+            for metric in spec.average_metrics(row.key):
+                printed = given[given["metric"] == metric]
+                if len(printed) and not compute_average:
+                    out.append((row.key, AVERAGE, metric, float(printed["value"].iloc[0])))
+    cells = pd.DataFrame(out, columns=["method", "dataset", "metric", "value"])
+    if spec.average and compute_average:
+        cells = pd.concat([cells, average_column(cells, spec)], ignore_index=True)
+    return cells
+
+
+def average_column(cells: "pd.DataFrame", spec: TableSpec) -> "pd.DataFrame":
+    """Average of each metric over the groups that have it; missing when any of those groups is missing."""
+    import pandas as pd
+
+    out = []
+    for row in spec.rows:
+        groups = spec.groups_of(row.key)
+        mine = cells[(cells["method"] == row.key) & (cells["dataset"] != AVERAGE)]
+        for metric in spec.average_metrics(row.key):
+            needed = [g.key for g in groups if metric in g.metrics]
+            values = mine[(mine["metric"] == metric) & (mine["dataset"].isin(needed))]
+            if len(values) == len(needed):
+                out.append((row.key, AVERAGE, metric, float(values["value"].mean())))
+    return pd.DataFrame(out, columns=["method", "dataset", "metric", "value"])
+
+
+def pivot(cells: "pd.DataFrame", spec: TableSpec) -> "pd.DataFrame":
+    """Wide table: rows in the spec's order, columns ``(group, metric)`` in print order; NaN where missing."""
+    import pandas as pd
+
+    wide = cells.pivot_table(index="method", columns=["dataset", "metric"], values="value", aggfunc="first")
+    columns = pd.MultiIndex.from_tuples(spec.columns(), names=["dataset", "metric"])
+    return wide.reindex(index=list(spec.methods), columns=columns)
+
+
+def build_table(records: "pd.DataFrame", spec: TableSpec, compute_average: bool = True) -> "pd.DataFrame":
+    """Records -> the wide table of ``spec``."""
+    return pivot(cell_values(records, spec, compute_average), spec)
+
+
+def ranks(table: "pd.DataFrame") -> dict[tuple[str, tuple[str, str]], int]:
+    """``{(method, column): 1 or 2}`` for the best and second-best value of each column, direction-aware."""
+    marks: dict[tuple[str, tuple[str, str]], int] = {}
+    for column in table.columns:
+        values = table[column].dropna()
+        if values.empty:
+            continue
+        order = sorted(set(values.round(6)), reverse=not lower_better(column[1]))
+        for method, value in values.items():
+            position = order.index(round(value, 6))
+            if position < 2 and len(values) > 1:
+                marks[(method, column)] = position + 1
+    return marks
+
+
+def format_value(metric: str, value: float) -> str:
+    if value != value:  # NaN
+        return MISSING
+    return f"{value:.2f}" if metric in ("psnr", "musiq") else f"{value:.3f}"
+
+
+def _label(spec: TableSpec, method: str) -> str:
+    return spec.row(method).label if method in spec.methods else method
+
+
+def panels(table: "pd.DataFrame", width: int) -> list[list[tuple[str, str]]]:
+    """Split the columns into panels of whole groups that fit ``width`` characters (as the paper splits Table 2)."""
+    groups: list[list[tuple[str, str]]] = []
+    for column in table.columns:
+        if groups and groups[-1][0][0] == column[0]:
+            groups[-1].append(column)
+        else:
+            groups.append([column])
+    budget = max(width - 20, 40)
+    out: list[list[tuple[str, str]]] = [[]]
+    for group in groups:
+        if out[-1] and (len(out[-1]) + len(group)) * 9 > budget:
+            out.append([])
+        out[-1].extend(group)
+    return out
+
+
+def render(table: "pd.DataFrame", spec: TableSpec, console=None, title: str | None = None) -> None:
+    """Print the table with rich: grouped headers, best bold, second underlined, missing as ``–``; wide tables are
+    split into panels of whole column groups that fit the terminal."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    marks = ranks(table)
+    chunks = panels(table, console.width)
+    for index, columns in enumerate(chunks):
+        heading = title or spec.title
+        if len(chunks) > 1:
+            heading += f" ({index + 1}/{len(chunks)})"
+        out = Table(title=heading, header_style="bold", title_style="bold")
+        out.add_column("Method", no_wrap=True)
+        previous = None
+        for group, metric in columns:
+            header = f"{spec.group_label(group)}\n{METRIC_LABELS[metric]}" if group != previous else \
+                f"\n{METRIC_LABELS[metric]}"
+            out.add_column(header, justify="right", no_wrap=True, overflow="ellipsis")
+            previous = group
+        for method, values in table[columns].iterrows():
+            cells = []
+            for column, value in values.items():
+                text = format_value(column[1], value)
+                style = {1: "[bold]{}[/bold]", 2: "[underline]{}[/underline]"}.get(marks.get((method, column)), "{}")
+                cells.append(style.format(text))
+            out.add_row(_label(spec, method), *cells)
+        console.print(out)
+    if spec.note:
+        console.print(f"[dim]{spec.note}[/dim]")
+
+
+def to_markdown(table: "pd.DataFrame", spec: TableSpec, title: str | None = None) -> str:
+    marks = ranks(table)
+    head = ["Method"] + [f"{spec.group_label(g)} {METRIC_LABELS[m]}" for g, m in table.columns]
+    lines = [f"**{title or spec.title}**", "", "| " + " | ".join(head) + " |",
+             "|" + "|".join([" --- "] + [" ---: "] * len(table.columns)) + "|"]
+    for method, values in table.iterrows():
+        cells = []
+        for column, value in values.items():
+            text = format_value(column[1], value)
+            mark = marks.get((method, column))
+            cells.append(f"**{text}**" if mark == 1 else f"<u>{text}</u>" if mark == 2 else text)
+        lines.append("| " + " | ".join([_label(spec, method)] + cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _tex_escape(text: str) -> str:
+    return text.replace("&", r"\&").replace("%", r"\%").replace("_", r"\_").replace("#", r"\#")
+
+
+def to_latex(table: "pd.DataFrame", spec: TableSpec, title: str | None = None) -> str:
+    """booktabs LaTeX with a grouped header (``\\multicolumn`` per group, ``\\cmidrule`` under each)."""
+    marks = ranks(table)
+    tex_metric = {"psnr": r"PSNR$\uparrow$", "ssim": r"SSIM$\uparrow$", "lpips": r"LPIPS$\downarrow$",
+                  "dists": r"DISTS$\downarrow$", "clipiqa": r"CLIPIQA$\uparrow$", "musiq": r"MUSIQ$\uparrow$",
+                  "dover": r"DOVER$\uparrow$"}
+    spans: list[tuple[str, int]] = []
+    for group, _ in table.columns:
+        if spans and spans[-1][0] == group:
+            spans[-1] = (group, spans[-1][1] + 1)
+        else:
+            spans.append((group, 1))
+    lines = [r"\begin{table}[t]", r"\centering", f"\\caption{{{_tex_escape(title or spec.title)}}}",
+             r"\resizebox{\linewidth}{!}{%", r"\begin{tabular}{l" + "r" * len(table.columns) + "}", r"\toprule"]
+    lines.append(" & ".join(["Method"] + [f"\\multicolumn{{{n}}}{{c}}{{{_tex_escape(spec.group_label(g))}}}"
+                                          for g, n in spans]) + r" \\")
+    start, rules = 2, []
+    for _, n in spans:
+        rules.append(f"\\cmidrule(lr){{{start}-{start + n - 1}}}")
+        start += n
+    lines.append(" ".join(rules))
+    lines.append(" & ".join([""] + [tex_metric[m] for _, m in table.columns]) + r" \\")
+    lines.append(r"\midrule")
+    for method, values in table.iterrows():
+        cells = []
+        for column, value in values.items():
+            text = format_value(column[1], value).replace(MISSING, "--")
+            mark = marks.get((method, column))
+            cells.append(f"\\textbf{{{text}}}" if mark == 1 else f"\\underline{{{text}}}" if mark == 2 else text)
+        lines.append(" & ".join([_tex_escape(_label(spec, method))] + cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(table: "pd.DataFrame") -> str:
+    flat = table.copy()
+    flat.columns = [f"{g}/{m}" for g, m in flat.columns]
+    flat.index.name = "method"
+    return flat.to_csv(float_format="%.6g")
+
+
+def save_table(table: "pd.DataFrame", spec: TableSpec, out_dir: str | Path, stem: str | None = None,
+               title: str | None = None) -> dict[str, Path]:
+    """Write ``<stem>.csv``, ``.md`` and ``.tex`` atomically; returns their paths by format."""
+    out_dir = Path(out_dir)
+    stem = stem or spec.key
+    written = {
+        "csv": atomic_write_text(out_dir / f"{stem}.csv", to_csv(table)),
+        "md": atomic_write_text(out_dir / f"{stem}.md", to_markdown(table, spec, title)),
+        "tex": atomic_write_text(out_dir / f"{stem}.tex", to_latex(table, spec, title)),
+    }
+    return written
+
+
+def compare(reproduced: "pd.DataFrame", paper: "pd.DataFrame", spec: TableSpec) -> "pd.DataFrame":
+    """Reproduced cells beside the paper's: ``method, dataset, metric, ours, paper, delta, status``.
+
+    ``status`` is ``ok``, ``missing`` (the paper has it, we do not) or ``extra`` (we have it, the paper does not).
+    ``reproduced`` is records or cells; both are reduced with :func:`cell_values`.
+    """
+    import pandas as pd
+
+    ours = cell_values(reproduced, spec).rename(columns={"value": "ours"})
+    theirs = cell_values(paper, spec, compute_average=False).rename(columns={"value": "paper"})
+    merged = pd.merge(theirs, ours, on=["method", "dataset", "metric"], how="outer")
+    merged["delta"] = merged["ours"] - merged["paper"]
+    merged["status"] = "ok"
+    merged.loc[merged["ours"].isna(), "status"] = "missing"
+    merged.loc[merged["paper"].isna(), "status"] = "extra"
+    order = {c: i for i, c in enumerate(spec.columns())}
+    rows = {m: i for i, m in enumerate(spec.methods)}
+    merged["_o"] = [(rows.get(m, 99), order.get((d, k), 999)) for m, d, k in
+                    zip(merged["method"], merged["dataset"], merged["metric"])]
+    return merged.sort_values("_o").drop(columns="_o").reset_index(drop=True)[
+        ["method", "dataset", "metric", "ours", "paper", "delta", "status"]]
+
+
+def render_comparison(comparison: "pd.DataFrame", spec: TableSpec, console=None, max_rows: int = 60) -> None:
+    """Print ours / paper / delta per cell (rich) and a one-line count of missing cells."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    found = comparison[comparison["status"] == "ok"]
+    missing = comparison[comparison["status"] == "missing"]
+    out = Table(title=f"{spec.key}: reproduced vs. paper", header_style="bold")
+    for name in ("Method", "Column", "Metric", "Ours", "Paper", "Δ"):
+        out.add_column(name, justify="left" if name in ("Method", "Column", "Metric") else "right")
+    for row in found.head(max_rows).itertuples():
+        out.add_row(_label(spec, row.method), spec.group_label(row.dataset) if row.dataset != AVERAGE else "Average",
+                    row.metric, format_value(row.metric, row.ours), format_value(row.metric, row.paper),
+                    f"{row.delta:+.3f}")
+    if len(found):
+        console.print(out)
+    if len(found) > max_rows:
+        console.print(f"[dim]... {len(found) - max_rows} more cells in the saved comparison CSV[/dim]")
+    console.print(f"{len(found)} of {len(found) + len(missing)} paper cells reproduced; {len(missing)} missing")

@@ -1,0 +1,40 @@
+"""`python -m benchmarks.run`: paper rendering writes files; unknown names answer with close matches; help is light."""
+import subprocess
+import sys
+
+from benchmarks.run import main
+
+
+def test_paper_source_writes_csv_md_tex(tmp_path, capsys):
+    assert main(["table3", "--source", "paper", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table3.csv", "table3.md", "table3.tex"]
+    assert "WAN (Ours)" in capsys.readouterr().out
+
+
+def test_unknown_table_is_one_line_with_close_matches(capsys):
+    assert main(["tabel2", "--source", "paper"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert err.startswith("error: unknown table 'tabel2'. Did you mean 'table2'")
+    assert "Valid: table1, table2, table3, table4, table5" in err
+
+
+def test_missing_paper_csv_is_reported(tmp_path, monkeypatch, capsys):
+    from benchmarks import table_engine
+
+    monkeypatch.setattr(table_engine, "PAPER_DIR", tmp_path)
+    assert main(["table1", "--source", "paper", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "table1.csv is missing" in err and "Valid tables: table1" in err
+
+
+def test_help_and_list_import_no_heavy_module():
+    code = ("import sys; from benchmarks.run import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "main(['list'])\n"
+            "heavy = [m for m in ('torch', 'diffusers', 'pyiqa', 'pandas', 'transformers') if m in sys.modules]\n"
+            "print('HEAVY', heavy)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stdout
+    assert "--source" in out.stdout and "table5" in out.stdout

@@ -1,0 +1,80 @@
+"""The table engine on hand-made records: sample means, mean groups, the Average rule, best/second marks, files."""
+import pandas as pd
+import pytest
+
+from benchmarks import table_engine as engine
+from benchmarks.tables import AVERAGE, get
+
+
+def _records(rows):
+    return pd.DataFrame(rows, columns=["method", "dataset", "sample", "metric", "value"])
+
+
+def test_sample_means_and_average_over_groups_that_have_the_metric():
+    spec = get("table2")
+    rows = []
+    for i, ds in enumerate(["hazerd", "lhp", "weatherbench_snow", "4krd", "sice", "toled", "poled", "cdd_haze_snow"]):
+        rows += [("dcpt", ds, "a", "psnr", 10.0 + i), ("dcpt", ds, "b", "psnr", 12.0 + i)]
+        rows += [("dcpt", ds, "a", "musiq", 50.0)]
+    rows += [("dcpt", "lolblur", "a", "musiq", 59.0), ("dcpt", "lolblur", "a", "psnr", 99.0)]  # psnr not in lolblur
+    cells = engine.cell_values(_records(rows), spec).set_index(["method", "dataset", "metric"]).value
+    assert cells[("dcpt", "hazerd", "psnr")] == 11.0  # mean of 10 and 12
+    assert cells[("dcpt", AVERAGE, "psnr")] == pytest.approx(sum(11.0 + i for i in range(8)) / 8)
+    assert cells[("dcpt", AVERAGE, "musiq")] == pytest.approx((50.0 * 8 + 59.0) / 9)
+    assert ("dcpt", "lolblur", "psnr") not in cells.index
+    # ssim is nowhere: no average either (a partial average would not be the paper's quantity)
+    assert ("dcpt", AVERAGE, "ssim") not in cells.index
+
+
+def test_mean_groups_need_every_member():
+    spec = get("table1")
+    members = spec.group("wd_image").members
+    rows = [("ypt_flux", ds, "s", "psnr", 20.0 + i) for i, ds in enumerate(members)]
+    rows += [("ypt_flux", ds, "s", "ssim", 0.5) for ds in members[:-1]]
+    cells = engine.cell_values(_records(rows), spec).set_index(["method", "dataset", "metric"]).value
+    assert cells[("ypt_flux", "wd_image", "psnr")] == pytest.approx(20.0 + (len(members) - 1) / 2)
+    assert ("ypt_flux", "wd_image", "ssim") not in cells.index
+
+
+def test_best_and_second_are_direction_aware():
+    spec = get("table4")
+    rows = [("naive", "ablation", "x", "lpips", 0.3), ("ddbm", "ablation", "x", "lpips", 0.2),
+            ("ebr", "ablation", "x", "lpips", 0.1), ("naive", "ablation", "x", "psnr", 25.0),
+            ("ddbm", "ablation", "x", "psnr", 21.0), ("ebr", "ablation", "x", "psnr", 22.0)]
+    table = engine.build_table(_records(rows), spec)
+    marks = engine.ranks(table)
+    assert marks[("ebr", ("ablation", "lpips"))] == 1 and marks[("ddbm", ("ablation", "lpips"))] == 2
+    assert marks[("naive", ("ablation", "psnr"))] == 1 and marks[("ebr", ("ablation", "psnr"))] == 2
+    assert ("naive", ("ablation", "lpips")) not in marks
+
+
+def test_render_and_save_write_three_formats(tmp_path):
+    from rich.console import Console
+
+    spec = get("table2")
+    table = engine.build_table(engine.load_paper("table2"), spec, compute_average=False)
+    console = Console(record=True, width=120)
+    engine.render(table, spec, console)
+    text = console.export_text()
+    assert "HazeRD (H)" in text and "FLUX (Ours)" in text and "16.70" in text
+    written = engine.save_table(table, spec, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table2.csv", "table2.md", "table2.tex"]
+    tex = written["tex"].read_text()
+    assert r"\toprule" in tex and r"\multicolumn{6}{c}{HazeRD (H)}" in tex
+    assert r"\textbf{16.70}" in tex  # FLUX (Ours) has the best HazeRD PSNR
+    assert r"\underline{16.59}" in tex  # AutoDIR second
+    md = written["md"].read_text()
+    assert "| FLUX (Ours) | **16.70** |" in md
+    csv = pd.read_csv(written["csv"], index_col="method")
+    assert csv.loc["pixwizard", "lolblur/clipiqa"] == 0.536 and csv.shape == (6, 6 * 8 + 2 + 6)
+
+
+def test_compare_gives_deltas_and_missing_cells():
+    spec = get("table4")
+    paper = engine.load_paper("table4")
+    ours = _records([("ebr", "ablation", "s1", "psnr", 23.0), ("ebr", "ablation", "s2", "psnr", 22.0)])
+    comparison = engine.compare(ours, paper, spec)
+    hit = comparison[(comparison.method == "ebr") & (comparison.metric == "psnr")].iloc[0]
+    assert hit.ours == 22.5 and hit.paper == 22.49 and hit.delta == pytest.approx(0.01)
+    assert hit.status == "ok"
+    assert (comparison.status == "missing").sum() == 17
