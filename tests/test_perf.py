@@ -68,6 +68,8 @@ def _count(model, call):
 
 
 def test_flops_match_torch_flop_counter_flux():
+    """Forward and frozen-weight backward of a FLUX with the residual prompt (ypt.prompts' module when importable,
+    else benchmarks.perf's hooks) count exactly what ``flux_flops`` says."""
     import torch
     from diffusers import FluxTransformer2DModel
 
@@ -78,13 +80,13 @@ def test_flops_match_torch_flop_counter_flux():
     torch.manual_seed(0)
     model = FluxTransformer2DModel(**cfg).requires_grad_(False)
     batch, li, lt = 2, 16, 6
-    wl = _FakeWorkload("flux", cfg, lt)
-    models.attach_residual_prompt(wl, model, "cpu", torch.float32, gate_init=0.5)
+    prompt, _ = models.make_prompt(_FakeWorkload("flux", cfg, lt), model, "cpu")  # ypt.prompts' when present
     x, ctx, pooled = torch.randn(batch, li, 8), torch.randn(batch, lt, 16), torch.randn(batch, 12)
     ids, txt = torch.zeros(li, 3), torch.zeros(lt, 3)
-    forward, total = _count(model, lambda: model(hidden_states=x, encoder_hidden_states=ctx, pooled_projections=pooled,
-                                                 timestep=torch.full((batch,), 0.5), img_ids=ids, txt_ids=txt,
-                                                 guidance=torch.ones(batch), return_dict=False)[0])
+    with prompt.applied(model):
+        forward, total = _count(model, lambda: model(
+            hidden_states=x, encoder_hidden_states=ctx, pooled_projections=pooled, timestep=torch.full((batch,), 0.5),
+            img_ids=ids, txt_ids=txt, guidance=torch.ones(batch), return_dict=False)[0])
     b = flops.flux_flops(cfg, li, lt)
     assert forward == batch * b.forward
     assert total == b.train_step(batch)[0]
@@ -103,10 +105,11 @@ def test_flops_match_torch_flop_counter_wan():
     torch.manual_seed(0)
     model = WanTransformer3DModel(**cfg).requires_grad_(False)
     batch, f, h, w, lc = 2, 2, 4, 6, 5
-    models.attach_residual_prompt(_FakeWorkload("wan", cfg, lc), model, "cpu", torch.float32, gate_init=0.5)
+    prompt, _ = models.make_prompt(_FakeWorkload("wan", cfg, lc), model, "cpu")
     x, ctx = torch.randn(batch, 4, f, h, w), torch.randn(batch, lc, 12)
-    forward, total = _count(model, lambda: model(hidden_states=x, timestep=torch.full((batch,), 500.0),
-                                                 encoder_hidden_states=ctx, return_dict=False)[0])
+    with prompt.applied(model):
+        forward, total = _count(model, lambda: model(hidden_states=x, timestep=torch.full((batch,), 500.0),
+                                                     encoder_hidden_states=ctx, return_dict=False)[0])
     b = flops.wan_flops(cfg, f, h, w, lc, cross_attention_passes=2)
     assert forward == batch * b.forward
     assert total == b.train_step(batch)[0]
