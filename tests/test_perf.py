@@ -297,3 +297,15 @@ def test_timing_statistics_and_warmup():
     timing = time_fn(lambda: calls.append(1), "cpu", iters=4, warmup=2)
     assert len(calls) == 6 and len(timing.times_s) == 4 and timing.statistic == "min"
     assert timing.as_dict()["seconds"] == min(timing.times_s)
+
+
+def test_table_rerender_row():
+    from benchmarks.perf import evaluation
+
+    pytest.importorskip("benchmarks.table_engine", reason="the table engine (issue 2) is not in this checkout")
+    rows = evaluation.measure_table("cpu", quick=True, samples_per_dataset=2)
+    render = rows[0]
+    assert render["label"] == "re-render" and render["status"] == "ok" and render["seconds"] > 0
+    records = evaluation.synthetic_records(__import__("benchmarks.tables").tables.get("table2"), 2)
+    assert render["records"] == len(records) and set(records["sample"].str.count("/")) == {1}
+    assert rows[1]["label"] == "store load" and rows[1]["status"] in ("ok", "skipped")

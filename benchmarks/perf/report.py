@@ -123,12 +123,12 @@ def render(doc: dict, console=None) -> None:
     console.print(table)
 
     table = Table(title="evaluation")
-    for col in ("metric", "mode", "images", "images/s", "status"):
+    for col in ("metric", "mode", "images", "images/s | time", "status"):
         table.add_column(col, justify="left" if col in ("metric", "mode", "status") else "right")
     for r in (r for r in rows if r["section"] in ("evaluation", "table")):
         ips = r.get("images_per_s")
         if r["section"] == "table":
-            table.add_row("table re-render", r["label"], str(r.get("records", "-")),
+            table.add_row(f"table {r['config'].get('table', '')}".strip(), r["label"], str(r.get("records", "-")),
                           _fmt_s(r.get("seconds")) if r["status"] == "ok" else "-", status(r))
         else:
             table.add_row(r.get("metric", r["label"]), r.get("mode", "-"), str(r.get("images", "-")),
