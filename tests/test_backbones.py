@@ -16,6 +16,15 @@ from ypt.backbones.wan import WanBackbone
 TEXT_LEN = 8
 
 
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Tiny models run 3-4x faster on one thread on a shared, loaded CPU; restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # ---- tiny components (built from config, nothing downloaded) ---------------------------------------------------
 def tiny_tokenizer(max_length: int = TEXT_LEN):
     from tokenizers import Tokenizer, models, pre_tokenizers, processors

@@ -10,6 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
+from test_backbones import single_thread  # noqa: F401  (autouse)
 from test_backbones import TEXT_LEN, save_tiny_folder, tiny_flux, tiny_flux_components, tiny_wan, tiny_wan_components
 from test_train import _write_pairs, make_prompt
 

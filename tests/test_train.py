@@ -6,6 +6,7 @@ import copy
 import pytest
 import torch
 
+from test_backbones import single_thread  # noqa: F401  (autouse)
 from test_backbones import tiny_flux, tiny_wan
 from ypt import bridges
 from ypt.backbones.prompting import new_prompt
@@ -166,3 +167,17 @@ def test_cli_help_is_light():
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and "--pairs-dir" in out.stdout, out.stderr
+
+
+def test_bf16_training_keeps_fp32_prompt_and_gradients_reach_it_through_checkpointed_wan():
+    from test_backbones import TEXT_LEN, tiny_wan_components
+    from ypt.backbones.wan import WanBackbone
+
+    wan = WanBackbone(**tiny_wan_components(), max_sequence_length=TEXT_LEN, dtype=torch.bfloat16)
+    data = LatentPairs(tensors=random_pairs((4, 1, 4, 4)))
+    trainer = _trainer(wan, data, iterations=3, dtype="bf16", gradient_checkpointing=True)
+    losses = trainer.fit(3, progress=False)
+    assert all(torch.isfinite(torch.tensor(v)) for _, v in losses)
+    assert all(p.dtype == torch.float32 and p.grad is not None for p in trainer.prompt.parameters())
+    assert float(trainer.prompt.gates.detach().abs().sum()) > 0  # the zero-initialised gates moved
+    assert all(p.grad is None for p in wan.transformer.parameters())
