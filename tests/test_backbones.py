@@ -235,7 +235,7 @@ def test_package_import_is_lazy():
     code = ("import sys, ypt.backbones, ypt.train; "
             "bad = [m for m in ('torch', 'diffusers', 'pyiqa') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
 
 

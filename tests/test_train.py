@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 
 import pytest
 import torch
+from test_backbones import (
+    single_thread,  # noqa: F401  (autouse)
+    tiny_flux,
+    tiny_wan,
+)
 
-from test_backbones import single_thread  # noqa: F401  (autouse)
-from test_backbones import tiny_flux, tiny_wan
 from ypt import bridges
 from ypt.backbones.prompting import new_prompt
 from ypt.train import LatentPairs, PromptTrainer, TrainConfig, cached_latents, pairs_from_dir
@@ -114,8 +118,8 @@ def test_gradient_checkpointing_gives_the_same_gradients():
 
 
 def _write_pairs(root, n=3, size=16):
-    from PIL import Image
     import numpy as np
+    from PIL import Image
 
     rng = np.random.default_rng(0)
     for side in ("input", "target"):
@@ -140,7 +144,7 @@ def test_warm_latent_cache_never_runs_the_vae_encoder(tmp_path):
     trainer = _trainer(flux, warm, iterations=3)
     trainer.fit(3, progress=False)
     assert len(calls) == 6
-    y, x0 = warm.batch([1])
+    _, x0 = warm.batch([1])
     torch.testing.assert_close(x0[0], cold.batch([1])[1][0])
     from ypt.backbones.media import load_image
     torch.testing.assert_close(x0[0], flux.encode(load_image(pairs[1][1])[None])[0])
@@ -165,12 +169,13 @@ def test_cli_help_is_light():
     code = ("import sys; from ypt.train import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "sys.exit(1 if 'torch' in sys.modules else 0)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0 and "--pairs-dir" in out.stdout, out.stderr
 
 
 def test_bf16_training_keeps_fp32_prompt_and_gradients_reach_it_through_checkpointed_wan():
     from test_backbones import TEXT_LEN, tiny_wan_components
+
     from ypt.backbones.wan import WanBackbone
 
     wan = WanBackbone(**tiny_wan_components(), max_sequence_length=TEXT_LEN, dtype=torch.bfloat16)
@@ -181,3 +186,28 @@ def test_bf16_training_keeps_fp32_prompt_and_gradients_reach_it_through_checkpoi
     assert all(p.dtype == torch.float32 and p.grad is not None for p in trainer.prompt.parameters())
     assert float(trainer.prompt.gates.detach().abs().sum()) > 0  # the zero-initialised gates moved
     assert all(p.grad is None for p in wan.transformer.parameters())
+
+
+def test_dataset_pairs_come_from_the_registry_and_skip_reference_free_samples(monkeypatch, tmp_path):
+    import sys
+    import types
+
+    from ypt.train import pairs_from_dataset
+
+    samples = [SimpleNamespace(input="a_in.png", target="a_gt.png"), SimpleNamespace(input="b.png", target="b.png"),
+               SimpleNamespace(input="c.png", target=None)]
+    seen = []
+
+    def get(key):
+        seen.append(key)
+        return SimpleNamespace(samples=lambda root: seen.append(root) or samples)
+
+    monkeypatch.setitem(sys.modules, "benchmarks.datasets", types.SimpleNamespace(get=get))
+    import benchmarks
+
+    monkeypatch.setattr(benchmarks, "datasets", sys.modules["benchmarks.datasets"], raising=False)
+    assert pairs_from_dataset("lhp", tmp_path) == [("a_in.png", "a_gt.png")]
+    assert seen == ["lhp", tmp_path]
+    samples[0] = SimpleNamespace(input="x.png", target="x.png")
+    with pytest.raises(RuntimeError, match="no \\(input, target\\) pairs"):
+        pairs_from_dataset("lhp", tmp_path)

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from benchmarks.outputs import IMAGE_EXTENSIONS, image_output_path, video_frame_path
 from benchmarks.protocol import (
@@ -85,7 +86,7 @@ class Restorer:
         device: str | None = None,
         dtype: str = "fp16",
         **kwargs: Any,
-    ) -> "Restorer":
+    ) -> Restorer:
         """Load the backbone (HF cache or local folder, offline) and the prompt files; ``dtype`` per protocol fp16."""
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}")

@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 #: paper iterations per backbone
 PAPER_ITERATIONS = {"wan": 20_000, "flux": 40_000}
@@ -347,8 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import torch
 
-    from ypt.backbones import prompting
-    from ypt.backbones import load_backbone
+    from ypt.backbones import load_backbone, prompting
     from ypt.bridges import make_bridge
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 
@@ -89,6 +90,11 @@ def cast_module(module: torch.nn.Module, device: torch.device, dtype: torch.dtyp
         if tensor.dtype != target:
             tensor.data = tensor.data.to(target)
     return module
+
+
+def text_dtype(dtype: torch.dtype) -> torch.dtype:
+    """Text encoders in bf16 when the backbone runs in fp16: T5-family encoders overflow in fp16 (NaNs)."""
+    return torch.bfloat16 if dtype == torch.float16 else dtype
 
 
 def freeze(module: torch.nn.Module | None) -> None:

@@ -20,6 +20,7 @@ from ypt.backbones.base import (
     num_train_timesteps,
     resolve_model_dir,
     scheduler_timestep,
+    text_dtype,
 )
 from ypt.provenance import config_hash
 
@@ -99,9 +100,9 @@ class FluxBackbone(Backbone):
         device: str | torch.device = "cpu",
         *,
         text_encoders: bool | str = "auto",
-        null_context_file: str | os.PathLike | None | str = "auto",
+        null_context_file: str | os.PathLike | None = "auto",
         max_sequence_length: int = 512,
-    ) -> "FluxBackbone":
+    ) -> FluxBackbone:
         """Load from a local diffusers folder or the HF cache (never downloads).
 
         ``text_encoders="auto"`` loads CLIP and T5 only when the null-text context is not cached yet
@@ -125,9 +126,9 @@ class FluxBackbone(Backbone):
         if need_text:
             from transformers import AutoTokenizer, CLIPTextModel, T5EncoderModel
 
-            enc = load_component(CLIPTextModel, model_dir, "text_encoder", what, torch_dtype=dtype)
+            enc = load_component(CLIPTextModel, model_dir, "text_encoder", what, torch_dtype=text_dtype(dtype))
             tok = load_component(AutoTokenizer, model_dir, "tokenizer", what)
-            enc2 = load_component(T5EncoderModel, model_dir, "text_encoder_2", what, torch_dtype=dtype)
+            enc2 = load_component(T5EncoderModel, model_dir, "text_encoder_2", what, torch_dtype=text_dtype(dtype))
             tok2 = load_component(AutoTokenizer, model_dir, "tokenizer_2", what)
         backbone = cls(
             transformer, vae, enc, tok, enc2, tok2,

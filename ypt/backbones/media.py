@@ -7,8 +7,9 @@ in-memory tensors with ``torch.nn.functional.interpolate(mode="bicubic", antiali
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch

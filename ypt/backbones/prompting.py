@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 #: variants that need the text encoders at run time (the others only need the cached null-text context)
 TEXT_VARIANTS = ("token", "text")
@@ -14,7 +15,7 @@ VARIANT_NAMES = ("residual", "embedding", "token", "text")
 
 def prompts_module() -> Any:
     try:
-        import ypt.prompts as prompts
+        from ypt import prompts
     except ImportError as err:
         raise RuntimeError("ypt.prompts (the prompt conditioning modules, issue 3 part A) is not in this checkout; "
                            "update the checkout") from err

@@ -21,6 +21,7 @@ from ypt.backbones.base import (
     num_train_timesteps,
     resolve_model_dir,
     scheduler_timestep,
+    text_dtype,
 )
 from ypt.provenance import config_hash
 
@@ -68,9 +69,9 @@ class WanBackbone(Backbone):
         device: str | torch.device = "cpu",
         *,
         text_encoders: bool | str = "auto",
-        null_context_file: str | os.PathLike | None | str = "auto",
+        null_context_file: str | os.PathLike | None = "auto",
         max_sequence_length: int = 226,
-    ) -> "WanBackbone":
+    ) -> WanBackbone:
         """Load from a local diffusers folder or the HF cache (never downloads); see ``FluxBackbone.from_pretrained``."""
         from diffusers import AutoencoderKLWan, WanTransformer3DModel
 
@@ -89,7 +90,7 @@ class WanBackbone(Backbone):
         if need_text:
             from transformers import AutoTokenizer, UMT5EncoderModel
 
-            enc = load_component(UMT5EncoderModel, model_dir, "text_encoder", what, torch_dtype=dtype)
+            enc = load_component(UMT5EncoderModel, model_dir, "text_encoder", what, torch_dtype=text_dtype(dtype))
             tok = load_component(AutoTokenizer, model_dir, "tokenizer", what)
         backbone = cls(
             transformer, vae, enc, tok,
