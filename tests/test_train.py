@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 from test_backbones import (
-    single_thread,  # noqa: F401  (autouse)
+    TEXT_LEN,
+    single_thread,  # noqa: F401  (autouse fixture)
     tiny_flux,
     tiny_wan,
 )
@@ -211,3 +212,24 @@ def test_dataset_pairs_come_from_the_registry_and_skip_reference_free_samples(mo
     samples[0] = SimpleNamespace(input="x.png", target="x.png")
     with pytest.raises(RuntimeError, match="no \\(input, target\\) pairs"):
         pairs_from_dataset("lhp", tmp_path)
+
+
+@pytest.mark.parametrize("variant", ["residual", "embedding", "token"])
+def test_each_trainable_variant_trains_saves_and_loads_exactly(variant, tmp_path):
+    from ypt.backbones import prompting
+
+    flux = tiny_flux()
+    torch.manual_seed(0)
+    prompt = make_prompt(flux, variant)
+    cfg = TrainConfig(backbone="flux", variant=variant, iterations=2, log_every=1, seed=0)
+    trainer = PromptTrainer(flux, prompt, make_bridge(), LatentPairs(tensors=random_pairs((4, 4, 4))), cfg)
+    trainer.fit(2, progress=False)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in prompt.parameters() if p.requires_grad)
+    path = prompting.save(prompt, tmp_path / f"{variant}.safetensors", flux, cfg, {"steps": 2})
+    assert prompting.needs_text_encoders([path]) == (True if variant == "token" else "auto")
+    assert prompting.common_text_len([path]) == (None if variant == "token" else TEXT_LEN)
+    (loaded,) = prompting.load_prompts([path], flux)
+    for (k, a), (_, b) in zip(prompt.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), k
+    z = torch.randn(1, 4, 4, 4)
+    torch.testing.assert_close(flux.velocity(z, 0.3, loaded), flux.velocity(z, 0.3, prompt), rtol=0, atol=0)
