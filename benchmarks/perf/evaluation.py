@@ -38,6 +38,15 @@ def synthetic_pairs(n: int, size: int = protocol.METRIC_SIZE, seed: int = protoc
     return pred, target
 
 
+def _get_metric(registry, name: str, device: str):
+    """``registry.get(name)``, on ``device`` where the registry takes one (``benchmarks.metrics.get`` does)."""
+    import inspect
+
+    if "device" in inspect.signature(registry.get).parameters:
+        return registry.get(name, device=device)
+    return registry.get(name)
+
+
 def _skip(metric: str, mode: str, reason: str, n: int) -> dict:
     return {"section": "evaluation", "label": f"{metric} {mode}", "metric": metric, "mode": mode,
             "config": {"size": protocol.METRIC_SIZE, "images": n}, "status": "skipped", "reason": reason}
@@ -57,7 +66,12 @@ def measure_metrics(device: str, quick: bool = False, metrics=IMAGE_METRICS) -> 
         if problem:
             rows += [_skip(name, mode, f"weights absent: {problem}", n) for mode in ("batched", "one-by-one")]
             continue
-        metric = registry.get(name)
+        try:
+            metric = _get_metric(registry, name, device)
+        except Exception as exc:  # recorded as an error row (the run exits non-zero), the other metrics still run
+            rows += [{**_skip(name, mode, f"{type(exc).__name__}: {exc}".splitlines()[0], n), "status": "error"}
+                     for mode in ("batched", "one-by-one")]
+            continue
         needs_reference = name in protocol.FULL_REFERENCE_METRICS
 
         def call(p, t, metric=metric, needs_reference=needs_reference):

@@ -101,7 +101,11 @@ def render(doc: dict, console=None) -> None:
     rows = doc["rows"]
 
     def status(row) -> str:
-        return row["status"] if row["status"] == "ok" else f"[yellow]{row['status']}[/]: {row.get('reason', '')}"
+        if row["status"] == "ok":
+            return "ok"
+        reason = " ".join(str(row.get("reason", "")).split())
+        reason = reason if len(reason) <= 60 else reason[:57] + "..."
+        return f"[yellow]{row['status']}[/]: {reason}"
 
     table = Table(title="prompt training step (batch %s)" % next((r["config"].get("batch") for r in rows
                                                                   if r["section"] == "training"), "-"))
