@@ -46,6 +46,10 @@ class TrainConfig:
     checkpoint_every: int = 1000
     geometry: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.geometry:
+            self.geometry = json.loads(json.dumps(DEFAULT_GEOMETRY.get(self.backbone, {})))
+
     def hashable(self) -> dict[str, Any]:
         """What defines the trained prompt (logging and checkpoint cadence excluded)."""
         d = asdict(self)

@@ -131,8 +131,11 @@ class Backbone:
         model_id: str = "",
         revision: str | None = None,
         null_context_file: str | os.PathLike | None = None,
+        source: str | None = None,
     ) -> None:
         self.device = torch.device(device)
+        #: the folder the weights were read from (a hub snapshot folder names its commit), None when built in code
+        self.source = source
         self.dtype = dtype
         self.model_id = model_id
         self.revision = revision
@@ -152,7 +155,7 @@ class Backbone:
         """What a cached latent or a prompt file must agree with (backbone, model id, revision, VAE config)."""
         vae_cfg = {k: v for k, v in dict(self.vae.config).items() if not k.startswith("_")}
         return {"backbone": self.name, "model_id": self.model_id, "revision": self.revision,
-                "vae": config_hash(vae_cfg)}
+                "source": self.source, "vae": config_hash(vae_cfg)}
 
     # ---- null-text context ----------------------------------------------------------------------------------
     def _compute_null_context(self) -> dict[str, torch.Tensor]:

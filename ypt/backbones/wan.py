@@ -97,7 +97,7 @@ class WanBackbone(Backbone):
             max_sequence_length=max_sequence_length,
             num_train_timesteps=num_train_timesteps(model_dir),
             dtype=dtype, device=device, model_id=model_id, revision=revision,
-            null_context_file=null_context_file,
+            null_context_file=null_context_file, source=str(model_dir.resolve()),
         )
         if text_encoders == "auto":
             backbone.null_context()
