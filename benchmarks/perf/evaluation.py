@@ -57,7 +57,7 @@ def measure_metrics(device: str, quick: bool = False, metrics=IMAGE_METRICS) -> 
     reason = _missing("benchmarks.metrics")
     if reason:
         return [_skip(m, mode, reason, n) for m in metrics for mode in ("batched", "one-by-one")]
-    from benchmarks import metrics as registry
+    registry = importlib.import_module("benchmarks.metrics")
 
     pred, target = (t.to(device) for t in synthetic_pairs(n))
     rows = []
