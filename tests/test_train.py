@@ -64,7 +64,7 @@ def recovery_ratio(backbone, shape, steps=200, lr=2e-2):
 def test_flux_prompt_recovery_and_frozen_backbone():
     flux = tiny_flux(seed=1)
     before = copy.deepcopy(flux.transformer.state_dict())
-    ratio, trainer = recovery_ratio(flux, (4, 4, 4))
+    ratio, trainer = recovery_ratio(flux, (4, 4, 4), steps=300)  # measured: 0.042 (0.096 at 200 steps)
     assert ratio <= 0.1, ratio
     after = flux.transformer.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
@@ -73,7 +73,7 @@ def test_flux_prompt_recovery_and_frozen_backbone():
 
 
 def test_wan_prompt_recovery():
-    ratio, _ = recovery_ratio(tiny_wan(seed=1), (4, 1, 4, 4))
+    ratio, _ = recovery_ratio(tiny_wan(seed=1), (4, 1, 4, 4))  # measured: 0.003
     assert ratio <= 0.1, ratio
 
 
