@@ -129,3 +129,18 @@ def test_official_wan_prompt_is_refused_by_a_tiny_wan_with_a_clear_message():
         pytest.skip(f"official checkpoint not found at {official}")
     with pytest.raises(ValueError, match="does not fit this transformer"):
         load_prompts([official], tiny_wan())
+
+
+def test_text_instruction_control_with_the_naive_bridge(tmp_path, monkeypatch):
+    monkeypatch.setenv("YPT_CACHE", str(tmp_path / "cache"))
+    model = save_tiny_folder(tiny_flux_components(), tmp_path / "flux")
+    src = _image(tmp_path / "a.png", 16, 16)
+    common = {"model": str(model), "device": "cpu", "dtype": "fp32", "bridge": "naive", "image_size": (16, 16),
+              "num_inference_steps": 2}
+    haze = Restorer.from_pretrained("flux", texts=["remove haze"], **common)
+    assert haze.backbone.has_text_encoders() and haze.prompts[0].instruction == "remove haze"
+    a = haze.restore_images([src])[0]
+    b = Restorer.from_pretrained("flux", texts=["remove rain"], **common).restore_images([src])[0]
+    assert a.shape == (3, 16, 16) and not torch.equal(a, b)
+    with pytest.raises(ValueError, match="at least one prompt"):
+        Restorer.from_pretrained("flux", **common)

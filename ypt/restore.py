@@ -80,16 +80,23 @@ class Restorer:
     def from_pretrained(
         cls,
         backbone: str,
-        prompts: Sequence[str | os.PathLike],
+        prompts: Sequence[str | os.PathLike] = (),
         model: str | None = None,
         revision: str | None = None,
         device: str | None = None,
         dtype: str = "fp16",
+        texts: Sequence[str] = (),
         **kwargs: Any,
     ) -> Restorer:
-        """Load the backbone (HF cache or local folder, offline) and the prompt files; ``dtype`` per protocol fp16."""
+        """Load the backbone (HF cache or local folder, offline) and the prompt files; ``dtype`` per protocol fp16.
+
+        ``texts``: natural-language instructions used as (untrained) text prompts, the paper's text control
+        (Fig. 1; with ``bridge="naive"`` this is SDEdit). They need the text encoders, which are then loaded.
+        """
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}")
+        if not prompts and not texts:
+            raise ValueError("give at least one prompt file or text instruction")
         paths = [Path(p) for p in prompts]
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
@@ -98,15 +105,19 @@ class Restorer:
         import torch
 
         from ypt.backbones import load_backbone
-        from ypt.backbones.prompting import common_text_len, load_prompts, needs_text_encoders
+        from ypt.backbones.prompting import common_text_len, load_prompts, needs_text_encoders, new_prompt
 
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         torch_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
         text_len = common_text_len(paths)  # the backbone must feed the context length the prompts were made for
         extra = {"max_sequence_length": text_len} if text_len else {}
+        text_encoders = True if texts else needs_text_encoders(paths)
         bb = load_backbone(backbone, model, revision=revision, dtype=torch_dtype, device=device,
-                           text_encoders=needs_text_encoders(paths), **extra)
-        return cls(bb, load_prompts(paths, bb), **kwargs)
+                           text_encoders=text_encoders, **extra)
+        loaded = load_prompts(paths, bb)
+        with torch.no_grad():
+            loaded += [new_prompt("text", bb, instruction=text).to(bb.device) for text in texts]
+        return cls(bb, loaded, **kwargs)
 
     # ---- latents --------------------------------------------------------------------------------------------
     def restore_latents(self, y: Any) -> Any:
@@ -213,8 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
         "paper's protocol (seed 42, 20 steps, FLUX 1024x1024, WAN first 33 frames at 480x832). Outputs: "
         "<out>/<id>.png for images, <out>/<id>/<index:05d>.png for clips."))
     p.add_argument("--backbone", choices=["flux", "wan"], required=True)
-    p.add_argument("--prompt", action="append", required=True,
+    p.add_argument("--prompt", action="append", default=[],
                    help="prompt file; repeat for mixed degradations (velocities averaged)")
+    p.add_argument("--text", action="append", default=[],
+                   help="natural-language instruction as an untrained prompt (the paper's text control; "
+                        "with --bridge naive this is SDEdit); needs the text encoders")
     p.add_argument("--input", required=True, help="an image, a folder of images, a frame folder, or a folder of "
                                                   "frame folders (with --video)")
     p.add_argument("--video", action="store_true", help="inputs are clips (frame folders); default for --backbone wan")
@@ -238,13 +252,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.prompt and not args.text:
+        parser.error("give --prompt FILE and/or --text INSTRUCTION")
     video = args.video or args.backbone == "wan"
     inputs = _inputs(Path(args.input), video)
     from rich.progress import Progress
 
     restorer = Restorer.from_pretrained(
-        args.backbone, args.prompt, model=args.model, revision=args.revision, device=args.device, dtype=args.dtype,
+        args.backbone, args.prompt, texts=args.text, model=args.model, revision=args.revision, device=args.device, dtype=args.dtype,
         bridge=args.bridge, t0=args.t0, num_inference_steps=args.steps, seed=args.seed, output_size=args.output_size,
         image_size=tuple(args.image_size), video_size=tuple(args.video_size), video_frames=args.frames)
     out = Path(args.out)
