@@ -311,3 +311,69 @@ def demo_plan(methods: tuple[str, ...] = DEMO_METHODS, sets: tuple[str, ...] = D
     cells = [(m, d, metrics) for m in methods for d in sets]
     return plan_cells("demo", cells, layout=Layout(str(results)), data_root=str(root.resolve()), limit=limit,
                       hook=DEMO_HOOK, title=DEMO_TITLE, expected={d: len(IMAGES) for d in sets})
+
+
+def demo_table_spec(methods: tuple[str, ...], sets: tuple[str, ...], metrics: tuple[str, ...]):
+    """A table spec for the demo (its own title and key: never one of the paper's tables)."""
+    from benchmarks.tables import Group, Row, TableSpec
+
+    groups = tuple(Group(k, DEMO_DATASETS[k].display_name, metrics) for k in sets)
+    return TableSpec(key="demo", title=DEMO_TITLE, rows=tuple(Row(m) for m in methods), groups=groups,
+                     average=True, note="Synthetic degradations of known parameters (benchmarks/demo.py).")
+
+
+def render_demo(plan, methods, sets, metrics, out_dir: Path, console=None) -> dict:
+    """Render the demo table from the result store (this plan's records only), save CSV/MD/TeX, and compare each
+    method with the degraded input (the delta a restorer achieves)."""
+    from benchmarks import table_engine as engine
+    from benchmarks.plan import open_store, plan_records, wide_console
+
+    console = console or wide_console()
+    spec = demo_table_spec(methods, sets, metrics)
+    records = plan_records(plan, open_store(plan.layout.root).load())
+    table = engine.build_table(records, spec)
+    engine.render(table, spec, console, title=DEMO_TITLE)
+    written = engine.save_table(table, spec, out_dir, stem="demo_table", title=DEMO_TITLE)
+    if "input" in methods:
+        baseline = records[records["method"] == "input"]
+        reference = baseline.assign(method=[m for m in methods if m != "input"][0]) if len(methods) > 1 else None
+        if reference is not None:
+            import pandas as pd
+
+            reference = pd.concat([baseline.assign(method=m) for m in methods if m != "input"], ignore_index=True)
+            means = engine.dataset_means(reference)
+            comparison = engine.compare(records[records["method"] != "input"], means, spec)
+            console.print("[bold]each method vs. the degraded input[/bold] (reference = input's score)")
+            engine.render_comparison(comparison, spec, console)
+            from ypt.files import atomic_write_text
+
+            written["comparison"] = atomic_write_text(out_dir / "demo_vs_input.csv",
+                                                      comparison.to_csv(index=False, float_format="%.6g"))
+    console.print("saved " + ", ".join(str(p) for p in written.values()))
+    return written
+
+
+def run_demo(key: str, args) -> int:
+    """``python -m benchmarks.run table2 --demo``: build the demo data, plan, run what is missing, render."""
+    from benchmarks.plan import run_plan, split_list, wide_console
+
+    console = wide_console()
+    methods = split_list(getattr(args, "methods", None)) or DEMO_METHODS
+    sets = split_list(getattr(args, "datasets", None)) or DEMO_KEYS
+    unknown = [s for s in sets if s not in DEMO_DATASETS]
+    if unknown:
+        console.print(f"error: unknown demo dataset(s) {', '.join(unknown)}; demo sets: {', '.join(DEMO_KEYS)}")
+        return 2
+    wanted = ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq")
+    metrics, absent = available_metrics(wanted)
+    for name, why in absent.items():
+        console.print(f"[yellow]demo without {name}[/yellow]: {why}", highlight=False)
+    results = Path(getattr(args, "results_dir", "results")) / "demo"
+    console.print(f"demo for {key}: methods {', '.join(methods)} on {', '.join(sets)}; results under {results}/ "
+                  f"(the paper's tables are not touched)")
+    plan = demo_plan(methods, sets, metrics, limit=args.limit, results=results)
+    code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
+    if args.dry_run:
+        return code
+    render_demo(plan, methods, sets, metrics, Path(getattr(args, "out", None) or results / "tables"), console)
+    return code

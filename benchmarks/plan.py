@@ -68,6 +68,10 @@ class WorkUnit:
         """What must exist before this unit can run (datasets, checkpoints, environments), with how to get it."""
         return []
 
+    def partial_resources(self) -> list["Missing"]:
+        """What is missing without stopping the unit (e.g. one metric's weights: the others still run)."""
+        return []
+
 
 @dataclass(frozen=True)
 class Missing:
@@ -161,21 +165,35 @@ def open_store(results_root: str):
     return ResultStore(results_root)
 
 
+def metric_problems(metrics) -> dict[str, str]:
+    """{metric: what is missing} for the metrics whose weights or package are absent on this machine."""
+    from benchmarks import metrics as registry
+
+    return {m: p for m in metrics if (p := registry.weights_problem(m))}
+
+
 def is_scored(unit) -> bool:
-    """Every (sample, metric) of the unit has a record of this run config (protocol and metric versions are the
-    store's business: it re-scores what changed)."""
-    store = open_store(unit.results_root)
-    done = store.scored(method=unit.record_label, dataset=unit.dataset, config_hash=unit.run_hash)
-    return all((s.id, m) in done for s in unit.samples() for m in unit.metrics)
+    """Every (sample, metric) of the unit that can be scored here has a record of this run config and of the
+    current protocol and metric versions (metrics without weights are reported by the plan, not waited for)."""
+    from benchmarks import metrics as registry
+
+    runnable = [m for m in unit.metrics if m not in metric_problems(unit.metrics)]
+    done = open_store(unit.results_root).scored(
+        unit.record_label, unit.dataset, unit.run_hash,
+        metric_versions={m: registry.spec(m).version for m in runnable})
+    return all((s.id, m) in done for s in unit.samples() for m in runnable)
 
 
 def score_unit(unit, progress: bool = True) -> None:
     from benchmarks.evaluate import evaluate
 
     call_hook(unit.hook)
-    evaluate(unit.record_label, unit.dataset, unit.out_dir, open_store(unit.results_root),
-             metrics=list(unit.metrics), data_root=unit.data_root or None, limit=unit.limit,
-             config_hash=unit.run_hash, progress=progress)
+    summary = evaluate(unit.record_label, unit.dataset, unit.out_dir, open_store(unit.results_root),
+                       metrics=list(unit.metrics), data_root=unit.data_root or None, samples=unit.samples(),
+                       config_hash=unit.run_hash, progress=progress, strict=False)
+    if summary.missing_outputs:
+        raise RuntimeError(f"{len(summary.missing_outputs)} output(s) missing in {unit.out_dir}: "
+                           f"{', '.join(summary.missing_outputs[:5])}")
 
 
 # -- concrete units -----------------------------------------------------------------------------------------------
@@ -233,12 +251,7 @@ class SampleUnit(WorkUnit):
         return samples[start:stop]
 
     def missing_resources(self) -> list[Missing]:
-        found = missing_dataset(self.dataset, self.data_root)
-        try:
-            self.prompt_path()
-        except RuntimeError as exc:
-            found.append(Missing("package", "ypt.prompts", str(exc)))
-        return found
+        return missing_dataset(self.dataset, self.data_root, self.hook)
 
 
 @dataclass
@@ -266,6 +279,8 @@ class RestoreUnit(SampleUnit):
         import baselines
 
         found = super().missing_resources()
+        if self.deps:  # what it waits for (prompt training) is in the plan; restore() checks again when it runs
+            return found
         method = baselines.get(self.method)
         for p in method.problems(self.settings):
             found.append(Missing("checkpoint/environment", f"{self.method}: {p.what}", p.fix))
@@ -284,6 +299,9 @@ class ScoreUnit(SampleUnit):
 
     def is_done(self) -> bool:
         return is_scored(self)
+
+    def partial_resources(self) -> list[Missing]:
+        return [Missing("weights", m, p) for m, p in metric_problems(self.metrics).items()]
 
     def run(self, progress: bool = True) -> None:
         score_unit(self, progress=progress)
@@ -417,7 +435,7 @@ class Plan:
     def missing(self) -> list[Missing]:
         seen: dict[tuple, Missing] = {}
         for u in self.units:
-            for m in u.missing_resources():
+            for m in [*u.missing_resources(), *u.partial_resources()]:
                 seen.setdefault((m.kind, m.name), m)
         return list(seen.values())
 
@@ -589,3 +607,88 @@ def add_runner_arguments(parser) -> None:
 
 def split_list(text: str | None) -> tuple[str, ...] | None:
     return tuple(x for x in text.split(",") if x) if text else None
+
+
+def expected_counts(keys) -> dict[str, int]:
+    """dataset -> the registry's expected sample count (for the cost line), where known."""
+    from benchmarks import datasets
+
+    out = {}
+    for key in keys:
+        try:
+            count = datasets.get(key).expected_count
+        except KeyError:
+            continue
+        if count:
+            out[key] = int(count)
+    return out
+
+
+def plan_table(key: str, methods=None, datasets=None, limit: int | None = None, data_root: str = "",
+               num_shards: int = 1, layout: Layout = Layout()) -> Plan:
+    """Every cell of table ``key`` (``benchmarks.tables``): rows x datasets (mean groups expanded to their
+    members). Rows of our method (and the training variants of Tables 4-5) wait for their prompts' training units."""
+    from benchmarks.protocol import DEGRADATIONS
+    from benchmarks.tables import get
+    from slurm.train import training_units
+
+    spec = get(key)
+    cells, trains = [], {}
+    for row in spec.rows:
+        if methods and row.key not in methods:
+            continue
+        settings = dict(spec.variants.get(row.key, {}))
+        method, label = (f"ypt_{spec.backbone}", row.key) if spec.variants else (row.key, "")
+        after: tuple[str, ...] = ()
+        if method.startswith("ypt_"):
+            backbone = method.removeprefix("ypt_")
+            units = training_units([backbone], DEGRADATIONS, data_root=data_root,
+                                   variant=settings.get("variant", "residual"), bridge=settings.get("bridge", "ebr"))
+            trains.update({u.key: u for u in units})
+            after = tuple(u.key for u in units)
+        for group in spec.groups_of(row.key):
+            for dataset in group.datasets:
+                if datasets and dataset not in datasets:
+                    continue
+                cells.append(Cell(method, dataset, group.metrics, label=label,
+                                  settings=tuple(sorted(settings.items())), after=after))
+    if not cells:
+        raise ValueError(f"nothing to plan for {key}: no row in {methods} or no dataset in {datasets}")
+    used = {c.dataset for c in cells}
+    return plan_cells(key, cells, layout=layout, data_root=data_root, limit=limit, num_shards=num_shards,
+                      title=spec.title, expected=expected_counts(used), extra_units=list(trains.values()))
+
+
+def plan_records(plan: Plan, records):
+    """The records of this plan's own runs (label, dataset, config hash): older configs never mix in."""
+    wanted = {(u.record_label, u.dataset, u.run_hash) for u in plan.units if isinstance(u, ScoreUnit)}
+    keys = list(zip(records["method"], records["dataset"], records["config_hash"]))
+    return records[[k in wanted for k in keys]]
+
+
+def run_table(key: str, args) -> int:
+    """``python -m benchmarks.run tableN`` (``--source run``): plan, run what is missing, render beside the paper."""
+    from pathlib import Path
+
+    if getattr(args, "demo", False):
+        from benchmarks.demo import run_demo
+
+        return run_demo(key, args)
+    layout = Layout(str(args.results_dir))
+    try:
+        plan = plan_table(key, split_list(args.methods), split_list(args.datasets), args.limit, args.data_root,
+                          args.shards, layout)
+    except (ValueError, KeyError) as exc:
+        print(f"error: {exc}")
+        return 2
+    code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
+    if args.dry_run:
+        return code
+    records = plan_records(plan, open_store(layout.root).load())
+    if records.empty:
+        print(f"no records for {key} yet: nothing could be scored (see the missing resources above)")
+        return code or 1
+    from benchmarks.run import render_results
+
+    render_results(key, records, Path(args.out or layout.tables))
+    return code
