@@ -1,0 +1,90 @@
+"""``python -m benchmarks.datasets``: list the registry and check what is on disk (no torch import).
+
+    python -m benchmarks.datasets list [--role ood]
+    python -m benchmarks.datasets check [--data-root DIR] [KEY ...]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _list(role: str | None) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from benchmarks import datasets
+
+    table = Table(title="Datasets", header_style="bold")
+    for col in ("key", "name", "role", "modality", "degradation", "reference", "expected"):
+        table.add_column(col)
+    for key in datasets.keys():
+        s = datasets.get(key)
+        if role and s.role != role:
+            continue
+        table.add_row(key, s.display_name, s.role, s.modality, "+".join(s.degradation), "yes" if s.paired else "no",
+                      str(s.expected_count or "?"))
+    Console().print(table)
+    return 0
+
+
+def check_one(spec, root) -> tuple[str, str]:
+    """(status, detail): status is found, missing, mismatch or error; never raises."""
+    from benchmarks.datasets.spec import DatasetError
+
+    try:
+        samples = spec.samples(root)
+    except DatasetError as err:
+        return ("missing" if type(err).__name__ == "DatasetMissing" else "error"), str(err)
+    except OSError as err:
+        return "error", f"{spec.key}: {err}"
+    if spec.expected_count is not None and len(samples) != spec.expected_count:
+        return "mismatch", (f"{len(samples)} samples, expected {spec.expected_count}"
+                            + (f" ({spec.notes})" if spec.notes else ""))
+    return "found", f"{len(samples)} samples"
+
+
+def _check(keys: list[str], root: str | None) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from benchmarks import datasets
+    from benchmarks.registry import UnknownKeyError
+
+    console = Console()
+    try:
+        specs = [datasets.get(k) for k in keys] if keys else [datasets.get(k) for k in datasets.keys()]
+    except UnknownKeyError as err:
+        console.print(f"[red]error:[/red] {err}")
+        return 2
+    table = Table(title="Dataset check", header_style="bold", show_lines=True)
+    for col in ("key", "status", "detail"):
+        table.add_column(col, overflow="fold")
+    bad = 0
+    colours = {"found": "green", "missing": "red", "mismatch": "yellow", "error": "red"}
+    for spec in specs:
+        status, detail = check_one(spec, root)
+        bad += status != "found"
+        table.add_row(spec.key, f"[{colours[status]}]{status}[/]", detail)
+    console.print(table)
+    console.print(f"{len(specs) - bad} of {len(specs)} datasets found as expected")
+    return 1 if bad else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.datasets", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    lst = sub.add_parser("list", help="every dataset: key, role, modality, expected count")
+    lst.add_argument("--role", choices=("train", "wd-test", "ood", "mixed", "unseen"))
+    chk = sub.add_parser("check", help="found / missing / count mismatch per dataset, with where to get it")
+    chk.add_argument("keys", nargs="*")
+    chk.add_argument("--data-root", default=None, help="data root (default: $YPT_DATA)")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        return _list(args.role)
+    return _check(args.keys, args.data_root)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""Under-display camera (unseen degradations): TOLED and POLED, restored with the low-light + blur prompts."""
+from benchmarks.datasets.families._common import IMG, DatasetSpec, bundle, original, regex_map
+
+UDC_URL = "https://yzhouas.github.io/projects/UDC/udc.html"
+UDC_CITE = "Zhou et al., Image Restoration for Under-Display Camera, CVPR 2021"
+
+
+def _udc(key: str, name: str) -> DatasetSpec:
+    return DatasetSpec(
+        key, name, "image", ("lowlight", "blur"), "unseen", True, 30, UDC_URL, UDC_CITE, "research use",
+        (bundle(f"{IMG}/{name}/input", f"{IMG}/{name}/gt", target_name=regex_map(r"input_(\d+)", r"gt_\1")),
+         original(f"UDC/{key}|UDC/{name}|./{key}|./{name}", None, f"{key}_test_display.mat (test_display) and "
+                  f"{key}_test_gt.mat (test_gt): arrays of 30 images", reader="mat")))
+
+
+SPECS = (_udc("toled", "TOLED"), _udc("poled", "POLED"))

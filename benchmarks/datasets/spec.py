@@ -1,0 +1,296 @@
+"""Dataset specs as data, and the pairing engine that turns a folder into samples.
+
+A :class:`DatasetSpec` lists the :class:`Layout` s it understands (the authors' evaluation bundle first, then the
+datasets' original releases). A layout says where inputs and targets live under the data root and how an input's
+relative path maps to its target's; :meth:`DatasetSpec.samples` tries the layouts in order and pairs the first one
+whose input folder exists. Folder names are matched case-insensitively and through aliases (``gt|GT|clear|target``),
+extensions case-insensitively, frames in natural order; nothing outside the dataset's own folder is walked.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from benchmarks.naming import natural_key
+from benchmarks.protocol import VIDEO_FRAMES
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+#: names under which datasets keep their clean targets
+TARGET_ALIASES = ("gt", "clear", "target", "clean", "groundtruth", "label", "sharp", "high")
+#: folders that hold other methods' results inside some releases: never samples
+IGNORED_FOLDERS = ("results", "result", "output", "outputs", "restored", "pred", "predictions")
+
+
+class DatasetError(Exception):
+    """A dataset problem reported to the user (missing, wrong layout, count mismatch, unreadable file)."""
+
+
+class DatasetMissing(DatasetError):
+    pass
+
+
+class LayoutMismatch(DatasetError):
+    pass
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One test item: an image (paths) or a clip (lists of frame paths, cut to the protocol length)."""
+
+    id: str
+    input: str | list[str]
+    target: str | list[str] | None
+    degradation: tuple[str, ...]
+    modality: str
+    dataset: str
+
+
+# -- path helpers ----------------------------------------------------------------------------------------------------
+def find_child(parent: Path, names: Sequence[str]) -> Path | None:
+    """The first existing child of ``parent`` whose name matches one of ``names`` case-insensitively."""
+    if not parent.is_dir():
+        return None
+    children = {c.name.lower(): c for c in parent.iterdir()}
+    for name in names:
+        hit = children.get(name.lower())
+        if hit is not None:
+            return hit
+    return None
+
+
+def resolve(root: Path, pattern: str) -> Path | None:
+    """Find ``pattern`` under ``root``, matching names case-insensitively.
+
+    ``a/b|c/d`` (every alternative holds a ``/``) lists whole alternative paths; otherwise ``|`` separates
+    alternatives of one component, e.g. ``RESIDE/GT|gt|clear``. ``./x`` is a one-component whole path.
+    """
+    alternatives = pattern.split("|")
+    if len(alternatives) > 1 and all("/" in a for a in alternatives):
+        for alternative in alternatives:
+            hit = resolve(root, alternative)
+            if hit is not None:
+                return hit
+        return None
+    current = root
+    for part in [p for p in pattern.split("/") if p]:
+        if part == ".":
+            continue
+        nxt = find_child(current, part.split("|"))
+        if nxt is None:
+            return None
+        current = nxt
+    return current
+
+
+def is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def list_files(folder: Path, recursive: bool, suffixes: Sequence[str] = IMAGE_EXTENSIONS) -> list[Path]:
+    """Files under ``folder`` with an accepted suffix (case-insensitive), skipping result folders and dotfiles."""
+    out = []
+    if recursive:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if d.lower() not in IGNORED_FOLDERS and not d.startswith(".")]
+            out += [Path(dirpath) / f for f in filenames if Path(f).suffix.lower() in suffixes and not f.startswith(".")]
+    else:
+        out = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")]
+    return sorted(out, key=lambda p: tuple(natural_key(part) for part in p.relative_to(folder).parts))
+
+
+def stem_index(folder: Path, recursive: bool, suffixes: Sequence[str] = IMAGE_EXTENSIONS) -> dict[str, Path]:
+    """``{relative path without extension, lower-cased: file}`` of a target folder."""
+    index = {}
+    for path in list_files(folder, recursive, suffixes):
+        key = path.relative_to(folder).with_suffix("").as_posix().lower()
+        index.setdefault(key, path)
+    return index
+
+
+# -- name mappings (input relative stem -> target relative stem) -------------------------------------------------------
+def same_name(rel: str) -> str:
+    return rel
+
+
+def regex_map(pattern: str, replacement: str) -> Callable[[str], str]:
+    """Map with a regular expression on the input's relative stem (``re.fullmatch`` + ``expand``)."""
+    compiled = re.compile(pattern)
+
+    def mapping(rel: str) -> str:
+        match = compiled.fullmatch(rel)
+        if match is None:
+            raise LayoutMismatch(f"input {rel!r} does not match the expected name pattern {pattern!r}")
+        return match.expand(replacement)
+
+    mapping.__doc__ = f"{pattern} -> {replacement}"
+    return mapping
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a dataset's inputs and targets are under the data root, and how they pair.
+
+    ``inputs`` / ``targets`` are ``/`` paths relative to the data root with ``a|b`` alternatives; ``targets`` None
+    means no reference. ``target_name`` maps an input's relative stem to its target's. Video layouts group frames
+    into clips: by folder (``clip_depth`` levels under ``inputs``) or by a filename prefix (``clip_prefix`` regex).
+    ``reader`` names a container format (``mat`` or ``npy``) whose arrays hold several images.
+    """
+
+    name: str
+    inputs: str
+    targets: str | None
+    target_name: Callable[[str], str] = same_name
+    recursive: bool = False
+    description: str = ""
+    clip_depth: int = 1
+    clip_prefix: str | None = None
+    keep: Callable[[str], bool] | None = None
+    reader: str | None = None
+    frame_filter: str | None = None
+    mat_keys: tuple[str, str] = ("test_display", "test_gt")
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        return (".npy",) if self.reader == "npy" else IMAGE_EXTENSIONS
+
+    def input_dir(self, root: Path) -> Path | None:
+        return resolve(root, self.inputs)
+
+    def target_dir(self, root: Path) -> Path | None:
+        return resolve(root, self.targets) if self.targets else None
+
+
+@dataclass
+class DatasetSpec:
+    """A dataset: metadata as data, plus the layouts it can be found in."""
+
+    key: str
+    display_name: str
+    modality: str                     # image | video
+    degradation: tuple[str, ...]      # the prompts that restore it (DESIGN.md routing)
+    role: str                         # train | wd-test | ood | mixed | unseen
+    paired: bool
+    expected_count: int | None
+    source_url: str
+    citation: str
+    license_note: str
+    layouts: tuple[Layout, ...]
+    notes: str = ""
+    max_frames: int = VIDEO_FRAMES
+    family: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        from benchmarks.protocol import FULL_REFERENCE_METRICS, NO_REFERENCE_IMAGE_METRICS, NO_REFERENCE_VIDEO_METRICS
+
+        nr = NO_REFERENCE_VIDEO_METRICS if self.modality == "video" else NO_REFERENCE_IMAGE_METRICS
+        return (FULL_REFERENCE_METRICS + nr) if self.paired else nr
+
+    def expected_layouts(self) -> str:
+        lines = []
+        for layout in self.layouts:
+            target = f" -> {layout.targets}" if layout.targets else " (no reference)"
+            lines.append(f"  [{layout.name}] {layout.inputs}{target}" + (f": {layout.description}" if layout.description else ""))
+        return "\n".join(lines)
+
+    def root_for(self, root: str | os.PathLike | None) -> Path:
+        from benchmarks.datasets.roots import dataset_root
+
+        return dataset_root(self.key, root)
+
+    def find_layout(self, root: str | os.PathLike | None = None) -> tuple[Layout, Path]:
+        base = self.root_for(root)
+        for layout in self.layouts:
+            folder = layout.input_dir(base)
+            if folder is not None and folder.is_dir():
+                return layout, base
+        raise DatasetMissing(
+            f"{self.display_name} ({self.key}) not found under {base}. Expected one of these layouts (relative to the "
+            f"data root):\n{self.expected_layouts()}\nGet it from {self.source_url}"
+            + (f"; {self.notes}" if self.notes else ""))
+
+    def samples(self, root: str | os.PathLike | None = None) -> list[Sample]:
+        """Every test item of this dataset found under the data root (``root``, else ``$YPT_DATA``)."""
+        layout, base = self.find_layout(root)
+        if layout.reader in ("mat", "npy") and self.modality == "image":
+            from benchmarks.datasets.containers import container_samples
+
+            return container_samples(self, layout, base)
+        if self.modality == "video":
+            return self._video_samples(layout, base)
+        return self._image_samples(layout, base)
+
+    # -- images ----------------------------------------------------------------------------------------------------
+    def _image_samples(self, layout: Layout, base: Path) -> list[Sample]:
+        in_dir = layout.input_dir(base)
+        t_dir = layout.target_dir(base)
+        if layout.targets and t_dir is None:
+            raise LayoutMismatch(f"{self.key}: inputs found at {in_dir} but no target folder {layout.targets!r} under "
+                                 f"{base} (layout {layout.name}: {layout.description or layout.targets})")
+        targets = stem_index(t_dir, layout.recursive, layout.suffixes) if t_dir is not None else {}
+        samples = []
+        for path in list_files(in_dir, layout.recursive, layout.suffixes):
+            rel = path.relative_to(in_dir).with_suffix("").as_posix()
+            if layout.keep is not None and not layout.keep(rel):
+                continue
+            target = None
+            if t_dir is not None:
+                wanted = layout.target_name(rel)
+                target = targets.get(wanted.lower())
+                if target is None:
+                    raise LayoutMismatch(f"{self.key}: no target for {path} (looked for {t_dir / wanted}.*; layout "
+                                         f"{layout.name}: {layout.description or layout.targets})")
+            samples.append(Sample(rel, str(path), None if target is None else str(target), self.degradation,
+                                  "image", self.key))
+        return samples
+
+    # -- videos ----------------------------------------------------------------------------------------------------
+    def _clips(self, layout: Layout, folder: Path) -> dict[str, list[Path]]:
+        files = list_files(folder, layout.clip_prefix is None, layout.suffixes)
+        clips: dict[str, list[Path]] = {}
+        if layout.clip_prefix is not None:
+            pattern = re.compile(layout.clip_prefix)
+            for path in files:
+                match = pattern.match(path.stem)
+                if match:
+                    clips.setdefault(match.group(0), []).append(path)
+        else:
+            wanted = re.compile(layout.frame_filter) if layout.frame_filter else None
+            for path in files:
+                if wanted is not None and not wanted.search("/" + path.relative_to(folder).as_posix()):
+                    continue
+                parts = path.relative_to(folder).parts
+                if len(parts) <= layout.clip_depth:
+                    continue
+                clips.setdefault("/".join(parts[:layout.clip_depth]), []).append(path)
+        for frames in clips.values():
+            frames.sort(key=lambda p: natural_key(p.name))
+        return dict(sorted(clips.items(), key=lambda kv: natural_key(kv[0])))
+
+    def _video_samples(self, layout: Layout, base: Path) -> list[Sample]:
+        in_dir = layout.input_dir(base)
+        t_dir = layout.target_dir(base)
+        if layout.targets and t_dir is None:
+            raise LayoutMismatch(f"{self.key}: inputs found at {in_dir} but no target folder {layout.targets!r}")
+        targets = stem_index(t_dir, True, layout.suffixes) if t_dir is not None else {}
+        samples = []
+        for clip, frames in self._clips(layout, in_dir).items():
+            if layout.keep is not None and not layout.keep(clip):
+                continue
+            frames = frames[: self.max_frames]
+            target_frames = None
+            if t_dir is not None:
+                target_frames = []
+                for frame in frames:
+                    rel = frame.relative_to(in_dir).with_suffix("").as_posix()
+                    hit = targets.get(layout.target_name(rel).lower())
+                    if hit is None:
+                        raise LayoutMismatch(f"{self.key}: no target frame for {frame} (looked for "
+                                             f"{t_dir / layout.target_name(rel)}.*)")
+                    target_frames.append(str(hit))
+            samples.append(Sample(clip, [str(f) for f in frames], target_frames, self.degradation, "video", self.key))
+        return samples
