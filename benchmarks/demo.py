@@ -322,6 +322,34 @@ def demo_table_spec(methods: tuple[str, ...], sets: tuple[str, ...], metrics: tu
                      average=True, note="Synthetic degradations of known parameters (benchmarks/demo.py).")
 
 
+def versus_input(records):
+    """Per (method, dataset, metric): the method's mean, the degraded input's mean, the delta, and whether the
+    method improved on the input (direction-aware)."""
+    from benchmarks.protocol import METRIC_LOWER_BETTER
+    from benchmarks.table_engine import dataset_means
+
+    means = dataset_means(records)
+    base = means[means["method"] == "input"].set_index(["dataset", "metric"])["value"]
+    rows = means[means["method"] != "input"].copy()
+    rows["input"] = [base.get((d, m)) for d, m in zip(rows["dataset"], rows["metric"])]
+    rows["delta"] = rows["value"] - rows["input"]
+    rows["improves"] = [(d < 0) if METRIC_LOWER_BETTER[m] else (d > 0) for d, m in zip(rows["delta"], rows["metric"])]
+    return rows.reset_index(drop=True)
+
+
+def print_versus_input(comparison, spec, console) -> None:
+    from rich.table import Table
+
+    table = Table(title="Demo: each method against the degraded input")
+    for col in ("method", "dataset", "metric", "method value", "input value", "delta"):
+        table.add_column(col, justify="right" if "value" in col or col == "delta" else "left")
+    for _, r in comparison.iterrows():
+        colour = "green" if r["improves"] else "red"
+        table.add_row(spec.row(r["method"]).label, r["dataset"], r["metric"], f"{r['value']:.4g}",
+                      f"{r['input']:.4g}", f"[{colour}]{r['delta']:+.4g}[/{colour}]")
+    console.print(table)
+
+
 def render_demo(plan, methods, sets, metrics, out_dir: Path, console=None) -> dict:
     """Render the demo table from the result store (this plan's records only), save CSV/MD/TeX, and compare each
     method with the degraded input (the delta a restorer achieves)."""
@@ -334,27 +362,21 @@ def render_demo(plan, methods, sets, metrics, out_dir: Path, console=None) -> di
     table = engine.build_table(records, spec)
     engine.render(table, spec, console, title=DEMO_TITLE)
     written = engine.save_table(table, spec, out_dir, stem="demo_table", title=DEMO_TITLE)
-    if "input" in methods:
-        baseline = records[records["method"] == "input"]
-        reference = baseline.assign(method=[m for m in methods if m != "input"][0]) if len(methods) > 1 else None
-        if reference is not None:
-            import pandas as pd
+    if "input" in methods and len(methods) > 1:
+        comparison = versus_input(records)
+        print_versus_input(comparison, spec, console)
+        from ypt.files import atomic_write_text
 
-            reference = pd.concat([baseline.assign(method=m) for m in methods if m != "input"], ignore_index=True)
-            means = engine.dataset_means(reference)
-            comparison = engine.compare(records[records["method"] != "input"], means, spec)
-            console.print("[bold]each method vs. the degraded input[/bold] (reference = input's score)")
-            engine.render_comparison(comparison, spec, console)
-            from ypt.files import atomic_write_text
-
-            written["comparison"] = atomic_write_text(out_dir / "demo_vs_input.csv",
-                                                      comparison.to_csv(index=False, float_format="%.6g"))
+        written["comparison"] = atomic_write_text(out_dir / "demo_vs_input.csv",
+                                                  comparison.to_csv(index=False, float_format="%.6g"))
     console.print("saved " + ", ".join(str(p) for p in written.values()))
     return written
 
 
 def run_demo(key: str, args) -> int:
     """``python -m benchmarks.run table2 --demo``: build the demo data, plan, run what is missing, render."""
+    import os
+
     from benchmarks.plan import run_plan, split_list, wide_console
 
     console = wide_console()
@@ -369,9 +391,10 @@ def run_demo(key: str, args) -> int:
     for name, why in absent.items():
         console.print(f"[yellow]demo without {name}[/yellow]: {why}", highlight=False)
     results = Path(getattr(args, "results_dir", "results")) / "demo"
+    data_root = Path(os.environ.get(DEMO_DATA_ENV) or results / "data")
     console.print(f"demo for {key}: methods {', '.join(methods)} on {', '.join(sets)}; results under {results}/ "
                   f"(the paper's tables are not touched)")
-    plan = demo_plan(methods, sets, metrics, limit=args.limit, results=results)
+    plan = demo_plan(methods, sets, metrics, limit=args.limit, results=results, data_root=data_root)
     code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
     if args.dry_run:
         return code

@@ -460,7 +460,7 @@ def wide_console(stderr: bool = False):
     from rich.console import Console
 
     console = Console(stderr=stderr)
-    return console if console.is_terminal else Console(stderr=stderr, width=max(console.width, 140))
+    return console if console.is_terminal else Console(stderr=stderr, width=max(console.width, 160))
 
 
 def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,3 +78,80 @@ def test_rebuild_is_a_no_op(demo_root):
     before = path.stat().st_mtime_ns
     demo.build_demo(demo_root, size=64)
     assert path.stat().st_mtime_ns == before
+
+
+# -- the pipeline on the demo: restore, score, render; a rerun does no work ----------------------------------------
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    from benchmarks.execute import run_local
+
+    base = tmp_path_factory.mktemp("demo_run")
+    kwargs = dict(methods=("input", "dcp", "lime"), sets=("demo_haze", "demo_lowlight"), metrics=("psnr", "ssim"),
+                  limit=2, data_root=base / "data", results=base / "results", size=64)
+    plan = demo.demo_plan(**kwargs)
+    outcomes = run_local(plan.units, base / "logs", progress=False)
+    return base, kwargs, plan, outcomes
+
+
+def test_demo_pipeline_runs_every_unit(demo_run):
+    _, _, plan, outcomes = demo_run
+    assert len(plan.units) == 3 * 2 * 2  # (restore + score) per method x set
+    assert [o.status for o in outcomes] == ["done"] * len(plan.units), [o.error for o in outcomes]
+    assert plan.todo() == []
+
+
+def test_second_run_does_no_restoration_or_metric_work(demo_run, monkeypatch):
+    from benchmarks.execute import run_local
+
+    base, kwargs, _, _ = demo_run
+    again = demo.demo_plan(**kwargs)
+    assert again.todo() == []  # the planner finds every unit done
+    calls = []
+    import baselines.base
+    import benchmarks.evaluate
+
+    monkeypatch.setattr(baselines.base.Method, "restore", lambda *a, **k: calls.append("restore"))
+    monkeypatch.setattr(benchmarks.evaluate, "evaluate", lambda *a, **k: calls.append("evaluate"))
+    outcomes = run_local(again.units, base / "logs", progress=False)
+    assert {o.status for o in outcomes} == {"skipped"} and calls == []
+
+
+def test_classic_restorers_beat_the_input_on_their_degradation(demo_run):
+    from benchmarks.plan import open_store, plan_records
+
+    _, _, plan, _ = demo_run
+    records = plan_records(plan, open_store(plan.layout.root).load())
+    assert len(records) == 3 * 2 * 2 * 2  # methods x sets x samples x metrics
+    vs = demo.versus_input(records).set_index(["method", "dataset", "metric"])
+    # known physics: DCP inverts the haze model, LIME brightens low light
+    assert vs.loc[("dcp", "demo_haze", "psnr"), "delta"] > 3
+    assert vs.loc[("lime", "demo_lowlight", "psnr"), "delta"] > 3
+    assert vs.loc[("dcp", "demo_haze", "ssim"), "improves"]
+
+
+def test_changed_config_gets_new_units_and_folder(demo_run):
+    from benchmarks.plan import Cell, Layout, plan_cells
+
+    base, kwargs, plan, _ = demo_run
+    layout = Layout(str(kwargs["results"]))
+    same = plan_cells("x", [Cell("dcp", "demo_haze", ("psnr", "ssim"))], layout=layout, limit=2,
+                      data_root=str(Path(kwargs["data_root"]).resolve()), hook=demo.DEMO_HOOK)
+    changed = plan_cells("x", [Cell("dcp", "demo_haze", ("psnr", "ssim"), settings=(("omega", 0.8),))],
+                         layout=layout, limit=2, data_root=str(Path(kwargs["data_root"]).resolve()),
+                         hook=demo.DEMO_HOOK)
+    assert same.todo() == []
+    assert {u.key for u in same.units} <= {u.key for u in plan.units}
+    assert len(changed.todo()) == 2 and changed.units[0].out_dir != same.units[0].out_dir
+
+
+def test_cli_demo_writes_its_own_tables(tmp_path, capsys):
+    from benchmarks.run import main
+
+    code = main(["table2", "--demo", "--results-dir", str(tmp_path), "--methods", "input,dcp",
+                 "--datasets", "demo_haze", "--limit", "1"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Built-in demo" in out and "not the paper" in out
+    for name in ("demo_table.csv", "demo_table.md", "demo_table.tex", "demo_vs_input.csv"):
+        assert (tmp_path / "demo" / "tables" / name).is_file()
+    assert not (tmp_path / "tables").exists()  # nothing next to the paper's tables
