@@ -1,0 +1,242 @@
+"""Score a folder of restored outputs against a dataset's samples, into the result store.
+
+    python -m benchmarks.evaluate --method M --dataset D --outputs DIR [--data-root ROOT] [--metrics psnr,ssim]
+
+Outputs are found by sample id (:mod:`benchmarks.outputs`), so folders produced elsewhere can be scored too.
+Predictions and targets are bicubic-resized to 512x512 (:mod:`benchmarks.metrics.resize`); video metrics are frame
+means (DOVER scores the clip). One record per (method, dataset, sample, metric) is written per sample as soon as
+its batch is scored, with the sha256 of the scored output: rerunning over unchanged outputs does no metric work,
+and a changed output (or metric / protocol version) is scored again.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.protocol import PROTOCOL_VERSION
+
+BATCH = 4
+
+
+@dataclass
+class EvalSummary:
+    method: str
+    dataset: str
+    samples: int = 0
+    scored: int = 0          # (sample, metric) values computed in this call
+    reused: int = 0          # (sample, metric) values already in the store for the same output
+    missing_outputs: list[str] = field(default_factory=list)
+    unavailable: dict[str, str] = field(default_factory=dict)   # metric -> why it was not run
+    means: dict[str, float] = field(default_factory=dict)
+
+
+class EvaluationError(ValueError):
+    pass
+
+
+def output_digest(paths: list[Path]) -> str:
+    """sha256 of one output file, or of the ordered frame hashes of a video output."""
+    from ypt.files import file_sha256
+
+    if len(paths) == 1:
+        return file_sha256(paths[0])
+    digest = hashlib.sha256()
+    for p in paths:
+        digest.update(file_sha256(p).encode())
+    return digest.hexdigest()
+
+
+def _image(ref: Any):
+    """A prediction or target (a file path, or a container reference of the dataset registry) for metrics."""
+    from benchmarks.metrics.resize import array_for_metrics, load_for_metrics
+
+    path = Path(str(ref))
+    if path.is_file():
+        return load_for_metrics(path)
+    from benchmarks.datasets import read_image
+
+    return array_for_metrics(read_image(ref))
+
+
+def choose_metrics(spec: Any, requested: list[str] | None) -> tuple[list[str], bool]:
+    """The metrics to run for a dataset (requested ones checked against its reference status)."""
+    from benchmarks.metrics import metrics_for, spec as metric_spec
+
+    paired = bool(getattr(spec, "paired", True))
+    modality = getattr(spec, "modality", "image")
+    allowed = metrics_for(modality, paired)
+    if not requested:
+        return list(allowed), False
+    for name in requested:
+        metric_spec(name)  # unknown names raise with close matches
+        if name not in allowed:
+            why = "it has no reference images" if not paired and metric_spec(name).needs_reference else \
+                "dover scores videos only" if name == "dover" else "the protocol does not score it there"
+            raise EvaluationError(f"{name} cannot be computed on {spec.key}: {why}. Valid here: {', '.join(allowed)}")
+    return list(requested), True
+
+
+def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any, metrics: list[str] | None = None,
+             data_root: str | Path | None = None, limit: int | None = None, config_hash: str = "",
+             progress: bool = True, strict: bool | None = None, samples: list | None = None) -> EvalSummary:
+    """Score ``outputs_dir`` for ``method`` on ``dataset_key`` and record the values in ``store``.
+
+    Metrics whose weights or package are missing are skipped and named in ``summary.unavailable`` (the others
+    still run); with ``strict`` (default: when ``metrics`` were given explicitly) they raise instead.
+    """
+    from benchmarks import datasets
+    from benchmarks import metrics as registry
+    from benchmarks.outputs import find_image_output, find_video_frames
+    from ypt.provenance import code_version
+
+    spec = datasets.get(dataset_key)
+    names, explicit = choose_metrics(spec, metrics)
+    strict = explicit if strict is None else strict
+    summary = EvalSummary(method, dataset_key)
+    for name in list(names):
+        problem = registry.weights_problem(name)
+        if problem:
+            if strict:
+                raise registry.MissingWeightsError(problem)
+            summary.unavailable[name] = problem
+            names.remove(name)
+    if samples is None:
+        samples = list(spec.samples(data_root))
+    if limit is not None:
+        samples = samples[:limit]
+    summary.samples = len(samples)
+    video = getattr(spec, "modality", "image") == "video"
+    existing = store.existing(method, dataset_key, config_hash)
+    version = code_version()
+
+    todo: list[tuple[Any, list[Path], str, list[str]]] = []
+    for sample in samples:
+        outputs = find_video_frames(outputs_dir, sample.id) if video else \
+            [p for p in [find_image_output(outputs_dir, sample.id)] if p is not None]
+        if not outputs:
+            summary.missing_outputs.append(sample.id)
+            continue
+        digest = output_digest(outputs)
+        needed = []
+        for name in names:
+            old = existing.get((sample.id, name))
+            if old and old["output_sha256"] == digest and old["protocol"] == PROTOCOL_VERSION and \
+                    old["metric_version"] == registry.spec(name).version:
+                summary.reused += 1
+            else:
+                needed.append(name)
+        if needed:
+            todo.append((sample, outputs, digest, needed))
+
+    def record(sample, name, value, digest):
+        return {"method": method, "dataset": dataset_key, "sample": sample.id, "metric": name, "value": float(value),
+                "protocol": PROTOCOL_VERSION, "metric_version": registry.spec(name).version,
+                "output_sha256": digest, "config_hash": config_hash or "none", "code_version": version}
+
+    from rich.progress import Progress
+
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task(f"scoring {method} on {dataset_key}", total=len(todo))
+        step = 1 if video else BATCH
+        for start in range(0, len(todo), step):
+            chunk = todo[start:start + step]
+            values = _score_video(chunk[0], registry) if video else _score_images(chunk, registry)
+            for (sample, _, digest, needed), per_metric in zip(chunk, values):
+                store.write_sample([record(sample, n, per_metric[n], digest) for n in needed])
+                summary.scored += len(needed)
+            bar.advance(task, len(chunk))
+
+    frame = store.load(method=method, dataset=dataset_key, config_hash=config_hash or "none")
+    ids = {s.id for s in samples}
+    frame = frame[frame["sample"].isin(ids) & frame["metric"].isin(names)]
+    summary.means = {m: float(v) for m, v in frame.groupby("metric")["value"].mean().items()}
+    return summary
+
+
+def _score_images(chunk, registry) -> list[dict[str, float]]:
+    import torch
+
+    preds = torch.stack([_image(outputs[0]) for _, outputs, _, _ in chunk])
+    needed = sorted({n for *_, names in chunk for n in names})
+    targets = None
+    if any(registry.spec(n).needs_reference for n in needed):
+        targets = torch.stack([_image(sample.target) for sample, *_ in chunk])
+    results: list[dict[str, float]] = [{} for _ in chunk]
+    for name in needed:
+        metric = registry.get(name)
+        values = metric(preds, targets) if metric.needs_reference else metric(preds)
+        for i, v in enumerate(values.tolist()):
+            results[i][name] = v
+    return results
+
+
+def _score_video(item, registry) -> list[dict[str, float]]:
+    import torch
+
+    sample, frames, _, needed = item
+    targets = list(sample.target) if sample.target is not None else []
+    out: dict[str, float] = {}
+    frame_metrics = [n for n in needed if n != "dover"]
+    if frame_metrics:
+        count = len(frames) if not targets else min(len(frames), len(targets))
+        sums = {n: 0.0 for n in frame_metrics}
+        for start in range(0, count, BATCH):
+            preds = torch.stack([_image(p) for p in frames[start:min(start + BATCH, count)]])
+            tgts = torch.stack([_image(t) for t in targets[start:min(start + BATCH, count)]]) if targets else None
+            for name in frame_metrics:
+                metric = registry.get(name)
+                values = metric(preds, tgts) if metric.needs_reference else metric(preds)
+                sums[name] += float(values.sum())
+        out.update({n: s / count for n, s in sums.items()})
+    if "dover" in needed:
+        out["dover"] = registry.get("dover").score_clip(frames)
+    return [out]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--method", required=True, help="method key the records are filed under")
+    parser.add_argument("--dataset", required=True, help="dataset key (python -m benchmarks.datasets list)")
+    parser.add_argument("--outputs", required=True, type=Path, help="folder of restored outputs, named by sample id")
+    parser.add_argument("--data-root", default=None, help="data root (default: $YPT_DATA)")
+    parser.add_argument("--metrics", default=None, help="comma list (default: every metric the protocol gives)")
+    parser.add_argument("--results-dir", default=None, help="results root holding store/ (default: $YPT_RESULTS or results/)")
+    parser.add_argument("--config-hash", default="", help="run identity the records are filed under")
+    parser.add_argument("--limit", type=int, default=None, help="first N samples only")
+    args = parser.parse_args(argv)
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from benchmarks.store import ResultStore
+
+    console = Console()
+    try:
+        summary = evaluate(args.method, args.dataset, args.outputs, ResultStore(args.results_dir),
+                           metrics=[m for m in (args.metrics or "").split(",") if m] or None,
+                           data_root=args.data_root, limit=args.limit, config_hash=args.config_hash)
+    except (KeyError, ValueError, FileNotFoundError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        return 2
+    table = Table(title=f"{args.method} on {args.dataset}: {summary.samples} samples")
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    for name, value in summary.means.items():
+        table.add_row(name, f"{value:.4f}")
+    console.print(table)
+    console.print(f"scored {summary.scored} values, reused {summary.reused} from the store")
+    if summary.missing_outputs:
+        console.print(f"[yellow]{len(summary.missing_outputs)} samples have no output[/yellow], e.g. "
+                      f"{', '.join(summary.missing_outputs[:5])}")
+    for name, why in summary.unavailable.items():
+        console.print(f"[yellow]not scored[/yellow] {why}")
+    return 1 if summary.missing_outputs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Metric metadata (no heavy imports): direction, range, reference, implementation, version, weight files.
+
+Weight locations follow the caches the implementations use: torchvision backbones in
+``<torch hub>/checkpoints``, pyiqa's own weights in ``<torch hub>/pyiqa``, OpenAI CLIP in ``<torch hub>/clip``,
+where ``<torch hub>`` is ``$TORCH_HOME/hub`` (default ``$XDG_CACHE_HOME/torch/hub`` or ``~/.cache/torch/hub``),
+exactly as ``torch.hub.get_dir()`` resolves it. DOVER's weights live in its own clone (``$YPT_DOVER_DIR``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.protocol import METRIC_LOWER_BETTER
+
+PYIQA_BASE = "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/"
+PREFETCH_HINT = "python -m benchmarks.prefetch"
+
+
+def torch_hub_dir() -> Path:
+    """``torch.hub.get_dir()`` without importing torch."""
+    if os.environ.get("TORCH_HOME"):
+        return Path(os.environ["TORCH_HOME"]).expanduser() / "hub"
+    xdg = os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))
+    return Path(xdg).expanduser() / "torch" / "hub"
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    """A file a metric needs: its cache location (relative to the torch hub dir) and its download URL."""
+
+    relative: str
+    url: str
+
+    @property
+    def path(self) -> Path:
+        return torch_hub_dir() / self.relative
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    key: str
+    label: str
+    lower_better: bool
+    value_range: tuple[float, float]
+    needs_reference: bool
+    implementation: str
+    version: str
+    weights: tuple[WeightFile, ...] = field(default_factory=tuple)
+    video_only: bool = False
+
+
+def _pyiqa(name: str) -> WeightFile:
+    return WeightFile(f"pyiqa/{name}", PYIQA_BASE + name)
+
+
+ALEXNET = WeightFile("checkpoints/alexnet-owt-7be5be79.pth", "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth")
+VGG16 = WeightFile("checkpoints/vgg16-397923af.pth", "https://download.pytorch.org/models/vgg16-397923af.pth")
+CLIP_RN50 = WeightFile(
+    "clip/RN50.pt",
+    "https://openaipublic.azureedge.net/clip/models/afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt")
+
+SPECS: dict[str, MetricSpec] = {
+    "psnr": MetricSpec("psnr", "PSNR", METRIC_LOWER_BETTER["psnr"], (0.0, float("inf")), True,
+                       "skimage.metrics.peak_signal_noise_ratio(data_range=1) on RGB", "skimage-psnr-rgb/1"),
+    "ssim": MetricSpec("ssim", "SSIM", METRIC_LOWER_BETTER["ssim"], (-1.0, 1.0), True,
+                       "skimage.metrics.structural_similarity(data_range=1, channel_axis=2) on RGB",
+                       "skimage-ssim-rgb/1"),
+    "lpips": MetricSpec("lpips", "LPIPS", METRIC_LOWER_BETTER["lpips"], (0.0, 1.0), True,
+                        "pyiqa 'lpips' (AlexNet, v0.1)", "pyiqa-lpips-alex-0.1/1",
+                        (ALEXNET, _pyiqa("LPIPS_v0.1_alex-df73285e.pth"))),
+    "dists": MetricSpec("dists", "DISTS", METRIC_LOWER_BETTER["dists"], (0.0, 1.0), True, "pyiqa 'dists'",
+                        "pyiqa-dists/1", (VGG16, _pyiqa("DISTS_weights-f5e65c96.pth"))),
+    "clipiqa": MetricSpec("clipiqa", "CLIPIQA", METRIC_LOWER_BETTER["clipiqa"], (0.0, 1.0), False,
+                          "pyiqa 'clipiqa+' (RN50, learned prompts)", "pyiqa-clipiqa+/1",
+                          (CLIP_RN50, _pyiqa("CLIP-IQA+_learned_prompts-603f3273.pth"))),
+    "musiq": MetricSpec("musiq", "MUSIQ", METRIC_LOWER_BETTER["musiq"], (0.0, 100.0), False,
+                        "pyiqa 'musiq' (KonIQ-10k)", "pyiqa-musiq-koniq/1",
+                        (_pyiqa("musiq_koniq_ckpt-e95806b9.pth"),)),
+    "dover": MetricSpec("dover", "DOVER", METRIC_LOWER_BETTER["dover"], (0.0, 1.0), False,
+                        "DOVER (VQAssessment/DOVER) overall fused score of a 15 fps 512x512 lossless video",
+                        "dover-overall-15fps-512/1", (), video_only=True),
+}
+
+#: the pyiqa metric name behind each key
+PYIQA_NAMES = {"lpips": "lpips", "dists": "dists", "clipiqa": "clipiqa+", "musiq": "musiq"}
+
+
+class MissingWeightsError(FileNotFoundError):
+    """A metric's weights are not in the local caches (compute nodes are offline; nothing is downloaded)."""
+
+
+def missing_weights(name: str) -> list[WeightFile]:
+    return [w for w in SPECS[name].weights if not w.path.is_file()]
+
+
+def weights_problem(name: str) -> str | None:
+    """None when ``name`` can run here, else one sentence naming the missing files and the fix."""
+    if name == "dover":
+        from benchmarks.metrics.dover import dover_problem
+
+        return dover_problem()
+    missing = missing_weights(name)
+    if not missing:
+        return None
+    files = ", ".join(str(w.path) for w in missing)
+    return (f"{name}: weights not in the local cache: {files}. Fetch them on a machine with internet with "
+            f"`{PREFETCH_HINT} --metrics {name}` (same TORCH_HOME), or copy the files there")
+
+
+def require_weights(name: str) -> None:
+    problem = weights_problem(name)
+    if problem:
+        raise MissingWeightsError(problem)

@@ -1,0 +1,167 @@
+"""Metrics against their references: scikit-image PSNR/SSIM (with the 512 resize), the pinned difference from
+pyiqa's SSIM default, DOVER's fusion math and namesake refusal, missing-weight errors, pyiqa wiring."""
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from benchmarks import metrics
+from benchmarks.metrics.dover import dover_problem, fuse, write_lossless_video
+from benchmarks.metrics.resize import load_for_metrics, protocol_resize
+
+
+def _images(n=2, h=96, w=128, seed=0):
+    rng = np.random.default_rng(seed)
+    clean = rng.random((n, h, w, 3))
+    noisy = np.clip(clean + rng.normal(0, 0.1, clean.shape), 0, 1)
+    return clean, noisy
+
+
+def _t(a):
+    return torch.from_numpy(a).permute(0, 3, 1, 2).float()
+
+
+def test_psnr_ssim_equal_skimage_at_512():
+    clean, noisy = _images(h=512, w=512)
+    psnr = metrics.get("psnr", "cpu")(_t(noisy), _t(clean))
+    ssim = metrics.get("ssim", "cpu")(_t(noisy), _t(clean))
+    for i in range(2):
+        c, n = _t(clean)[i].permute(1, 2, 0).numpy(), _t(noisy)[i].permute(1, 2, 0).numpy()
+        assert psnr[i].item() == pytest.approx(peak_signal_noise_ratio(c, n, data_range=1), abs=1e-6)
+        assert ssim[i].item() == pytest.approx(structural_similarity(c, n, data_range=1, channel_axis=2), abs=1e-6)
+
+
+def test_psnr_ssim_include_the_protocol_resize(tmp_path):
+    clean, noisy = _images(n=1, h=300, w=200, seed=1)
+    pc, pn = tmp_path / "c.png", tmp_path / "n.png"
+    Image.fromarray((clean[0] * 255).round().astype(np.uint8)).save(pc)
+    Image.fromarray((noisy[0] * 255).round().astype(np.uint8)).save(pn)
+    # reference: PIL bicubic to 512x512 (torchvision's Resize on PIL images), then skimage on [0, 1] RGB
+    ref_c = np.asarray(Image.open(pc).resize((512, 512), Image.BICUBIC), np.float32) / 255
+    ref_n = np.asarray(Image.open(pn).resize((512, 512), Image.BICUBIC), np.float32) / 255
+    a, b = load_for_metrics(pn)[None], load_for_metrics(pc)[None]
+    assert a.shape == (1, 3, 512, 512)
+    assert metrics.get("psnr", "cpu")(a, b).item() == pytest.approx(
+        peak_signal_noise_ratio(ref_c, ref_n, data_range=1), abs=1e-6)
+    assert metrics.get("ssim", "cpu")(a, b).item() == pytest.approx(
+        structural_similarity(ref_c, ref_n, data_range=1, channel_axis=2), abs=1e-6)
+    # the tensor path quantises to 8 bits and applies the same resize
+    raw = torch.from_numpy(np.asarray(Image.open(pn), np.float32) / 255).permute(2, 0, 1)[None]
+    torch.testing.assert_close(protocol_resize(raw), a)
+
+
+def test_protocol_differs_from_pyiqa_default_ssim_on_y():
+    """pyiqa's 'ssim' scores the Y channel by default; the paper's protocol scores RGB: they must not be swapped."""
+    pyiqa = pytest.importorskip("pyiqa")
+    clean, _ = _images(n=1, h=512, w=512, seed=2)
+    noisy = clean.copy()
+    rng = np.random.default_rng(3)
+    noisy[..., 2] = np.clip(noisy[..., 2] + rng.normal(0, 0.3, noisy[..., 2].shape), 0, 1)  # blue: small in Y
+    ours = metrics.get("ssim", "cpu")(_t(noisy), _t(clean)).item()
+    theirs = pyiqa.create_metric("ssim", device="cpu")(_t(noisy), _t(clean)).item()
+    assert theirs - ours > 0.05, (ours, theirs)  # measured: 0.895 (RGB) vs 0.989 (Y)
+
+
+def test_directions_and_reference_needs():
+    assert [k for k in metrics.keys() if metrics.spec(k).lower_better] == ["lpips", "dists"]
+    assert [k for k in metrics.keys() if not metrics.spec(k).needs_reference] == ["clipiqa", "musiq", "dover"]
+    assert metrics.metrics_for("image", False) == ("clipiqa", "musiq")
+    assert metrics.metrics_for("video", False) == ("clipiqa", "musiq", "dover")
+    assert metrics.metrics_for("video", True) == ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq", "dover")
+    with pytest.raises(ValueError, match="psnr is a full-reference metric"):
+        metrics.get("psnr", "cpu")(torch.zeros(1, 3, 8, 8))
+
+
+def test_dover_fusion_math():
+    a, t = 0.02, 0.15
+    tt, aa = (t - 0.1107) / 0.07355, (a + 0.08285) / 0.03774
+    x = 0.6104 * tt + 0.3896 * aa
+    out = fuse(a, t)
+    assert out["overall"] == pytest.approx(1 / (1 + math.exp(-x)))
+    assert out["technical"] == pytest.approx(1 / (1 + math.exp(-tt)))
+    assert out["aesthetic"] == pytest.approx(1 / (1 + math.exp(-aa)))
+    # the branch means at the standardisation centre give exactly 0.5
+    assert fuse(-0.08285, 0.1107)["overall"] == pytest.approx(0.5)
+
+
+def test_dover_pypi_namesake_is_refused(tmp_path, monkeypatch):
+    fake = tmp_path / "dover"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("__version__ = '0.5'  # a version-bumping tool\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m == "dover" or m.startswith("dover.")]:
+        monkeypatch.delitem(sys.modules, name)
+    problem = dover_problem()
+    assert "unrelated PyPI tool" in problem and "VQAssessment/DOVER" in problem
+    assert metrics.weights_problem("dover") == problem
+
+
+def test_lossless_video_is_written_at_15_fps_512(tmp_path):
+    av = pytest.importorskip("av")
+    frames = [np.full((64, 48, 3), 20 * i, np.uint8) for i in range(3)]
+    path = write_lossless_video(frames, tmp_path / "clip.mp4")
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        assert (stream.width, stream.height) == (512, 512) and float(stream.average_rate) == 15
+    assert len(decoded) == 3 and int(decoded[1][0, 0, 0]) == 20  # lossless
+
+
+def test_missing_weights_give_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    problem = metrics.weights_problem("lpips")
+    assert str(tmp_path / "hub/checkpoints/alexnet-owt-7be5be79.pth") in problem
+    assert "LPIPS_v0.1_alex-df73285e.pth" in problem and "python -m benchmarks.prefetch --metrics lpips" in problem
+    metric = metrics.get("lpips", "cpu")
+    metric._net = None
+    with pytest.raises(metrics.MissingWeightsError, match="weights not in the local cache"):
+        metric(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16))
+
+
+def test_pyiqa_metrics_are_batched_through_pyiqa(monkeypatch):
+    """The wiring: pyiqa.create_metric with the right name, once; batches of 8; values come back per image."""
+    import pyiqa
+
+    from benchmarks.metrics import pyiqa_metrics
+
+    created = []
+
+    class FakeNet:
+        def __init__(self):
+            self.batches = []
+
+        def __call__(self, x, y=None):
+            self.batches.append(x.shape[0])
+            return x.mean(dim=(1, 2, 3), keepdim=False)[:, None]
+
+    def fake_create(name, device, as_loss):
+        created.append(name)
+        return FakeNet()
+
+    monkeypatch.setattr(pyiqa, "create_metric", fake_create)
+    monkeypatch.setattr(pyiqa_metrics, "require_weights", lambda name: None)
+    metric = pyiqa_metrics.PyiqaMetric(metrics.spec("clipiqa"), "cpu")
+    x = torch.rand(10, 3, 512, 512)
+    values = metric(x)
+    assert created == ["clipiqa+"] and metric._net.batches == [8, 2]
+    torch.testing.assert_close(values, x.mean(dim=(1, 2, 3)).double())
+    metric(x[:1])
+    assert created == ["clipiqa+"]  # created once
+
+
+def test_prefetch_dry_run_lists_what_it_would_download(tmp_path, monkeypatch, capsys):
+    from benchmarks.prefetch import main
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert main(["table2", "--dry-run", "--backbones"]) == 0
+    out = capsys.readouterr().out
+    assert "would fetch [lpips] https://download.pytorch.org/models/alexnet-owt-7be5be79.pth" in out
+    assert "musiq_koniq_ckpt-e95806b9.pth" in out and "CLIP-IQA+_learned_prompts" in out
+    assert "would snapshot [flux] black-forest-labs/FLUX.1-dev" in out and "[wan]" not in out
+    assert not any(tmp_path.iterdir())  # nothing downloaded
