@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.source == "results":
             from benchmarks.store import ResultStore
 
-            records = ResultStore(results / "store").load()
+            records = ResultStore(results).load()
             if records.empty:
                 return _fail(f"the result store under {results / 'store'} holds no records yet; run "
                              f"`python -m benchmarks.run {args.table}` first")
