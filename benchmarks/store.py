@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 COLUMNS = ["method", "dataset", "sample", "metric", "value", "protocol", "metric_version", "output_sha256",
            "config_hash", "code_version", "time"]
 NO_CONFIG = "none"
+#: what one record is about; two records with the same key are versions of one value (the latest wins)
+KEY = ["method", "dataset", "config_hash", "sample", "metric"]
 
 
 def _safe(part: str) -> str:
@@ -61,13 +63,13 @@ class ResultStore:
         if len(keys) != 1:
             raise ValueError("write_sample takes the records of one (method, dataset, config_hash, sample)")
         path = self.shard(first["method"], first["dataset"], first.get("config_hash") or NO_CONFIG, first["sample"])
-        merged = {r["metric"]: r for r in self._read(path)}
+        merged = {(r["sample"], r["metric"]): r for r in self._read(path)}  # ids "a/b" and "a__b" share a shard
         now = time.time()
         for record in records:
             missing = [c for c in COLUMNS if c not in record and c != "time"]
             if missing:
                 raise ValueError(f"record lacks {missing}: {record}")
-            merged[record["metric"]] = {**{c: record.get(c) for c in COLUMNS}, "time": record.get("time") or now}
+            merged[(record["sample"], record["metric"])] = {**{c: record.get(c) for c in COLUMNS}, "time": record.get("time") or now}
         atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in merged.values()))
         return path
 
@@ -84,10 +86,14 @@ class ResultStore:
         return out
 
     def load(self, **filters: str) -> "pd.DataFrame":
-        """Every record (optionally of one method / dataset / config hash) as a DataFrame with :data:`COLUMNS`."""
+        """Every record (optionally of one method / dataset / config hash) as a DataFrame with :data:`COLUMNS`,
+        deduplicated on (method, dataset, config_hash, sample, metric): the latest record wins."""
         import pandas as pd
 
-        return pd.DataFrame(self.records(**filters), columns=COLUMNS)
+        frame = pd.DataFrame(self.records(**filters), columns=COLUMNS)
+        frame = frame.sort_values("time", kind="stable")
+        frame = frame.drop_duplicates(KEY, keep="last")
+        return frame.sort_values(KEY, kind="stable").reset_index(drop=True)
 
     def scored(self, method: str, dataset: str, config_hash: str | None = None,
                protocol: str | None = None, metric_versions: dict[str, str] | None = None) -> set[tuple[str, str]]:

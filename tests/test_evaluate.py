@@ -1,0 +1,91 @@
+"""benchmarks.evaluate on a real-layout fixture (LOLv1): records, reruns that do no metric work, re-scoring of
+changed outputs, no-reference handling, missing outputs, the CLI."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from benchmarks.evaluate import EvaluationError, evaluate, main
+from benchmarks.metrics.base import Metric
+from benchmarks.store import COLUMNS, ResultStore
+
+
+def _png(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+    return path
+
+
+@pytest.fixture()
+def lol(tmp_path):
+    rng = np.random.default_rng(0)
+    root = tmp_path / "data"
+    clean = {}
+    for name in ("1", "22", "3"):
+        clean[name] = rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)
+        _png(root / "test_img_data/LOLv1/Test/GT" / f"{name}.png", clean[name])
+        _png(root / "test_img_data/LOLv1/Test/Low" / f"{name}.png", clean[name] // 4)
+    outputs = tmp_path / "out"
+    for name, array in clean.items():
+        noisy = np.clip(array.astype(int) + rng.integers(-20, 21, array.shape), 0, 255).astype(np.uint8)
+        _png(outputs / f"{name}.png", noisy)
+    return root, outputs, clean
+
+
+def test_records_rerun_and_changed_output(lol, tmp_path):
+    root, outputs, clean = lol
+    store = ResultStore(tmp_path / "results")
+    before = dict(Metric.images_scored)
+    summary = evaluate("mine", "lolv1", outputs, store, metrics=["psnr", "ssim"], data_root=root, progress=False)
+    assert summary.scored == 6 and summary.reused == 0 and summary.samples == 3
+    frame = store.load()
+    assert list(frame.columns) == COLUMNS and len(frame) == 6
+    assert set(frame["protocol"]) == {"ypt-v1"} and set(frame["metric_version"]) == {"skimage-psnr-rgb/1",
+                                                                                      "skimage-ssim-rgb/1"}
+    assert frame["output_sha256"].str.len().eq(64).all() and frame["code_version"].str.startswith("0.1.0").all()
+    # the mean PSNR equals a hand computation through PIL + skimage
+    from skimage.metrics import peak_signal_noise_ratio
+
+    def prep(path):
+        return np.asarray(Image.open(path).resize((512, 512), Image.BICUBIC), np.float32) / 255
+    hand = np.mean([peak_signal_noise_ratio(prep(root / f"test_img_data/LOLv1/Test/GT/{n}.png"),
+                                            prep(outputs / f"{n}.png"), data_range=1) for n in clean])
+    assert summary.means["psnr"] == pytest.approx(hand, abs=1e-6)
+    scored = dict(Metric.images_scored)
+    # rerun: no metric work at all
+    again = evaluate("mine", "lolv1", outputs, store, metrics=["psnr", "ssim"], data_root=root, progress=False)
+    assert again.scored == 0 and again.reused == 6 and Metric.images_scored == scored
+    assert again.means == pytest.approx(summary.means)
+    # one output changes: only that sample is scored again, and its record replaced (not duplicated)
+    _png(outputs / "22.png", clean["22"] // 2 + 60)
+    third = evaluate("mine", "lolv1", outputs, store, metrics=["psnr", "ssim"], data_root=root, progress=False)
+    assert third.scored == 2 and third.reused == 4
+    assert len(store.load()) == 6
+    assert store.scored("mine", "lolv1") == {(s, m) for s in ("1", "22", "3") for m in ("psnr", "ssim")}
+    assert Metric.images_scored["psnr"] - before.get("psnr", 0) == 4
+
+
+def test_no_reference_sets_refuse_full_reference_metrics(tmp_path):
+    root = tmp_path / "data"
+    _png(root / "test_img_data/LOLBlur/1_blur_1.png", np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(EvaluationError, match="psnr cannot be computed on lolblur: it has no reference"):
+        evaluate("m", "lolblur", tmp_path / "out", ResultStore(tmp_path / "r"), metrics=["psnr"], data_root=root)
+
+
+def test_missing_outputs_are_reported_and_unavailable_metrics_skipped(lol, tmp_path, monkeypatch):
+    root, outputs, _ = lol
+    (outputs / "3.png").unlink()
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))
+    summary = evaluate("m", "lolv1", outputs, ResultStore(tmp_path / "r"), data_root=root, progress=False)
+    assert summary.missing_outputs == ["3"]
+    assert set(summary.unavailable) == {"lpips", "dists", "clipiqa", "musiq"}  # no weights here: named, skipped
+    assert set(summary.means) == {"psnr", "ssim"}
+
+
+def test_cli_prints_means(lol, tmp_path, capsys):
+    root, outputs, _ = lol
+    rc = main(["--method", "cli", "--dataset", "lolv1", "--outputs", str(outputs), "--data-root", str(root),
+               "--metrics", "psnr", "--results-dir", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert rc == 0 and "cli on lolv1: 3" in out and "psnr" in out and "scored 3 values" in out
