@@ -23,8 +23,6 @@ from benchmarks.protocol import METRIC_LOWER_BETTER
 T0_CANDIDATES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 IMAGE_METRICS = ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq")
 BACKBONES = ("flux", "wan")
-#: the low-light set each backbone is trained and evaluated on for the T0 ablation (paper: LOLv1 images, SDSD clips)
-LOWLIGHT_SETS = {"flux": "lolv1", "wan": "sdsd"}
 DEFAULT_OUT = Path("results/ablations/t0")
 
 _LABEL = re.compile(r"^ypt_(?P<backbone>[a-z0-9]+)@t0=(?P<t0>[0-9.]+)$")
@@ -188,19 +186,25 @@ def build_parser() -> argparse.ArgumentParser:
 def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | None = None,
             data_root: str = "", iterations: int | None = None):
     """Train one low-light prompt per (backbone, T0), then restore and score the backbone's low-light set with it."""
-    from benchmarks.plan import Cell, Layout, plan_cells
+    from benchmarks.plan import Cell, Layout, expected_counts, plan_cells
+    from benchmarks.tables import FIGURES
     from slurm.train import TRAIN_SETS, training_units
 
+    fig = FIGURES.get("fig7")
     trains, cells = [], []
     for backbone in backbones:
         for t0 in candidates:
             (unit,) = training_units([backbone], ["lowlight"], data_root=data_root, iterations=iterations, t0=t0)
             trains.append(unit)
-            cells.append(Cell(f"ypt_{backbone}", LOWLIGHT_SETS[backbone], IMAGE_METRICS,
+            cells.append(Cell(f"ypt_{backbone}", fig.eval_set[backbone], tuple(fig.metrics),
                               label=variant_label(backbone, t0), settings=(("t0", t0),), after=(unit.key,)))
-    assert all(t.dataset == TRAIN_SETS[t.backbone]["lowlight"] for t in trains)
+    for t in trains:
+        if t.dataset != fig.train_set[t.backbone]:
+            raise ValueError(f"slurm.train trains {t.backbone} lowlight on {t.dataset}, Fig. 7 on "
+                             f"{fig.train_set[t.backbone]}: align TRAIN_SETS with benchmarks.tables.FIG7")
     return plan_cells("ablation-t0", cells, layout=Layout(), data_root=data_root, limit=limit,
-                      title="T0 ablation (Fig. 7)", extra_units=trains)
+                      title=fig.title, extra_units=trains,
+                      expected=expected_counts({c.dataset for c in cells}))
 
 
 def _load_records(args):

@@ -495,6 +495,11 @@ def print_missing(missing: list[Missing], console=None) -> None:
     console.print(f"[red]missing {len(missing)} resource(s):[/red]")
     for m in missing:
         console.print(f"  [bold]{m.kind}[/bold] {m.name}\n      how: {m.how}", highlight=False)
+    kinds: dict[str, int] = {}
+    for m in missing:
+        kinds[m.kind] = kinds.get(m.kind, 0) + 1
+    console.print("[red]summary:[/red] missing " + ", ".join(f"{k}: {n}" for k, n in kinds.items())
+                  + ". Nothing that needs them can run; fix the items above and rerun (finished work is kept).")
 
 
 def run_plan(plan: Plan, executor: str = "local", cluster: str | None = None, dry_run: bool = False,

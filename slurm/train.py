@@ -16,10 +16,10 @@ from benchmarks.protocol import DEGRADATIONS
 
 #: the paper's training set per backbone and degradation (Sec. 4.2), as dataset registry keys
 TRAIN_SETS = {
-    "flux": {"haze": "reside_ots", "snow": "snow100k_train", "rain": "rain13k", "lowlight": "lolv1_train",
-             "blur": "gopro_train"},
-    "wan": {"haze": "revide_train", "rain": "nturain_syn_train", "snow": "rvsd_train", "lowlight": "sdsd_train",
-            "blur": "gopro_video_train"},
+    "flux": {"haze": "reside_ots_train", "snow": "snow100k_train", "rain": "rain13k_train",
+             "lowlight": "lolv1_train", "blur": "gopro_train"},
+    "wan": {"haze": "revide_train", "rain": "nturain_synthetic_train", "snow": "rvsd_train",
+            "lowlight": "sdsd_train", "blur": "gopro_video_train"},
 }
 #: per-job needs: one GPU per prompt by default (``--gpus`` for more), a full H100 node's share of memory
 DEFAULT_HOURS = {"flux": 24, "wan": 24}

@@ -98,3 +98,27 @@ def test_cli_help_imports_no_heavy_module(module, argv):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert "usage:" in res.stdout and res.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_table2_dry_run_without_data_lists_everything_missing(tmp_path, monkeypatch, capsys):
+    """Acceptance: no dataset present -> every missing dataset and checkpoint with how to get it, exit non-zero,
+    a summary, no traceback; nothing is run."""
+    from benchmarks.run import main
+    from benchmarks.tables import get
+
+    monkeypatch.setenv("YPT_DATA", str(tmp_path / "no_data"))
+    monkeypatch.setenv("YPT_DATA_CONFIG", str(tmp_path / "datasets.toml"))
+    monkeypatch.setenv("YPT_BASELINES_CONFIG", str(tmp_path / "baselines.toml"))
+    code = main(["table2", "--dry-run", "--results-dir", str(tmp_path / "results")])
+    out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in out + err
+    assert "plan: Table 2" in out and "cost:" in out and "GPU-hours" in out
+    for dataset in get("table2").dataset_keys:
+        assert f"dataset {dataset}\n" in err, dataset
+        assert f"{dataset} not found under" in err or f"({dataset}) not found under" in err
+    for train_set in ("reside_ots_train", "snow100k_train", "rain13k_train", "lolv1_train", "gopro_train"):
+        assert f"dataset {train_set}\n" in err
+    for method in ("dcpt", "dfpir", "autodir", "pixwizard", "foundir"):
+        assert f"checkpoint/environment {method}:" in err, method
+    assert "summary: missing dataset: 14" in err
+    assert not (tmp_path / "results").exists()  # a dry run writes nothing
