@@ -113,12 +113,18 @@ def cmd_restore(args) -> int:
     from baselines.base import BaselineError, RestoreConfig
 
     method = baselines.get(args.method)
+    import importlib
+
     try:
-        from benchmarks.datasets import get as get_dataset
+        datasets = importlib.import_module("benchmarks.datasets")
     except ImportError as exc:
         raise BaselineError(f"the dataset registry benchmarks.datasets is not available ({exc})") from None
-    dataset = get_dataset(args.dataset)
-    samples = list(dataset.samples(args.data_root) if args.data_root else dataset.samples())
+    dataset = datasets.get(args.dataset)
+    dataset_error = getattr(datasets, "DatasetError", ())
+    try:
+        samples = list(dataset.samples(args.data_root))
+    except dataset_error as exc:  # missing data / wrong layout: the registry's message says where to get it
+        raise BaselineError(str(exc)) from None
     config = RestoreConfig(settings=_settings(method.key, args.config), precomputed=args.outputs,
                            keep_work=args.keep_work, resume=args.resume)
     report = method.restore(samples, args.out, config)
