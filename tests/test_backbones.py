@@ -260,3 +260,29 @@ def test_real_backbone_vae_round_trip_and_finite_velocity(name):
     assert abs(float(z.mean())) < 1.0 and 0.2 < float(z.std()) < 3.0  # normalised latents
     v = bb.velocity(z, 0.3)
     assert v.shape == z.shape and torch.isfinite(v).all()
+
+
+def test_full_size_models_on_the_meta_device_take_protocol_latents_and_paper_prompts():
+    """FLUX.1-dev and WAN 2.1 1.3B widths (no weights; 2 blocks instead of 57 / 30 to stay fast): protocol-size
+    latents through the adapters with the paper's prompt sizes attached (FLUX 512 x 3072, WAN 226 x 1536)."""
+    from diffusers import AutoencoderKL, AutoencoderKLWan, FluxTransformer2DModel, WanTransformer3DModel
+
+    from ypt.backbones.prompting import new_prompt
+
+    with torch.device("meta"):
+        wan_tr = WanTransformer3DModel(num_attention_heads=12, attention_head_dim=128, ffn_dim=8960, num_layers=2)
+        wan_vae = AutoencoderKLWan()
+        flux_tr = FluxTransformer2DModel(num_layers=1, num_single_layers=1, guidance_embeds=True)  # else FLUX.1-dev
+        flux_vae = AutoencoderKL(latent_channels=16, block_out_channels=(128, 256, 512, 512),
+                                 down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4)
+    wan = WanBackbone(wan_tr, wan_vae, dtype=torch.bfloat16, device="meta")
+    wan._null = {"encoder_hidden_states": torch.zeros(1, 226, 4096)}
+    flux = FluxBackbone(flux_tr, flux_vae, dtype=torch.bfloat16, device="meta")
+    flux._null = {"encoder_hidden_states": torch.zeros(1, 512, 4096), "pooled_projections": torch.zeros(1, 768)}
+    assert flux.vae_scale_factor == 8 and wan.latent_frames(33) == 9 and wan.spatial_compression == 8
+    for bb, shape, prompt_shape in [(flux, (1, 16, 128, 128), (1, 512, 3072)),
+                                    (wan, (1, 16, 9, 60, 104), (1, 226, 1536))]:
+        prompt = new_prompt("residual", bb).to("meta")
+        assert tuple(prompt.prompt.shape) == prompt_shape
+        z = torch.empty(shape, device="meta")
+        assert bb.predict_x0(z, torch.tensor([0.3], device="meta"), prompt).shape == shape

@@ -209,7 +209,7 @@ class Backbone:
 
     # ---- the velocity field ---------------------------------------------------------------------------------
     def _autocast(self) -> contextlib.AbstractContextManager:
-        if self.dtype in (torch.float16, torch.bfloat16):
+        if self.dtype in (torch.float16, torch.bfloat16) and self.device.type != "meta":
             return torch.autocast(self.device.type, dtype=self.dtype)
         return contextlib.nullcontext()
 
