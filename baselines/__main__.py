@@ -59,7 +59,12 @@ def cmd_list(args) -> int:
             continue
         spec = method.spec
         problems = method.problems(_settings(key, args.config), deep=False)
-        ready = "[green]yes[/green]" if not problems else f"[yellow]no ({len(problems)} missing)[/yellow]"
+        if problems:
+            ready = f"[yellow]no ({len(problems)} missing)[/yellow]"
+        elif method.partial_quick_check:
+            ready = "[cyan]library ok; prompts: run check[/cyan]"
+        else:
+            ready = "[green]yes[/green]"
         runs = f"upstream {spec.upstream_repo}" if spec.external else spec.invocation.split(":")[0]
         table.add_row(key, spec.display_name, ",".join(spec.modalities), ",".join(spec.degradations), runs, ready)
     Console(width=160).print(table)

@@ -210,6 +210,9 @@ class Method:
     def key(self) -> str:
         return self.spec.key
 
+    #: True when ``problems(deep=False)`` cannot see everything (``list`` then says to run ``check``)
+    partial_quick_check = False
+
     #: settings that say where or how a method runs, not what it computes (left out of :meth:`identity`)
     RUNTIME_SETTINGS = frozenset({"python", "conda_env", "conda", "env", "repo", "stage_dir", "device"})
 

@@ -28,6 +28,8 @@ def _module_available(name: str) -> bool:
 class YPTMethod(Method):
     """``backbone``: ``"flux"`` or ``"wan"``."""
 
+    partial_quick_check = True  # prompt files are found through ypt.prompts, which imports torch
+
     def __init__(self, spec: MethodSpec, backbone: str):
         super().__init__(spec)
         self.backbone = backbone
