@@ -3,7 +3,8 @@
     python -m benchmarks.evaluate --method M --dataset D --outputs DIR [--data-root ROOT] [--metrics psnr,ssim]
 
 Outputs are found by sample id (:mod:`benchmarks.outputs`), so folders produced elsewhere can be scored too.
-Predictions and targets are bicubic-resized to 512x512 (:mod:`benchmarks.metrics.resize`); video metrics are frame
+Targets are PIL-bicubic-resized to the output's resolution, then both are torch-bicubic-resized to 512x512
+(:mod:`benchmarks.metrics.resize`, as the official evaluation); video metrics are frame
 means (DOVER scores the clip). One record per (method, dataset, sample, metric) is written per sample as soon as
 its batch is scored, with the sha256 of the scored output: rerunning over unchanged outputs does no metric work,
 and a changed output (or metric / protocol version) is scored again.
@@ -48,18 +49,6 @@ def output_digest(paths: list[Path]) -> str:
     for p in paths:
         digest.update(file_sha256(p).encode())
     return digest.hexdigest()
-
-
-def _image(ref: Any):
-    """A prediction or target (a file path, or a container reference of the dataset registry) for metrics."""
-    from benchmarks.metrics.resize import array_for_metrics, load_for_metrics
-
-    path = Path(str(ref))
-    if path.is_file():
-        return load_for_metrics(path)
-    from benchmarks.datasets import read_image
-
-    return array_for_metrics(read_image(ref))
 
 
 def choose_metrics(spec: Any, requested: list[str] | None) -> tuple[list[str], bool]:
@@ -157,40 +146,50 @@ def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any,
     return summary
 
 
-def _score_images(chunk, registry) -> list[dict[str, float]]:
+def _pairs(outputs: list, targets: list | None):
+    """Outputs and targets (targets may be None) as stacked (N, 3, 512, 512) tensors, per the protocol's resize."""
     import torch
 
-    preds = torch.stack([_image(outputs[0]) for _, outputs, _, _ in chunk])
-    needed = sorted({n for *_, names in chunk for n in names})
-    targets = None
-    if any(registry.spec(n).needs_reference for n in needed):
-        targets = torch.stack([_image(sample.target) for sample, *_ in chunk])
-    results: list[dict[str, float]] = [{} for _ in chunk]
-    for name in needed:
+    from benchmarks.metrics.resize import load_pair
+
+    pairs = [load_pair(o, None if targets is None else t) for o, t in zip(outputs, targets or [None] * len(outputs))]
+    preds = torch.cat([p for p, _ in pairs])
+    return preds, (None if targets is None else torch.cat([t for _, t in pairs]))
+
+
+def _run(names: list[str], preds, targets, registry) -> dict[str, list[float]]:
+    out = {}
+    for name in names:
         metric = registry.get(name)
         values = metric(preds, targets) if metric.needs_reference else metric(preds)
-        for i, v in enumerate(values.tolist()):
-            results[i][name] = v
-    return results
+        out[name] = [float(v) for v in values.tolist()]
+    return out
+
+
+def _score_images(chunk, registry) -> list[dict[str, float]]:
+    needed = sorted({n for *_, names in chunk for n in names})
+    paired = any(registry.spec(n).needs_reference for n in needed)
+    preds, targets = _pairs([outputs[0] for _, outputs, _, _ in chunk],
+                            [sample.target for sample, *_ in chunk] if paired else None)
+    values = _run(needed, preds, targets, registry)
+    return [{n: values[n][i] for n in needed} for i in range(len(chunk))]
 
 
 def _score_video(item, registry) -> list[dict[str, float]]:
-    import torch
-
+    """Frame metrics are means over the frames (output frame i against target frame i); DOVER scores the clip."""
     sample, frames, _, needed = item
-    targets = list(sample.target) if sample.target is not None else []
     out: dict[str, float] = {}
     frame_metrics = [n for n in needed if n != "dover"]
     if frame_metrics:
-        count = len(frames) if not targets else min(len(frames), len(targets))
-        sums = {n: 0.0 for n in frame_metrics}
+        paired = any(registry.spec(n).needs_reference for n in frame_metrics)
+        targets = list(sample.target) if paired else None
+        count = len(frames) if targets is None else min(len(frames), len(targets))
+        sums = dict.fromkeys(frame_metrics, 0.0)
         for start in range(0, count, BATCH):
-            preds = torch.stack([_image(p) for p in frames[start:min(start + BATCH, count)]])
-            tgts = torch.stack([_image(t) for t in targets[start:min(start + BATCH, count)]]) if targets else None
-            for name in frame_metrics:
-                metric = registry.get(name)
-                values = metric(preds, tgts) if metric.needs_reference else metric(preds)
-                sums[name] += float(values.sum())
+            stop = min(start + BATCH, count)
+            preds, tgts = _pairs(frames[start:stop], None if targets is None else targets[start:stop])
+            for name, values in _run(frame_metrics, preds, tgts, registry).items():
+                sums[name] += sum(values)
         out.update({n: s / count for n, s in sums.items()})
     if "dover" in needed:
         out["dover"] = registry.get("dover").score_clip(frames)

@@ -13,7 +13,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from benchmarks import metrics
 from benchmarks.metrics.dover import dover_problem, fuse, write_lossless_video
-from benchmarks.metrics.resize import load_for_metrics, protocol_resize
+from benchmarks.metrics.resize import load_pair, protocol_resize
 
 
 def _images(n=2, h=96, w=128, seed=0):
@@ -37,23 +37,39 @@ def test_psnr_ssim_equal_skimage_at_512():
         assert ssim[i].item() == pytest.approx(structural_similarity(c, n, data_range=1, channel_axis=2), abs=1e-6)
 
 
-def test_psnr_ssim_include_the_protocol_resize(tmp_path):
-    clean, noisy = _images(n=1, h=300, w=200, seed=1)
-    pc, pn = tmp_path / "c.png", tmp_path / "n.png"
-    Image.fromarray((clean[0] * 255).round().astype(np.uint8)).save(pc)
-    Image.fromarray((noisy[0] * 255).round().astype(np.uint8)).save(pn)
-    # reference: PIL bicubic to 512x512 (torchvision's Resize on PIL images), then skimage on [0, 1] RGB
-    ref_c = np.asarray(Image.open(pc).resize((512, 512), Image.BICUBIC), np.float32) / 255
-    ref_n = np.asarray(Image.open(pn).resize((512, 512), Image.BICUBIC), np.float32) / 255
-    a, b = load_for_metrics(pn)[None], load_for_metrics(pc)[None]
-    assert a.shape == (1, 3, 512, 512)
-    assert metrics.get("psnr", "cpu")(a, b).item() == pytest.approx(
-        peak_signal_noise_ratio(ref_c, ref_n, data_range=1), abs=1e-6)
-    assert metrics.get("ssim", "cpu")(a, b).item() == pytest.approx(
-        structural_similarity(ref_c, ref_n, data_range=1, channel_axis=2), abs=1e-6)
-    # the tensor path quantises to 8 bits and applies the same resize
-    raw = torch.from_numpy(np.asarray(Image.open(pn), np.float32) / 255).permute(2, 0, 1)[None]
-    torch.testing.assert_close(protocol_resize(raw), a)
+def test_psnr_ssim_include_the_protocol_resize():
+    """Official inference.py: torch bicubic (align_corners=False) to 512 on float tensors, clamp, then skimage."""
+    clean, noisy = _images(n=2, h=300, w=200, seed=1)
+    psnr = metrics.get("psnr", "cpu")(_t(noisy), _t(clean))
+    ssim = metrics.get("ssim", "cpu")(_t(noisy), _t(clean))
+    for i in range(2):
+        ref_c, ref_n = (torch.nn.functional.interpolate(_t(a)[i:i + 1], size=(512, 512), mode="bicubic")
+                        .clamp(0, 1)[0].permute(1, 2, 0).numpy() for a in (clean, noisy))
+        assert psnr[i].item() == pytest.approx(peak_signal_noise_ratio(ref_c, ref_n, data_range=1), abs=1e-6)
+        assert ssim[i].item() == pytest.approx(structural_similarity(ref_c, ref_n, data_range=1, channel_axis=2),
+                                               abs=1e-6)
+    # a no-op at 512x512
+    x = torch.rand(1, 3, 512, 512)
+    assert torch.equal(protocol_resize(x), x)
+
+
+def test_saved_files_follow_the_official_loader(tmp_path):
+    """Target PIL-bicubic to the output's size (torchvision Resize on PIL, as the official dataset), ToTensor, then
+    torch bicubic to 512; the output is read at its own size."""
+    rng = np.random.default_rng(4)
+    out = (rng.random((300, 200, 3)) * 255).round().astype(np.uint8)
+    tgt = (rng.random((410, 270, 3)) * 255).round().astype(np.uint8)
+    Image.fromarray(out).save(tmp_path / "o.png")
+    Image.fromarray(tgt).save(tmp_path / "t.png")
+    pred, target = load_pair(tmp_path / "o.png", tmp_path / "t.png")
+    assert pred.shape == target.shape == (1, 3, 512, 512)
+    tgt_at_out = np.asarray(Image.fromarray(tgt).resize((200, 300), Image.BICUBIC), np.float32) / 255
+    expect = torch.nn.functional.interpolate(torch.from_numpy(tgt_at_out).permute(2, 0, 1)[None], size=(512, 512),
+                                             mode="bicubic").clamp(0, 1)
+    torch.testing.assert_close(target, expect, rtol=0, atol=0)
+    # PIL's bicubic straight to 512 is a different protocol: it must not be swapped in silently
+    pil = np.asarray(Image.fromarray(out).resize((512, 512), Image.BICUBIC), np.float32) / 255
+    assert (pred[0].permute(1, 2, 0).numpy() - pil).__abs__().mean() > 1e-3
 
 
 def test_protocol_differs_from_pyiqa_default_ssim_on_y():

@@ -1,57 +1,73 @@
-"""The protocol's metric geometry: prediction and target are bicubic-resized to 512x512 before every metric.
+"""The protocol's metric geometry, exactly as the official release (sudraj2002/YPT ``inference.py``) computes it.
 
-The official evaluation loads 8-bit images with PIL and resizes them with torchvision's ``Resize`` in bicubic mode,
-which on PIL images is PIL's bicubic filter; :func:`load_for_metrics` does exactly that, then scales to [0, 1].
-For tensors handed to a metric directly (:func:`protocol_resize`), images that are not already 512x512 are
-quantised to 8 bits (as a saved output would be) and resized with the same PIL filter; 512x512 inputs pass through
-unchanged.
+Official pipeline, read from its code:
+
+1. the target is loaded with PIL, resized to the model's working resolution with torchvision's
+   ``T.Resize(..., BICUBIC)`` on the PIL image (that is PIL's bicubic filter, 8-bit), then ``ToTensor`` ([0, 1]);
+   the prediction is the decoded output at that same resolution;
+2. prediction and target (float, [0, 1]) are resized to 512x512 with ``torch.nn.functional.interpolate(...,
+   mode="bicubic")`` (``align_corners=False``, no antialias), skipped when already 512x512
+   (``resize_video_for_metrics``);
+3. both are clamped to [0, 1], and every metric runs on them (PSNR/SSIM via scikit-image on float32 HWC arrays).
+
+Here: :func:`protocol_resize` is step 2 + 3 (what ``metric(pred, target)`` applies itself, a no-op at 512x512 for
+images in [0, 1]). For files, :func:`load_pair` is step 1 for a saved output: the output is read at its own
+resolution (8-bit, as saved) and the target is PIL-bicubic-resized to that resolution, which is the working
+resolution for FLUX (1024x1024) and WAN (480x832) outputs and makes the rule apply unchanged to baselines that
+write outputs at their own size. No 8-bit re-quantisation happens after the resize (the official code has none).
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from benchmarks.protocol import METRIC_SIZE
 
 
-def _pil_resize(image, size: int = METRIC_SIZE):
-    from PIL import Image
-
-    if image.size == (size, size):
-        return image
-    return image.resize((size, size), Image.BICUBIC)
-
-
-def load_for_metrics(path: str | Path, size: int = METRIC_SIZE):
-    """An image file as a (3, size, size) float tensor in [0, 1], resized per the protocol."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    with Image.open(path) as image:
-        rgb = _pil_resize(image.convert("RGB"), size)
-        array = np.asarray(rgb, dtype=np.float32) / 255.0
-    return torch.from_numpy(array.copy()).permute(2, 0, 1)
-
-
-def array_for_metrics(array, size: int = METRIC_SIZE):
-    """An HxWx3 uint8 or float [0, 1] array (e.g. decoded from .mat / .npy) resized per the protocol."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    if array.dtype != np.uint8:
-        array = np.clip(np.rint(np.asarray(array, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
-    rgb = _pil_resize(Image.fromarray(array[..., :3]), size)
-    return torch.from_numpy(np.asarray(rgb, dtype=np.float32) / 255.0).permute(2, 0, 1)
-
-
 def protocol_resize(images, size: int = METRIC_SIZE):
-    """(N, 3, H, W) float in [0, 1] -> (N, 3, size, size); a no-op when already that size."""
-    import torch
+    """(N, 3, H, W) float in [0, 1] -> (N, 3, size, size): torch bicubic (align_corners=False, no antialias), then
+    clamped to [0, 1]; unchanged (but clamped) when already ``size`` x ``size``."""
+    import torch.nn.functional as F
 
     if images.ndim != 4 or images.shape[1] != 3:
         raise ValueError(f"metrics take (N, 3, H, W) tensors in [0, 1], got shape {tuple(images.shape)}")
-    if images.shape[-2:] == (size, size):
-        return images.float()
-    out = [array_for_metrics((img.clamp(0, 1).permute(1, 2, 0).cpu().numpy()), size) for img in images]
-    return torch.stack(out).to(images.device)
+    images = images.float()
+    if tuple(images.shape[-2:]) != (size, size):
+        images = F.interpolate(images, size=(size, size), mode="bicubic", align_corners=False)
+    return images.clamp(0.0, 1.0)
+
+
+def _read_rgb(ref: Any):
+    """An HxWx3 uint8 array from an image path, or a dataset-registry reference (``.mat`` / ``.npy`` frames)."""
+    import numpy as np
+
+    path = Path(str(ref))
+    if path.is_file() and path.suffix.lower() not in (".mat", ".npy"):
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+    from benchmarks.datasets import read_image
+
+    return read_image(ref)
+
+
+def to_tensor(array, size_hw: tuple[int, int] | None = None):
+    """HxWx3 uint8 -> (3, H, W) float in [0, 1] (``ToTensor``), PIL-bicubic-resized to ``size_hw`` first when given
+    and different (torchvision's ``Resize`` on PIL images)."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    if size_hw is not None and tuple(array.shape[:2]) != tuple(size_hw):
+        height, width = size_hw
+        array = np.asarray(Image.fromarray(array).resize((width, height), Image.BICUBIC))
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32) / 255.0).permute(2, 0, 1)
+
+
+def load_pair(output: Any, target: Any | None, size: int = METRIC_SIZE):
+    """A saved output and its target as (1, 3, size, size) tensors ready for any metric (target may be None)."""
+    pred_array = _read_rgb(output)
+    pred = to_tensor(pred_array)
+    tgt = None if target is None else to_tensor(_read_rgb(target), pred_array.shape[:2])
+    return protocol_resize(pred[None], size), (None if tgt is None else protocol_resize(tgt[None], size))
