@@ -144,3 +144,18 @@ def test_text_instruction_control_with_the_naive_bridge(tmp_path, monkeypatch):
     assert a.shape == (3, 16, 16) and not torch.equal(a, b)
     with pytest.raises(ValueError, match="at least one prompt"):
         Restorer.from_pretrained("flux", **common)
+
+
+def test_files_are_resized_with_pil_bicubic_and_tensors_by_interpolation(tmp_path):
+    from ypt.restore import _prepare_image
+
+    src = _image(tmp_path / "a.png", 20, 24)
+    pixels, size = _prepare_image(src, (16, 16))
+    expected = np.asarray(Image.open(src).resize((16, 16), Image.BICUBIC), dtype=np.float32) / 255
+    assert size == (20, 24)
+    np.testing.assert_array_equal(pixels.permute(1, 2, 0).numpy(), expected)
+    tensor = torch.rand(3, 20, 24)
+    resized, size = _prepare_image(tensor, (16, 16))
+    ref = torch.nn.functional.interpolate(tensor[None], (16, 16), mode="bicubic", antialias=True)[0].clamp(0, 1)
+    assert size == (20, 24)
+    torch.testing.assert_close(resized, ref)

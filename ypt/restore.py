@@ -139,15 +139,14 @@ class Restorer:
 
         from ypt.backbones import media
 
-        pixels = [_to_tensor(im) for im in images]
+        prepared = [_prepare_image(im, self.image_size) for im in images]
         out: list[Any] = []
-        for start in range(0, len(pixels), self.batch_size):
-            chunk = pixels[start:start + self.batch_size]
-            x = torch.stack([media.resize(p, self.image_size) for p in chunk])
-            y = self.backbone.encode(x)
+        for start in range(0, len(prepared), self.batch_size):
+            chunk = prepared[start:start + self.batch_size]
+            y = self.backbone.encode(torch.stack([pixels for pixels, _ in chunk]))
             restored = self.backbone.decode(self.restore_latents(y)).cpu()
-            for src, res in zip(chunk, restored):
-                out.append(media.resize(res, tuple(src.shape[-2:])) if self.output_size == "input" else res)
+            for (_, size), res in zip(chunk, restored):
+                out.append(media.resize(res, size) if self.output_size == "input" else res)
         return out
 
     # ---- clips (WAN) ----------------------------------------------------------------------------------------
@@ -158,14 +157,15 @@ class Restorer:
 
         from ypt.backbones import media
 
+        size = tuple(clip.shape[-2:]) if isinstance(clip, torch.Tensor) else media.image_size(media.frame_paths(clip)[0])
         if not isinstance(clip, torch.Tensor):
-            clip = media.load_clip(clip, self.video_frames)
+            clip = media.load_clip(clip, self.video_frames, self.video_size)  # PIL bicubic per frame
         x = media.prepare_clip(clip, self.video_frames, self.video_size,
                                getattr(self.backbone, "temporal_compression", 4))[None]
         y = self.backbone.encode(x)
         restored = self.backbone.decode(self.restore_latents(y))[0].cpu()
         if self.output_size == "input":
-            restored = media.resize(restored.permute(1, 0, 2, 3), tuple(clip.shape[-2:])).permute(1, 0, 2, 3)
+            restored = media.resize(restored.permute(1, 0, 2, 3), size).permute(1, 0, 2, 3)
         return restored
 
     # ---- files ----------------------------------------------------------------------------------------------
@@ -186,7 +186,9 @@ class Restorer:
         return [self.write_image(self.restore_images([sample.input])[0], out_dir, sample.id)]
 
 
-def _to_tensor(image: Any) -> Any:
+def _prepare_image(image: Any, size: tuple[int, int]) -> tuple[Any, tuple[int, int]]:
+    """``(pixels at size, original (H, W))``: files and PIL images resized with PIL bicubic (the protocol),
+    tensors ``(3, H, W)`` in [0, 1] with antialiased bicubic interpolation."""
     import torch
 
     from ypt.backbones import media
@@ -194,10 +196,10 @@ def _to_tensor(image: Any) -> Any:
     if isinstance(image, torch.Tensor):
         if image.ndim != 3 or image.shape[0] != 3:
             raise ValueError(f"image tensors are (3, H, W) in [0, 1], got {tuple(image.shape)}")
-        return image.float()
+        return media.resize(image.float(), size), tuple(image.shape[-2:])
     if isinstance(image, (str, os.PathLike)):
-        return media.load_image(image)
-    return media._pil_to_tensor(image)
+        return media.load_image(image, size), media.image_size(image)
+    return media.pil_to_tensor(image, size), (image.height, image.width)
 
 
 # ---- CLI ------------------------------------------------------------------------------------------------------

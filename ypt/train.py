@@ -134,12 +134,12 @@ def pixel_loader(backbone: Any, geometry: dict[str, Any]) -> Callable[[Any], Any
     def load(side: Any) -> Any:
         import torch
 
-        if backbone.name == "wan":
-            frames, size = int(geometry["frames"]), tuple(geometry["size"])
-            clip = side if isinstance(side, torch.Tensor) else media.load_clip(side, frames)
-            return media.prepare_clip(clip, frames, size, backbone.temporal_compression)[None]
         size = tuple(geometry["size"])
-        img = side if isinstance(side, torch.Tensor) else media.load_image(side)
+        if backbone.name == "wan":
+            frames = int(geometry["frames"])
+            clip = side if isinstance(side, torch.Tensor) else media.load_clip(side, frames, size)
+            return media.prepare_clip(clip, frames, size, backbone.temporal_compression)[None]
+        img = side if isinstance(side, torch.Tensor) else media.load_image(side, size)
         return media.resize(img, size)[None]
 
     return load
@@ -314,8 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=2)
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dtype", choices=["bf16", "fp16", "fp32"], default="bf16",
-                   help="backbone weights and autocast dtype (prompt parameters stay fp32)")
+    p.add_argument("--dtype", choices=["bf16", "fp32"], default="bf16",
+                   help="backbone weights and autocast dtype (prompt parameters stay fp32; no fp16: it would need "
+                        "loss scaling)")
     p.add_argument("--gradient-checkpointing", action="store_true")
     p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), help="training resolution (default protocol)")
     p.add_argument("--frames", type=int, help="WAN clip length (default 33)")

@@ -17,20 +17,31 @@ import torch
 from benchmarks.outputs import IMAGE_EXTENSIONS
 
 
-def _pil_to_tensor(img: Any) -> torch.Tensor:
-    arr = np.asarray(img.convert("RGB"), dtype=np.uint8)
+def pil_to_tensor(img: Any, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """A PIL image as ``(3, H, W)`` in [0, 1]; ``size=(height, width)`` resizes with PIL's bicubic filter."""
+    from PIL import Image
+
+    img = img.convert("RGB")
+    if size is not None and img.size != (size[1], size[0]):
+        img = img.resize((size[1], size[0]), Image.BICUBIC)
+    arr = np.asarray(img, dtype=np.uint8)
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).float() / 255.0
 
 
 def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> torch.Tensor:
-    """``(3, H, W)`` in [0, 1]; ``size=(height, width)`` resizes bicubically."""
+    """``(3, H, W)`` in [0, 1]; ``size=(height, width)`` resizes with PIL's bicubic filter."""
     from PIL import Image
 
     with Image.open(path) as img:
-        img = img.convert("RGB")
-        if size is not None and img.size != (size[1], size[0]):
-            img = img.resize((size[1], size[0]), Image.BICUBIC)
-        return _pil_to_tensor(img)
+        return pil_to_tensor(img, size)
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """``(height, width)`` of an image file, without decoding it."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return img.height, img.width
 
 
 def frame_paths(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
