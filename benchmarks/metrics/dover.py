@@ -2,8 +2,9 @@
 
 The score is DOVER's *overall* fused score in [0, 1]: the aesthetic and technical branch outputs ``a``, ``t`` are
 standardised and fused as ``x = 0.6104 * (t - 0.1107) / 0.07355 + 0.3896 * (a + 0.08285) / 0.03774`` and mapped
-by a sigmoid (the official ``calc_dover.py`` multiplies by 100; the paper prints it in [0, 1]). It is computed on a
-video written from the frames at 15 fps, 512x512, losslessly (H.264 RGB, CRF 0, through PyAV).
+by a sigmoid (the paper release's ``calc_dover.py`` multiplies by 100; the paper prints it in [0, 1]). It is
+computed on a video written from the frames as the release's ``frames_to_vid.py --lossless`` writes it: 15 fps,
+lanczos-scaled to 512x512, H.264 CRF 0 in yuv444p (through PyAV here, no ffmpeg binary needed).
 
 Setup: clone https://github.com/VQAssessment/DOVER, ``pip install -e .`` inside it, put ``DOVER.pth`` in its
 ``pretrained_weights/`` and point ``YPT_DOVER_DIR`` at the clone. The PyPI package named ``dover`` is an unrelated
@@ -65,7 +66,9 @@ def dover_problem() -> str | None:
 
 
 def write_lossless_video(frames, path: str | Path, fps: int = DOVER_FPS, size: int = METRIC_SIZE) -> Path:
-    """Frames (paths or HxWx3 uint8 arrays) -> an H.264 RGB CRF-0 (lossless) mp4 at ``fps``, ``size`` x ``size``."""
+    """Frames (paths or HxWx3 uint8 arrays) -> the clip DOVER scores, as the official ``frames_to_vid.py --lossless``
+    makes it with ffmpeg: ``fps`` frames/s, swscale lanczos to ``size`` x ``size`` in RGB, then H.264 CRF 0
+    (lossless) in yuv444p. Written through PyAV (the same libavcodec / libswscale), no shell."""
     import av
     import numpy as np
     from PIL import Image
@@ -73,16 +76,17 @@ def write_lossless_video(frames, path: str | Path, fps: int = DOVER_FPS, size: i
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264rgb", rate=fps)
+        stream = container.add_stream("libx264", rate=fps)
         stream.width = stream.height = size
-        stream.pix_fmt = "rgb24"
-        stream.options = {"crf": "0", "preset": "medium"}
+        stream.pix_fmt = "yuv444p"
+        stream.options = {"crf": "0", "preset": "veryslow"}
         for frame in frames:
-            image = Image.open(frame).convert("RGB") if isinstance(frame, (str, Path)) else Image.fromarray(frame)
-            if image.size != (size, size):
-                image = image.resize((size, size), Image.BICUBIC)
-            video_frame = av.VideoFrame.from_ndarray(np.asarray(image), format="rgb24")
-            for packet in stream.encode(video_frame):
+            rgb = np.asarray(Image.open(frame).convert("RGB")) if isinstance(frame, (str, Path)) else frame
+            video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[..., :3], dtype=np.uint8),
+                                                     format="rgb24")
+            if (video_frame.width, video_frame.height) != (size, size):
+                video_frame = video_frame.reformat(width=size, height=size, format="rgb24", interpolation="LANCZOS")
+            for packet in stream.encode(video_frame.reformat(format="yuv444p")):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
