@@ -359,6 +359,9 @@ def render_demo(plan, methods, sets, metrics, out_dir: Path, console=None) -> di
     console = console or wide_console()
     spec = demo_table_spec(methods, sets, metrics)
     records = plan_records(plan, open_store(plan.layout.root).load())
+    if records.empty:
+        console.print("[red]no demo records to render[/red]: every score unit failed (see the logs above)")
+        return {}
     table = engine.build_table(records, spec)
     engine.render(table, spec, console, title=DEMO_TITLE)
     written = engine.save_table(table, spec, out_dir, stem="demo_table", title=DEMO_TITLE)

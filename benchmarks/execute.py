@@ -146,5 +146,6 @@ def print_failures(outcomes: Iterable[Outcome], console=None) -> int:
     for o in bad:
         where = f"  log: {o.log}" if o.log else ""
         job = f"  job {o.job_id}" if o.job_id else ""
-        console.print(f"[red]{o.status}[/red] {o.unit}: {o.error}{job}{where}", markup=True, highlight=False)
+        console.print(f"[red]{o.status}[/red] {o.unit}: {o.error}{job}{where}", markup=True, highlight=False,
+                      soft_wrap=True)  # paths stay whole, for copy and paste
     return len(bad)

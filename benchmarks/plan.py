@@ -667,8 +667,9 @@ def plan_table(key: str, methods=None, datasets=None, limit: int | None = None, 
 def plan_records(plan: Plan, records):
     """The records of this plan's own runs (label, dataset, config hash): older configs never mix in."""
     wanted = {(u.record_label, u.dataset, u.run_hash) for u in plan.units if isinstance(u, ScoreUnit)}
-    keys = list(zip(records["method"], records["dataset"], records["config_hash"]))
-    return records[[k in wanted for k in keys]]
+    keys = zip(records["method"], records["dataset"], records["config_hash"])
+    mask = [k in wanted for k in keys]
+    return records.loc[records.index[mask]] if len(records) else records
 
 
 def run_table(key: str, args) -> int:

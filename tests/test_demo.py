@@ -155,3 +155,24 @@ def test_cli_demo_writes_its_own_tables(tmp_path, capsys):
     for name in ("demo_table.csv", "demo_table.md", "demo_table.tex", "demo_vs_input.csv"):
         assert (tmp_path / "demo" / "tables" / name).is_file()
     assert not (tmp_path / "tables").exists()  # nothing next to the paper's tables
+
+
+def test_failed_unit_is_reported_with_its_log_and_its_cells_render_missing(tmp_path, capsys):
+    from benchmarks.run import main
+
+    args = ["table2", "--demo", "--results-dir", str(tmp_path), "--methods", "input,dcp",
+            "--datasets", "demo_haze,demo_blur", "--limit", "1"]
+    demo.build_demo(tmp_path / "demo" / "data", sets=("demo_haze", "demo_blur"))
+    (tmp_path / "demo" / "data" / "demo_blur" / "input" / "astronaut.png").unlink()  # a broken input
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    text = " ".join((captured.out + captured.err).split())
+    assert "failed restore-input_demo_blur-" in text and "blocked score-input_demo_blur-" in text
+    log = next((tmp_path / "demo" / "slurm" / "demo").glob("restore-input_demo_blur-*/local.log"))
+    assert "astronaut" in log.read_text() and str(log) in text
+    import pandas as pd
+
+    frame = pd.read_csv(tmp_path / "demo" / "tables" / "demo_table.csv", index_col=0)
+    assert list(frame.index) == ["input", "dcp"]
+    assert frame[["demo_blur/psnr", "demo_blur/ssim"]].isna().all().all()  # the failed cells: missing
+    assert frame[["demo_haze/psnr", "demo_haze/ssim"]].notna().all().all()
