@@ -222,7 +222,7 @@ def test_wan_from_pretrained_local_folder(tmp_path, monkeypatch):
 
 def test_missing_models_give_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
-    with pytest.raises(MissingModelError, match="huggingface-cli download black-forest-labs/FLUX.1-dev"):
+    with pytest.raises(MissingModelError, match="hf download black-forest-labs/FLUX.1-dev"):
         FluxBackbone.from_pretrained()
     with pytest.raises(MissingModelError, match="no folder at .*nowhere"):
         WanBackbone.from_pretrained(tmp_path / "nowhere")

@@ -57,8 +57,9 @@ class FluxBackbone(Backbone):
     name = "flux"
     default_model_id = FLUX_MODEL_ID
     download_hint = (
-        f"huggingface-cli download {FLUX_MODEL_ID} --exclude 'flux1-dev.safetensors' "
-        "(gated: accept the license on the Hub and `huggingface-cli login` first)"
+        f"hf download {FLUX_MODEL_ID} --exclude 'flux1-dev.safetensors' on a node with internet, or "
+        "python -m benchmarks.prefetch table2 --backbones (gated: accept the license on the Hub and "
+        "`hf auth login` first)"
     )
 
     def __init__(

@@ -31,7 +31,8 @@ WAN_MODEL_ID = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
 class WanBackbone(Backbone):
     name = "wan"
     default_model_id = WAN_MODEL_ID
-    download_hint = f"huggingface-cli download {WAN_MODEL_ID}"
+    download_hint = (f"hf download {WAN_MODEL_ID} on a node with internet, or "
+                     "python -m benchmarks.prefetch table3 --backbones")
 
     def __init__(
         self,
