@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     t0.add_argument("--from-results", action="store_true",
                     help="do not train or evaluate: score the records already in the store (or --records)")
     t0.add_argument("--records", type=Path, help="a tidy records CSV to score instead of the result store")
+    t0.add_argument("--results-dir", default="results", help="results root holding the result store (default results/)")
     t0.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     t0.add_argument("--executor", choices=("local", "slurm"), default="local")
     t0.add_argument("--cluster", help="cluster profile for --executor slurm (slurm/clusters/NAME.toml)")
@@ -184,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | None = None,
-            data_root: str = "", iterations: int | None = None):
+            data_root: str = "", iterations: int | None = None, results_dir: str = "results"):
     """Train one low-light prompt per (backbone, T0), then restore and score the backbone's low-light set with it."""
     from benchmarks.plan import Cell, Layout, expected_counts, plan_cells
     from benchmarks.tables import FIGURES
@@ -202,7 +203,7 @@ def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | 
         if t.dataset != fig.train_set[t.backbone]:
             raise ValueError(f"slurm.train trains {t.backbone} lowlight on {t.dataset}, Fig. 7 on "
                              f"{fig.train_set[t.backbone]}: align TRAIN_SETS with benchmarks.tables.FIG7")
-    return plan_cells("ablation-t0", cells, layout=Layout(), data_root=data_root, limit=limit,
+    return plan_cells("ablation-t0", cells, layout=Layout(str(results_dir)), data_root=data_root, limit=limit,
                       title=fig.title, extra_units=trains,
                       expected=expected_counts({c.dataset for c in cells}))
 
@@ -216,7 +217,7 @@ def _load_records(args):
         return pd.read_csv(args.records)
     from benchmarks.plan import open_store
 
-    return open_store("results").load()
+    return open_store(args.results_dir).load()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -230,7 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.from_results:
             from benchmarks.plan import run_plan
 
-            plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=args.data_root)
+            plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=args.data_root,
+                           results_dir=args.results_dir)
             code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
             if code or args.dry_run:
                 return code
