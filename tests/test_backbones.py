@@ -220,10 +220,9 @@ def test_wan_from_pretrained_local_folder(tmp_path, monkeypatch):
     torch.testing.assert_close(wan.velocity(z, 0.3), ref.velocity(z, 0.3))
 
 
-def test_missing_models_give_a_clear_message(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+def test_missing_models_give_a_clear_message(tmp_path):
     with pytest.raises(MissingModelError, match="hf download black-forest-labs/FLUX.1-dev"):
-        FluxBackbone.from_pretrained()
+        FluxBackbone.from_pretrained(cache_dir=tmp_path / "hub")  # an empty HF cache
     with pytest.raises(MissingModelError, match="no folder at .*nowhere"):
         WanBackbone.from_pretrained(tmp_path / "nowhere")
     (tmp_path / "empty" / "transformer").mkdir(parents=True)

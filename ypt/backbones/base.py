@@ -27,11 +27,12 @@ def cache_root() -> Path:
     return Path(os.environ.get("YPT_CACHE", Path.home() / ".cache" / "ypt-bench")).expanduser()
 
 
-def resolve_model_dir(path_or_id: str | os.PathLike, revision: str | None, *, what: str, download_hint: str) -> Path:
+def resolve_model_dir(path_or_id: str | os.PathLike, revision: str | None, *, what: str, download_hint: str,
+                      cache_dir: str | os.PathLike | None = None) -> Path:
     """A local folder holding the diffusers layout of ``path_or_id``; never downloads.
 
     ``path_or_id`` is a folder (used as is) or a Hub repo id looked up in the local HF cache only
-    (``HF_HOME``/``HF_HUB_CACHE`` respected). Anything missing raises :class:`MissingModelError` naming the
+    (``HF_HOME``/``HF_HUB_CACHE`` respected, or ``cache_dir``). Anything missing raises :class:`MissingModelError` naming the
     model and the command that fetches it.
     """
     path = Path(path_or_id).expanduser()
@@ -49,7 +50,7 @@ def resolve_model_dir(path_or_id: str | os.PathLike, revision: str | None, *, wh
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
-        return Path(snapshot_download(str(path_or_id), revision=revision, local_files_only=True))
+        return Path(snapshot_download(str(path_or_id), revision=revision, cache_dir=cache_dir, local_files_only=True))
     except (LocalEntryNotFoundError, FileNotFoundError, OSError) as err:
         raise MissingModelError(
             f"{what} ({path_or_id}{'@' + revision if revision else ''}) is not in the Hugging Face cache "

@@ -103,17 +103,19 @@ class FluxBackbone(Backbone):
         text_encoders: bool | str = "auto",
         null_context_file: str | os.PathLike | None = "auto",
         max_sequence_length: int = 512,
+        cache_dir: str | os.PathLike | None = None,
     ) -> FluxBackbone:
         """Load from a local diffusers folder or the HF cache (never downloads).
 
         ``text_encoders="auto"`` loads CLIP and T5 only when the null-text context is not cached yet
         (``null_context_file``, by default under ``$YPT_CACHE/null_context``); they are dropped after use.
-        ``True`` loads and keeps them (token/text prompt variants).
+        ``True`` loads and keeps them (token/text prompt variants). ``cache_dir``: another HF cache folder.
         """
         from diffusers import AutoencoderKL, FluxTransformer2DModel
 
         model_id = str(path_or_id or FLUX_MODEL_ID)
-        model_dir = resolve_model_dir(model_id, revision, what="FLUX.1-dev", download_hint=cls.download_hint)
+        model_dir = resolve_model_dir(model_id, revision, what="FLUX.1-dev", download_hint=cls.download_hint,
+                                      cache_dir=cache_dir)
         if null_context_file == "auto":
             key = config_hash({"dir": str(model_dir.resolve()), "revision": revision, "len": max_sequence_length})
             null_context_file = cache_root() / "null_context" / f"flux-{key}.safetensors"

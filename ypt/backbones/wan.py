@@ -72,12 +72,14 @@ class WanBackbone(Backbone):
         text_encoders: bool | str = "auto",
         null_context_file: str | os.PathLike | None = "auto",
         max_sequence_length: int = 226,
+        cache_dir: str | os.PathLike | None = None,
     ) -> WanBackbone:
         """Load from a local diffusers folder or the HF cache (never downloads); see ``FluxBackbone.from_pretrained``."""
         from diffusers import AutoencoderKLWan, WanTransformer3DModel
 
         model_id = str(path_or_id or WAN_MODEL_ID)
-        model_dir = resolve_model_dir(model_id, revision, what="WAN 2.1 T2V 1.3B", download_hint=cls.download_hint)
+        model_dir = resolve_model_dir(model_id, revision, what="WAN 2.1 T2V 1.3B", download_hint=cls.download_hint,
+                                      cache_dir=cache_dir)
         if null_context_file == "auto":
             key = config_hash({"dir": str(model_dir.resolve()), "revision": revision, "len": max_sequence_length})
             null_context_file = cache_root() / "null_context" / f"wan-{key}.safetensors"
