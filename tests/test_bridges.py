@@ -124,3 +124,12 @@ def test_flow_euler_on_straight_path_is_exact():
     # along the straight path z_s = (1-s) y + s e the velocity e - y is constant: Euler is exact
     out = sample_flow(lambda z, s: e - y, y, t_start=0.5, num_inference_steps=7, noise=e)
     torch.testing.assert_close(out, y, rtol=1e-5, atol=1e-5)
+
+
+def test_clip_denoised_clamps_every_estimate():
+    x0, y, e = _pair((1, 2, 3, 3), seed=11)
+    seen = []
+    out = sample_bridge(lambda z, t: 3 * x0, y, make_bridge("ebr"), num_inference_steps=4, noise=e,
+                        clip_denoised=1.0, callback=lambda i, t, z: seen.append(z))
+    torch.testing.assert_close(out, (3 * x0).clamp(-1, 1))
+    assert out.abs().max() <= 1.0

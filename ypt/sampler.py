@@ -51,11 +51,13 @@ def sample_bridge(
     generator: torch.Generator | None = None,
     noise: torch.Tensor | None = None,
     callback: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
+    clip_denoised: float | None = None,
 ) -> torch.Tensor:
     """Restore ``y`` (a degraded latent, batch first) along ``bridge``; returns the final clean estimate.
 
     ``predict_x0(z, t) -> x0_hat`` with ``t`` a 1-D tensor of batch size (or a list of such predictors, mixed by
     velocity averaging). ``noise`` overrides the seeded start noise. ``callback(step, t, z)`` sees every state.
+    ``clip_denoised=c`` clamps every clean estimate to ``[-c, c]`` (the official release clamps to [-1, 1]).
     NFE = ``num_inference_steps`` per predictor.
     """
     predict = mix_predictors(predict_x0) if isinstance(predict_x0, (list, tuple)) else predict_x0
@@ -70,6 +72,8 @@ def sample_bridge(
             callback(i, torch.tensor(t), z)
         t_vec = torch.full((batch,), t, dtype=torch.float32, device=y.device)
         x0_hat = predict(z, t_vec).float()
+        if clip_denoised is not None:
+            x0_hat = x0_hat.clamp(-clip_denoised, clip_denoised)
         if i == len(grid) - 1:
             break
         s = float(bridge.sigma(t))
