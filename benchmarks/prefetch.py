@@ -1,23 +1,24 @@
 """Download every weight a table needs, on a login node with internet, into the standard caches.
 
     python -m benchmarks.prefetch table2 table3 [--backbones] [--dry-run]
-    python -m benchmarks.prefetch --metrics lpips,dists
+    python -m benchmarks.prefetch --metrics lpips,dists,dover
 
-Metric weights go where the metrics look for them (``$TORCH_HOME/hub``: torchvision checkpoints, pyiqa, CLIP);
-``--backbones`` also snapshots FLUX.1-dev and/or WAN 2.1 1.3B into the Hugging Face cache (``$HF_HOME``; FLUX.1-dev
-is gated: accept its license and ``huggingface-cli login`` first). DOVER comes from its own repository and is
-listed with its install step. Compute nodes then run with ``HF_HUB_OFFLINE=1``.
+Metric weights go where the metrics look for them (``$TORCH_HOME/hub``: torchvision checkpoints in
+``checkpoints/``, pyiqa's in ``pyiqa/``, OpenAI CLIP in ``clip/``). DOVER's ``DOVER.pth`` goes into the DOVER
+clone's ``pretrained_weights/`` (the clone itself must be installed first: the command prints how).
+``--backbones`` also snapshots FLUX.1-dev and/or WAN 2.1 T2V 1.3B into the Hugging Face cache (``$HF_HOME``;
+FLUX.1-dev is gated: accept its license and ``huggingface-cli login`` first). Compute nodes then run with
+``HF_HUB_OFFLINE=1`` and the same ``TORCH_HOME`` / ``HF_HOME``. Tables come from :mod:`benchmarks.tables`.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-BACKBONES = {"flux": "black-forest-labs/FLUX.1-dev", "wan": "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"}
 
-
-def table_needs(tables: list[str]) -> tuple[list[str], list[str]]:
-    """(metric keys, backbone keys) the tables need."""
+def table_needs(tables) -> tuple[list[str], list[str]]:
+    """(metric keys, backbone keys) the tables need, from their specs in :mod:`benchmarks.tables`."""
     from benchmarks.tables import get
 
     metrics: list[str] = []
@@ -26,66 +27,82 @@ def table_needs(tables: list[str]) -> tuple[list[str], list[str]]:
         spec = get(key)
         for group in spec.groups:
             metrics += [m for m in group.metrics if m not in metrics]
-        wanted = [spec.backbone] if spec.backbone else ["flux", "wan"]
+        wanted = [spec.backbone] if getattr(spec, "backbone", None) else ["flux", "wan"]
         backbones += [b for b in wanted if b not in backbones]
     return metrics, backbones
 
 
-def plan(metrics: list[str]) -> list[tuple[str, str, str]]:
-    """``(metric, url, destination)`` for every weight file not yet cached."""
-    from benchmarks.metrics.specs import SPECS
+def plan(metrics: list[str]) -> list[tuple[str, str, Path]]:
+    """``(metric, url, destination)`` for every weight file not yet cached (DOVER when its clone is known)."""
+    from benchmarks.metrics import spec
+    from benchmarks.metrics.dover import WEIGHTS_URL, weights_path
 
     out = []
     for name in metrics:
-        for weight in SPECS[name].weights:
-            if not weight.path.is_file():
-                out.append((name, weight.url, str(weight.path)))
+        if name == "dover":
+            dest = weights_path()
+            if dest is not None and not dest.is_file():
+                out.append((name, WEIGHTS_URL, dest))
+            continue
+        out += [(name, w.url, w.path) for w in spec(name).weights if not w.path.is_file()]
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.prefetch", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("tables", nargs="*", help="tables whose weights to fetch (default: all)")
+    parser.add_argument("tables", nargs="*", help="tables whose weights to fetch (default: every table)")
     parser.add_argument("--metrics", default=None, help="comma list of metrics instead of tables")
     parser.add_argument("--backbones", action="store_true", help="also snapshot the FLUX / WAN backbones")
     parser.add_argument("--dry-run", action="store_true", help="list what would be downloaded; download nothing")
     args = parser.parse_args(argv)
 
-    from benchmarks.tables import TABLES
+    from benchmarks.metrics import keys as metric_keys
+    from benchmarks.registry import UnknownKeyError
+    from ypt.backbones import DEFAULT_MODEL_IDS
 
-    if args.metrics:
-        metrics, backbones = [m for m in args.metrics.split(",") if m], []
-    else:
-        metrics, backbones = table_needs(args.tables or TABLES.keys())
-    todo = plan([m for m in metrics if m != "dover"])
+    try:
+        if args.metrics:
+            metrics = [m for m in args.metrics.split(",") if m]
+            for name in metrics:
+                if name not in metric_keys():
+                    raise UnknownKeyError("metric", name, metric_keys())
+            backbones = ["flux", "wan"] if args.backbones else []
+        else:
+            from benchmarks.tables import TABLES
+
+            metrics, backbones = table_needs(args.tables or list(TABLES))
+    except KeyError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    verb = "would fetch" if args.dry_run else "fetching"
+    todo = plan(metrics)
     for name, url, dest in todo:
-        print(f"{'would fetch' if args.dry_run else 'fetching'} [{name}] {url} -> {dest}")
+        print(f"{verb} [{name}] {url} -> {dest}")
     if "dover" in metrics:
-        from benchmarks.metrics.dover import INSTALL, dover_problem
+        from benchmarks.metrics.dover import dover_problem, weights_path
 
         problem = dover_problem()
-        print(f"[dover] {'ready' if problem is None else 'not ready: ' + problem}" +
-              ("" if problem is None else f"\n        install: {INSTALL}"))
+        if problem and not any(name == "dover" for name, _, _ in todo):  # the package or clone is what is missing
+            print(f"[dover] not a download this command does: {problem}")
     if args.backbones:
         for key in backbones:
-            print(f"{'would snapshot' if args.dry_run else 'snapshotting'} [{key}] {BACKBONES[key]} into the HF cache")
+            print(f"{'would snapshot' if args.dry_run else 'snapshotting'} [{key}] {DEFAULT_MODEL_IDS[key]} "
+                  "into the Hugging Face cache")
     if not todo and not args.backbones:
         print("every metric weight is already cached")
     if args.dry_run:
         return 0
-    from pathlib import Path
-
     from torch.hub import download_url_to_file
 
     for _, url, dest in todo:
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
-        download_url_to_file(url, dest, progress=True)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        download_url_to_file(url, str(dest), progress=True)
     if args.backbones:
         from huggingface_hub import snapshot_download
 
         for key in backbones:
-            snapshot_download(BACKBONES[key])
+            snapshot_download(DEFAULT_MODEL_IDS[key])
     return 0
 
 

@@ -12,3 +12,70 @@ def test_prefetch_dry_run_lists_what_it_would_download(tmp_path, monkeypatch, ca
     assert "musiq_koniq_ckpt-e95806b9.pth" in out and "CLIP-IQA+_learned_prompts" in out
     assert "would snapshot [flux] black-forest-labs/FLUX.1-dev" in out and "[wan]" not in out
     assert not any(tmp_path.iterdir())  # nothing downloaded
+
+
+def _fake_dover_clone(tmp_path, monkeypatch):
+    """A DOVER clone layout (package with models/, dover.yml) without its weights."""
+    import sys
+
+    clone = tmp_path / "DOVER"
+    (clone / "dover" / "models").mkdir(parents=True)
+    (clone / "dover" / "__init__.py").write_text("")
+    (clone / "dover.yml").write_text("name: DOVER\n")
+    monkeypatch.syspath_prepend(str(clone))
+    for name in [m for m in sys.modules if m == "dover" or m.startswith("dover.")]:
+        monkeypatch.delitem(sys.modules, name)
+    return clone
+
+
+def test_prefetch_dover_weights_into_the_clone(tmp_path, monkeypatch, capsys):
+    from benchmarks.metrics.dover import INSTALL, dover_problem
+    from benchmarks.prefetch import main
+
+    clone = _fake_dover_clone(tmp_path, monkeypatch)
+    monkeypatch.delenv("YPT_DOVER_DIR", raising=False)  # found from the editable install's location
+    assert dover_problem() == f"dover: {clone / 'pretrained_weights/DOVER.pth'} is missing ({INSTALL})"
+    assert main(["--metrics", "dover", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == ("would fetch [dover] https://huggingface.co/teowu/DOVER/resolve/main/DOVER.pth -> "
+                                   f"{clone / 'pretrained_weights/DOVER.pth'}")
+    (clone / "pretrained_weights").mkdir()
+    (clone / "pretrained_weights/DOVER.pth").write_bytes(b"x")
+    assert dover_problem() is None
+
+
+def test_prefetch_without_dover_says_how_to_install(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from benchmarks.prefetch import main
+
+    if importlib.util.find_spec("dover") is not None:
+        import pytest
+
+        pytest.skip("a dover package is installed here")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    assert main(["--metrics", "dover,psnr", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "[dover] not a download this command does: dover: the DOVER package is not installed" in out
+    assert "git clone https://github.com/VQAssessment/DOVER" in out and "would fetch" not in out
+
+
+def test_prefetch_unknown_metric_names_the_valid_ones(capsys):
+    from benchmarks.prefetch import main
+
+    assert main(["--metrics", "lpipss", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown metric 'lpipss'" in err and "'lpips'" in err and "dover" in err
+
+
+def test_cli_help_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = ("import sys, runpy\n"
+            "for mod in ('benchmarks.prefetch', 'benchmarks.evaluate'):\n"
+            "    sys.argv = [mod, '--help']\n"
+            "    try:\n        runpy.run_module(mod, run_name='__main__')\n    except SystemExit:\n        pass\n"
+            "print('HEAVY', sorted(m for m in ('torch', 'pyiqa', 'diffusers', 'pandas') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out and "--backbones" in out and "--results-dir" in out

@@ -19,9 +19,9 @@ from pathlib import Path
 from benchmarks.metrics.base import Metric
 from benchmarks.protocol import DOVER_FPS, METRIC_SIZE
 
-INSTALL = ("git clone https://github.com/VQAssessment/DOVER && pip install -e DOVER && download DOVER.pth into "
-           "DOVER/pretrained_weights/ (see its README) && export YPT_DOVER_DIR=$PWD/DOVER; never `pip install dover` "
-           "(that PyPI name is an unrelated tool)")
+INSTALL = ("git clone https://github.com/VQAssessment/DOVER && pip install -e DOVER && export YPT_DOVER_DIR=$PWD/DOVER "
+           "&& python -m benchmarks.prefetch --metrics dover (fetches DOVER.pth into DOVER/pretrained_weights/); "
+           "never `pip install dover` (that PyPI name is an unrelated tool)")
 
 
 class DoverUnavailable(RuntimeError):
@@ -40,9 +40,30 @@ def fuse(aesthetic: float, technical: float) -> dict[str, float]:
     return {"aesthetic": sigmoid(a), "technical": sigmoid(t), "overall": sigmoid(x)}
 
 
+WEIGHTS_URL = "https://huggingface.co/teowu/DOVER/resolve/main/DOVER.pth"
+
+
 def dover_dir() -> Path | None:
+    """The DOVER clone: ``$YPT_DOVER_DIR``, else the folder above an editable install's ``dover`` package when it
+    holds ``dover.yml`` (``pip install -e`` of the clone), else None."""
     value = os.environ.get("YPT_DOVER_DIR")
-    return Path(value).expanduser() if value else None
+    if value:
+        return Path(value).expanduser()
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("dover")
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location).parent / "dover.yml").is_file():
+            return Path(location).parent
+    return None
+
+
+def weights_path() -> Path | None:
+    root = dover_dir()
+    return None if root is None else root / "pretrained_weights" / "DOVER.pth"
 
 
 def dover_problem() -> str | None:
@@ -52,8 +73,10 @@ def dover_problem() -> str | None:
     spec = importlib.util.find_spec("dover")
     if spec is None:
         return f"dover: the DOVER package is not installed. Install: {INSTALL}"
-    if importlib.util.find_spec("dover.models") is None:
-        origin = spec.origin or (list(spec.submodule_search_locations or []) or ["?"])[0]
+    # DOVER is a package with a ``models`` subpackage; looked up on disk so that nothing is imported here
+    locations = [Path(p) for p in (spec.submodule_search_locations or [])]
+    if not any((loc / "models").is_dir() or (loc / "models.py").is_file() for loc in locations):
+        origin = spec.origin or (locations or ["?"])[0]
         return (f"dover: the installed 'dover' ({origin}) is the unrelated PyPI tool, not DOVER "
                 f"(no dover.models). `pip uninstall dover`, then: {INSTALL}")
     root = dover_dir()
