@@ -91,3 +91,82 @@ def test_cli_prints_means(lol, tmp_path, capsys):
                "--metrics", "psnr", "--results-dir", str(tmp_path / "r")])
     out = capsys.readouterr().out
     assert rc == 0 and "cli on lolv1: 3" in out and "psnr" in out and "scored 3 values" in out
+
+
+class _ClipSpec:
+    """A video spec with the registry's interface (key, modality, paired, samples(root))."""
+
+    def __init__(self, key, samples, paired=True):
+        self.key, self._samples, self.paired, self.modality = key, samples, paired, "video"
+
+    def samples(self, root=None):
+        return list(self._samples)
+
+
+def _clip_fixture(tmp_path, paired=True):
+    import uuid
+
+    from benchmarks import datasets
+    from benchmarks.datasets import Sample
+    from benchmarks.outputs import video_frame_path
+
+    rng = np.random.default_rng(7)
+    samples, outputs = [], tmp_path / "out"
+    for clip in ("c1", "c2"):
+        targets = []
+        for i in range(3):
+            gt = rng.integers(0, 256, (16, 24, 3), dtype=np.uint8)
+            targets.append(str(_png(tmp_path / f"data/{clip}/gt/{i:03d}.png", gt)))
+            out = np.clip(gt.astype(int) + rng.integers(-30, 31, gt.shape), 0, 255).astype(np.uint8)
+            _png(video_frame_path(outputs, clip, i), out)
+        samples.append(Sample(clip, targets, targets if paired else None, ("rain",), "video", "clips"))
+    key = f"clips_{uuid.uuid4().hex[:8]}"
+    datasets.register(_ClipSpec(key, samples, paired))
+    return key, samples, outputs
+
+
+def test_video_metrics_are_frame_means_and_missing_dover_is_reported(tmp_path, monkeypatch):
+    from skimage.metrics import peak_signal_noise_ratio
+
+    from benchmarks.metrics.resize import load_pair
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))
+    monkeypatch.setenv("YPT_DOVER_DIR", str(tmp_path / "no-dover"))
+    key, samples, outputs = _clip_fixture(tmp_path)
+    summary = evaluate("m", key, outputs, ResultStore(tmp_path / "r"), progress=False)
+    assert set(summary.unavailable) == {"lpips", "dists", "clipiqa", "musiq", "dover"}
+    assert "VQAssessment/DOVER" in summary.unavailable["dover"]
+    assert summary.scored == 4 and summary.missing_outputs == []  # psnr, ssim for two clips
+    frame = ResultStore(tmp_path / "r").load()
+    for sample in samples:
+        hand = []
+        for i, target in enumerate(sample.target):
+            pred, tgt = load_pair(outputs / sample.id / f"{i:05d}.png", target)
+            hand.append(peak_signal_noise_ratio(tgt[0].permute(1, 2, 0).numpy(), pred[0].permute(1, 2, 0).numpy(),
+                                                data_range=1))
+        value = frame.query(f"sample == '{sample.id}' and metric == 'psnr'")["value"].item()
+        assert value == pytest.approx(float(np.mean(hand)), abs=1e-6)
+
+
+def test_no_reference_video_set_gets_nr_metrics_only(tmp_path, monkeypatch):
+    from benchmarks.metrics import pyiqa_metrics
+
+    key, _, outputs = _clip_fixture(tmp_path, paired=False)
+    with pytest.raises(EvaluationError, match="ssim cannot be computed"):
+        evaluate("m", key, outputs, ResultStore(tmp_path / "r"), metrics=["ssim"], progress=False)
+
+    class FakeNet:  # stands in for pyiqa's network (no weights here): mean brightness per image
+        def __call__(self, x, y=None):
+            assert y is None
+            return x.mean(dim=(1, 2, 3))
+
+    monkeypatch.setattr(pyiqa_metrics, "require_weights", lambda name: None)
+    monkeypatch.setattr("pyiqa.create_metric", lambda name, device, as_loss: FakeNet())
+    from benchmarks import metrics
+
+    for name in ("clipiqa", "musiq"):
+        monkeypatch.setattr(metrics.get(name, "cpu"), "_net", None)  # restored (no fake left cached) at teardown
+    monkeypatch.setattr(metrics, "weights_problem", lambda name: None if name != "dover" else "dover: missing")
+    summary = evaluate("m", key, outputs, ResultStore(tmp_path / "r"), progress=False)
+    assert set(summary.means) == {"clipiqa", "musiq"} and set(summary.unavailable) == {"dover"}
+    assert summary.means["clipiqa"] == pytest.approx(summary.means["musiq"])
