@@ -159,3 +159,14 @@ def test_files_are_resized_with_pil_bicubic_and_tensors_by_interpolation(tmp_pat
     ref = torch.nn.functional.interpolate(tensor[None], (16, 16), mode="bicubic", antialias=True)[0].clamp(0, 1)
     assert size == (20, 24)
     torch.testing.assert_close(resized, ref)
+
+
+def test_array_container_inputs_restore_like_image_files(tmp_path):
+    """UDC (TOLED/POLED) samples are ``.mat#k`` references, SDSD frames ``.npy``: read through the registry."""
+    from ypt.backbones.media import image_size, load_image
+
+    arr = np.random.default_rng(3).integers(0, 256, (20, 24, 3), dtype=np.uint8)
+    np.save(tmp_path / "frame.npy", arr)
+    Image.fromarray(arr).save(tmp_path / "frame.png")
+    assert image_size(tmp_path / "frame.npy") == (20, 24)
+    torch.testing.assert_close(load_image(tmp_path / "frame.npy", (16, 16)), load_image(tmp_path / "frame.png", (16, 16)))

@@ -28,19 +28,32 @@ def pil_to_tensor(img: Any, size: tuple[int, int] | None = None) -> torch.Tensor
     return torch.from_numpy(arr.copy()).permute(2, 0, 1).float() / 255.0
 
 
-def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> torch.Tensor:
-    """``(3, H, W)`` in [0, 1]; ``size=(height, width)`` resizes with PIL's bicubic filter."""
+def is_container_ref(path: str | os.PathLike) -> bool:
+    """A frame stored in an array file (``x.mat#3``, ``x.npy``) rather than an image file."""
+    text = str(path)
+    return "#" in text or Path(text).suffix.lower() in (".mat", ".npy")
+
+
+def _open(path: str | os.PathLike) -> Any:
     from PIL import Image
 
-    with Image.open(path) as img:
+    if is_container_ref(path):  # UDC .mat / SDSD .npy sets, decoded by the dataset registry's reader
+        from benchmarks.datasets.containers import read_image
+
+        return Image.fromarray(read_image(path))
+    return Image.open(path)
+
+
+def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """``(3, H, W)`` in [0, 1] from an image file or an array reference (``x.mat#3``, ``x.npy``);
+    ``size=(height, width)`` resizes with PIL's bicubic filter."""
+    with _open(path) as img:
         return pil_to_tensor(img, size)
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
-    """``(height, width)`` of an image file, without decoding it."""
-    from PIL import Image
-
-    with Image.open(path) as img:
+    """``(height, width)`` of an image (files are not decoded)."""
+    with _open(path) as img:
         return img.height, img.width
 
 
