@@ -83,8 +83,9 @@ def pairs_from_dir(pairs_dir: str | os.PathLike) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def pairs_from_dataset(key: str, data_root: str | os.PathLike) -> list[tuple[Any, Any]]:
-    """``(sample.input, sample.target)`` of ``benchmarks.datasets.get(key).samples(data_root)`` (with a target)."""
+def pairs_from_dataset(key: str, data_root: str | os.PathLike | None = None) -> list[tuple[Any, Any]]:
+    """``(sample.input, sample.target)`` of ``benchmarks.datasets.get(key).samples(data_root)`` (with a target);
+    ``data_root=None`` lets the registry find the set where it is configured."""
     try:
         from benchmarks import datasets
     except ImportError as err:
@@ -93,7 +94,8 @@ def pairs_from_dataset(key: str, data_root: str | os.PathLike) -> list[tuple[Any
     samples = datasets.get(key).samples(data_root)
     pairs = [(s.input, s.target) for s in samples if s.target is not None and s.target != s.input]
     if not pairs:
-        raise RuntimeError(f"dataset {key!r} at {data_root} has no (input, target) pairs with a reference")
+        raise RuntimeError(f"dataset {key!r} at {data_root or 'its configured root'} has no (input, target) pairs "
+                           "with a reference")
     return pairs
 
 
@@ -302,8 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--degradation", required=True, help="haze, rain, snow, lowlight or blur")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--pairs-dir", help="folder with input/ and target/ (same names; images or frame folders)")
-    src.add_argument("--dataset", help="dataset key of benchmarks.datasets (with --data-root)")
-    p.add_argument("--data-root", help="root folder of --dataset")
+    src.add_argument("--dataset", help="dataset key of benchmarks.datasets")
+    p.add_argument("--data-root", help="root folder of --dataset (default: where the dataset registry finds it)")
     p.add_argument("--model", help="local diffusers folder or hub id (default: the paper's model, from HF cache)")
     p.add_argument("--revision")
     p.add_argument("--variant", default="residual", help="prompt variant (residual, embedding, token)")
@@ -346,8 +348,6 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.dataset and not args.data_root:
-        build_parser().error("--dataset needs --data-root")
     config = config_from_args(args)
     pairs = pairs_from_dir(args.pairs_dir) if args.pairs_dir else pairs_from_dataset(args.dataset, args.data_root)
 
