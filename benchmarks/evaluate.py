@@ -210,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    from benchmarks.datasets import DatasetError
     from benchmarks.store import ResultStore
 
     console = Console()
@@ -219,21 +221,24 @@ def main(argv: list[str] | None = None) -> int:
         summary = evaluate(args.method, args.dataset, args.outputs, ResultStore(args.results_dir),
                            metrics=[m for m in (args.metrics or "").split(",") if m] or None,
                            data_root=args.data_root, limit=args.limit, config_hash=args.config_hash)
-    except (KeyError, ValueError, FileNotFoundError) as err:
-        console.print(f"[red]error:[/red] {err}")
+    except (KeyError, ValueError, FileNotFoundError, DatasetError) as err:
+        console.print(f"[red]error:[/red] {escape(str(err))}")
         return 2
     table = Table(title=f"{args.method} on {args.dataset}: {summary.samples} samples")
     table.add_column("metric")
     table.add_column("mean", justify="right")
+    table.add_column("better")
+    from benchmarks.metrics import spec as metric_spec
+
     for name, value in summary.means.items():
-        table.add_row(name, f"{value:.4f}")
+        table.add_row(name, f"{value:.4f}", "lower" if metric_spec(name).lower_better else "higher")
     console.print(table)
     console.print(f"scored {summary.scored} values, reused {summary.reused} from the store")
     if summary.missing_outputs:
         console.print(f"[yellow]{len(summary.missing_outputs)} samples have no output[/yellow], e.g. "
-                      f"{', '.join(summary.missing_outputs[:5])}")
+                      f"{escape(', '.join(summary.missing_outputs[:5]))}")
     for name, why in summary.unavailable.items():
-        console.print(f"[yellow]not scored[/yellow] {why}")
+        console.print(f"[yellow]not scored[/yellow] {escape(why)}")
     return 1 if summary.missing_outputs else 0
 
 

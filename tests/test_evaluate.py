@@ -170,3 +170,18 @@ def test_no_reference_video_set_gets_nr_metrics_only(tmp_path, monkeypatch):
     summary = evaluate("m", key, outputs, ResultStore(tmp_path / "r"), progress=False)
     assert set(summary.means) == {"clipiqa", "musiq"} and set(summary.unavailable) == {"dover"}
     assert summary.means["clipiqa"] == pytest.approx(summary.means["musiq"])
+
+
+def test_cli_reports_missing_outputs_and_errors(lol, tmp_path, capsys, monkeypatch):
+    root, outputs, _ = lol
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))
+    (outputs / "22.png").unlink()
+    args = ["--method", "cli", "--dataset", "lolv1", "--outputs", str(outputs), "--data-root", str(root),
+            "--results-dir", str(tmp_path / "r")]
+    assert main(args + ["--metrics", "psnr,lpips"]) == 2  # explicitly asked, weights absent here: one clear error
+    assert "lpips: weights not in the local cache" in capsys.readouterr().out
+    assert main(args + ["--metrics", "psnr,ssim"]) == 1
+    out = capsys.readouterr().out
+    assert "1 samples have no output" in out and "22" in out and "higher" in out
+    assert main(args + ["--metrics", "psnr"] + ["--dataset", "lolv"]) == 2
+    assert "unknown dataset 'lolv'" in capsys.readouterr().out
