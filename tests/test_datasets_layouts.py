@@ -46,9 +46,16 @@ def test_gopro_original_sequences_blur_to_sharp_in_natural_order(tmp_path):
                 (tmp_path / "GOPRO_Large/test" / seq / kind).mkdir(parents=True, exist_ok=True)
                 (tmp_path / "GOPRO_Large/test" / seq / kind / f"{n}.png").touch()
     samples = datasets.get("gopro").samples(tmp_path)
-    assert [s.id for s in samples] == ["GOPR0384_11_00/blur/000002", "GOPR0384_11_00/blur/000010",
-                                       "GOPR0410_11_00/blur/000002", "GOPR0410_11_00/blur/000010"]
+    assert [s.id for s in samples] == ["GOPR0384_11_00/000002", "GOPR0384_11_00/000010",
+                                       "GOPR0410_11_00/000002", "GOPR0410_11_00/000010"]
     assert all("/sharp/" in s.target for s in samples)
+    bundle = tmp_path / "bundle"  # the authors' bundle names the same frames <seq>/fol/<n>: same ids
+    for seq in ("GOPR0410_11_00", "GOPR0384_11_00"):
+        for n in ("000010", "000002"):
+            for side in ("Blur", "GT"):
+                (bundle / "test_img_data/GoPro" / side / seq / "fol").mkdir(parents=True, exist_ok=True)
+                (bundle / "test_img_data/GoPro" / side / seq / "fol" / f"{n}.png").touch()
+    assert [s.id for s in datasets.get("gopro").samples(bundle)] == [s.id for s in samples]
     clips = datasets.get("gopro_video").samples(tmp_path)
     assert [c.id for c in clips] == ["GOPR0384_11_00", "GOPR0410_11_00"]
     assert [Path(p).name for p in clips[0].input] == ["000002.png", "000010.png"]
@@ -76,7 +83,8 @@ def test_udc_mat_arrays_and_loader(tmp_path):
     savemat(tmp_path / "UDC/poled/poled_test_display.mat", {"test_display": display})
     savemat(tmp_path / "UDC/poled/poled_test_gt.mat", {"test_gt": gt})
     samples = datasets.get("poled").samples(tmp_path)
-    assert [s.id for s in samples] == ["0000", "0001", "0002"]
+    assert [s.id for s in samples] == ["input_0000", "input_0001", "input_0002"]  # as the bundle's input_0000.png
+    assert samples[1].input.endswith("poled_test_display.mat#1@test_display")
     inp, tgt = datasets.load_sample(samples[2])
     assert inp.shape == (3, 4, 5)
     np.testing.assert_allclose(inp.permute(1, 2, 0).numpy() * 255, display[2], atol=1e-3)

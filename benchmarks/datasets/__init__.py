@@ -4,6 +4,8 @@
     spec = datasets.get("hazerd")          # metadata + layouts (no torch, no folder scan)
     samples = spec.samples(root)           # Sample(id, input, target | None, degradation, modality, dataset)
     inp, tgt = datasets.load_sample(samples[0])   # float tensors in [0, 1]
+    datasets.group_members("wd_image")     # Table 1's within-distribution image test sets
+    datasets.register(datasets.paired_folder("mine", "/data/mine", ("rain",)))   # input/ -> target/ at run time
 
 Specs are data, one module per family in ``benchmarks/datasets/families/``. ``register(spec)`` adds a dataset
 defined at run time (the built-in demo does). Nothing is downloaded, and nothing is scanned until ``samples``.
@@ -14,6 +16,8 @@ import importlib
 
 from benchmarks.datasets.containers import read_image
 from benchmarks.datasets.families import FAMILIES
+from benchmarks.datasets.groups import GROUPS, group_members
+from benchmarks.datasets.runtime import paired_folder
 from benchmarks.datasets.spec import (
     DatasetError,
     DatasetMissing,
@@ -64,7 +68,11 @@ def load_sample(sample: Sample):
     import torch
 
     def one(ref):
-        return torch.from_numpy(np.array(read_image(ref))).permute(2, 0, 1).float() / 255.0
+        try:
+            array = read_image(ref)
+        except DatasetError as err:
+            raise DatasetError(f"{sample.dataset}: {err} (sample {sample.id!r}; {_layout_text(sample)})") from None
+        return torch.from_numpy(np.array(array)).permute(2, 0, 1).float() / 255.0
 
     def many(refs):
         return torch.stack([one(r) for r in refs])
@@ -73,5 +81,19 @@ def load_sample(sample: Sample):
     return load(sample.input), (None if sample.target is None else load(sample.target))
 
 
-__all__ = ["DatasetError", "DatasetMissing", "DatasetSpec", "Layout", "LayoutMismatch", "Sample", "get", "keys",
-           "load_sample", "read_image", "register"]
+def _layout_text(sample: Sample) -> str:
+    """The layout a sample was found in, as the registry describes it (for read errors)."""
+    try:
+        spec = get(sample.dataset)
+    except KeyError:
+        return f"layout {sample.layout or '?'}"
+    for layout in getattr(spec, "layouts", ()):
+        if layout.name == sample.layout:
+            target = f" -> {layout.targets}" if layout.targets else " (no reference)"
+            return f"layout {layout.name}: {layout.inputs}{target}" + (f", {layout.description}" if layout.description
+                                                                        else "")
+    return f"layout {sample.layout or '?'}"
+
+
+__all__ = ["GROUPS", "DatasetError", "DatasetMissing", "DatasetSpec", "Layout", "LayoutMismatch", "Sample", "get",
+           "group_members", "keys", "load_sample", "paired_folder", "read_image", "register"]

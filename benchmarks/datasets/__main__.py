@@ -24,7 +24,10 @@ def _list(role: str | None) -> int:
             continue
         table.add_row(key, s.display_name, s.role, s.modality, "+".join(s.degradation), "yes" if s.paired else "no",
                       str(s.expected_count or "?"))
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for key, (title, members) in datasets.GROUPS.items():
+        console.print(f"group [bold]{key}[/bold] ({title}): {' '.join(members)}")
     return 0
 
 
@@ -37,7 +40,9 @@ def check_one(spec, root) -> tuple[str, str]:
     except DatasetError as err:
         return ("missing" if type(err).__name__ == "DatasetMissing" else "error"), str(err)
     except OSError as err:
-        return "error", f"{spec.key}: {err}"
+        return "error", f"{spec.key}: cannot read the dataset folder: {err}"
+    except Exception as err:  # noqa: BLE001  (check reports, it never shows a traceback)
+        return "error", f"{spec.key}: {type(err).__name__}: {err}"
     if spec.expected_count is not None and len(samples) != spec.expected_count:
         return "mismatch", (f"{len(samples)} samples, expected {spec.expected_count}"
                             + (f" ({spec.notes})" if spec.notes else ""))

@@ -1,6 +1,6 @@
 """Datasets stored as arrays rather than image files: UDC (TOLED/POLED) ``.mat`` and SDSD ``.npy``.
 
-A sample from a container is addressed as ``<file>#<index>`` (e.g. ``poled_test_display.mat#3``);
+A sample from a container is addressed as ``<file>#<index>@<array>`` (e.g. ``poled_test_display.mat#3@test_display``);
 :func:`read_image` decodes any reference (image file, ``.mat#k``, ``.npy``) to an HxWx3 uint8 array.
 """
 from __future__ import annotations
@@ -97,5 +97,6 @@ def container_samples(spec, layout, base: Path) -> list[Sample]:
         targets = _mat_array(gt, gt_key)
         if len(targets) != count:
             raise LayoutMismatch(f"{spec.key}: {display.name} holds {count} images but {gt.name} {len(targets)}")
-    return [Sample(f"{i:04d}", f"{display}#{i}@{display_key}", None if gt is None else f"{gt}#{i}@{gt_key}",
-                   spec.degradation, "image", spec.key) for i in range(count)]
+    return [Sample(layout.container_id.format(index=i), f"{display}#{i}@{display_key}",
+                   None if gt is None else f"{gt}#{i}@{gt_key}", spec.degradation, "image", spec.key, layout.name)
+            for i in range(count)]

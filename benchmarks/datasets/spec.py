@@ -46,6 +46,7 @@ class Sample:
     degradation: tuple[str, ...]
     modality: str
     dataset: str
+    layout: str = ""      # the layout it was found in (named in read errors)
 
 
 # -- path helpers ----------------------------------------------------------------------------------------------------
@@ -129,6 +130,18 @@ def regex_map(pattern: str, replacement: str) -> Callable[[str], str]:
     return mapping
 
 
+def drop_component(name: str) -> Callable[[str], str]:
+    """Sample-id mapping that removes one folder level, e.g. ``<seq>/blur/<n>`` -> ``<seq>/<n>`` (so that ids are the
+    same whichever layout was found)."""
+    lowered = name.lower()
+
+    def mapping(rel: str) -> str:
+        return "/".join(part for part in rel.split("/") if part.lower() != lowered)
+
+    mapping.__doc__ = f"drop the {name!r} folder level"
+    return mapping
+
+
 @dataclass(frozen=True)
 class Layout:
     """Where a dataset's inputs and targets are under the data root, and how they pair.
@@ -151,6 +164,11 @@ class Layout:
     reader: str | None = None
     frame_filter: str | None = None
     mat_keys: tuple[str, str] = ("test_display", "test_gt")
+    sample_id: Callable[[str], str] | None = None   # input relative stem (image) or clip name -> sample id
+    container_id: str = "{index:04d}"                # id of the k-th image of a .mat container
+
+    def id_of(self, rel: str) -> str:
+        return self.sample_id(rel) if self.sample_id is not None else rel
 
     @property
     def suffixes(self) -> tuple[str, ...]:
@@ -182,6 +200,7 @@ class DatasetSpec:
     max_frames: int = VIDEO_FRAMES
     family: str = ""
     extra: dict = field(default_factory=dict)
+    home: str | None = None           # a fixed folder for datasets registered at run time (overrides still win)
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -198,8 +217,10 @@ class DatasetSpec:
         return "\n".join(lines)
 
     def root_for(self, root: str | os.PathLike | None) -> Path:
-        from benchmarks.datasets.roots import dataset_root
+        from benchmarks.datasets.roots import dataset_root, overrides
 
+        if self.home is not None and self.key not in overrides():
+            return Path(self.home).expanduser()
         return dataset_root(self.key, root)
 
     def find_layout(self, root: str | os.PathLike | None = None) -> tuple[Layout, Path]:
@@ -244,9 +265,9 @@ class DatasetSpec:
                 if target is None:
                     raise LayoutMismatch(f"{self.key}: no target for {path} (looked for {t_dir / wanted}.*; layout "
                                          f"{layout.name}: {layout.description or layout.targets})")
-            samples.append(Sample(rel, str(path), None if target is None else str(target), self.degradation,
-                                  "image", self.key))
-        return samples
+            samples.append(Sample(layout.id_of(rel), str(path), None if target is None else str(target),
+                                  self.degradation, "image", self.key, layout.name))
+        return unique_ids(self.key, samples)
 
     # -- videos ----------------------------------------------------------------------------------------------------
     def _clips(self, layout: Layout, folder: Path) -> dict[str, list[Path]]:
@@ -292,5 +313,18 @@ class DatasetSpec:
                         raise LayoutMismatch(f"{self.key}: no target frame for {frame} (looked for "
                                              f"{t_dir / layout.target_name(rel)}.*)")
                     target_frames.append(str(hit))
-            samples.append(Sample(clip, [str(f) for f in frames], target_frames, self.degradation, "video", self.key))
-        return samples
+            samples.append(Sample(layout.id_of(clip), [str(f) for f in frames], target_frames, self.degradation, "video",
+                                  self.key, layout.name))
+        return unique_ids(self.key, samples)
+
+
+def unique_ids(key: str, samples: list[Sample]) -> list[Sample]:
+    """``samples``, after checking that their ids are unique (they name output files)."""
+    seen: dict[str, str] = {}
+    for sample in samples:
+        first = sample.input[0] if isinstance(sample.input, list) else sample.input
+        if sample.id in seen:
+            raise LayoutMismatch(f"{key}: two samples share the id {sample.id!r} ({seen[sample.id]} and {first}); "
+                                 f"remove the duplicate file (e.g. the same image saved as .png and .jpg)")
+        seen[sample.id] = first
+    return samples

@@ -1,5 +1,5 @@
 """Blur: GoPro (train, test images, test video), 4KRD (images and video)."""
-from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, original, regex_map
+from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, drop_component, original, regex_map
 
 GOPRO_URL = "https://seungjunnah.github.io/Datasets/gopro"
 GOPRO_CITE = "Nah et al., Deep Multi-Scale Convolutional Neural Network for Dynamic Scene Deblurring, CVPR 2017"
@@ -15,14 +15,15 @@ def gopro_blur(rel: str) -> bool:
 SPECS = (
     DatasetSpec(
         "gopro", "GoPro (test)", "image", ("blur",), "wd-test", True, 1111, GOPRO_URL, GOPRO_CITE, "CC BY 4.0",
-        (bundle(f"{IMG}/GoPro/Blur", f"{IMG}/GoPro/GT", recursive=True),
+        (bundle(f"{IMG}/GoPro/Blur", f"{IMG}/GoPro/GT", recursive=True, sample_id=drop_component("fol")),
          original("GOPRO_Large/test|GoPro/test", "GOPRO_Large/test|GoPro/test", "<seq>/blur/<n>.png -> "
-                  "<seq>/sharp/<n>.png", recursive=True, keep=gopro_blur, target_name=GOPRO_SHARP))),
+                  "<seq>/sharp/<n>.png", recursive=True, keep=gopro_blur, target_name=GOPRO_SHARP,
+                  sample_id=drop_component("blur")))),
     DatasetSpec(
         "gopro_train", "GoPro (train)", "image", ("blur",), "train", True, 2103, GOPRO_URL, GOPRO_CITE, "CC BY 4.0",
         (original("GOPRO_Large/train|GoPro/train", "GOPRO_Large/train|GoPro/train",
                   "<seq>/blur/<n>.png -> <seq>/sharp/<n>.png", recursive=True, keep=gopro_blur,
-                  target_name=GOPRO_SHARP),)),
+                  target_name=GOPRO_SHARP, sample_id=drop_component("blur")),)),
     DatasetSpec(
         "gopro_video", "GoPro (test clips)", "video", ("blur",), "wd-test", True, 11, GOPRO_URL, GOPRO_CITE,
         "CC BY 4.0",
