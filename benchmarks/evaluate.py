@@ -53,7 +53,8 @@ def output_digest(paths: list[Path]) -> str:
 
 def choose_metrics(spec: Any, requested: list[str] | None) -> tuple[list[str], bool]:
     """The metrics to run for a dataset (requested ones checked against its reference status)."""
-    from benchmarks.metrics import metrics_for, spec as metric_spec
+    from benchmarks.metrics import metrics_for
+    from benchmarks.metrics import spec as metric_spec
 
     paired = bool(getattr(spec, "paired", True))
     modality = getattr(spec, "modality", "image")

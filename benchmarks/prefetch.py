@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, url, dest in todo:
         print(f"{verb} [{name}] {url} -> {dest}")
     if "dover" in metrics:
-        from benchmarks.metrics.dover import dover_problem, weights_path
+        from benchmarks.metrics.dover import dover_problem
 
         problem = dover_problem()
         if problem and not any(name == "dover" for name, _, _ in todo):  # the package or clone is what is missing

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from ypt.files import atomic_write_text
 
@@ -85,7 +86,7 @@ class ResultStore:
             out.extend(self._read(shard))
         return out
 
-    def load(self, **filters: str) -> "pd.DataFrame":
+    def load(self, **filters: str) -> pd.DataFrame:
         """Every record (optionally of one method / dataset / config hash) as a DataFrame with :data:`COLUMNS`,
         deduplicated on (method, dataset, config_hash, sample, metric): the latest record wins."""
         import pandas as pd

@@ -85,8 +85,10 @@ def test_protocol_differs_from_pyiqa_default_ssim_on_y():
 
 
 def test_directions_and_reference_needs():
-    assert [k for k in metrics.keys() if metrics.spec(k).lower_better] == ["lpips", "dists"]
-    assert [k for k in metrics.keys() if not metrics.spec(k).needs_reference] == ["clipiqa", "musiq", "dover"]
+    names = metrics.keys()
+    assert names == ["psnr", "ssim", "lpips", "dists", "clipiqa", "musiq", "dover"]
+    assert [k for k in names if metrics.spec(k).lower_better] == ["lpips", "dists"]
+    assert [k for k in names if not metrics.spec(k).needs_reference] == ["clipiqa", "musiq", "dover"]
     assert metrics.metrics_for("image", False) == ("clipiqa", "musiq")
     assert metrics.metrics_for("video", False) == ("clipiqa", "musiq", "dover")
     assert metrics.metrics_for("video", True) == ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq", "dover")

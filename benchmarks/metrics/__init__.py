@@ -68,5 +68,15 @@ def metrics_for(modality: str, paired: bool) -> tuple[str, ...]:
     return (FULL_REFERENCE_METRICS + nr) if paired else nr
 
 
-__all__ = ["MetricSpec", "MissingWeightsError", "SPECS", "WeightFile", "get", "keys", "metrics_for",
-           "missing_weights", "spec", "weights_problem"]
+__all__ = [
+    "SPECS",
+    "MetricSpec",
+    "MissingWeightsError",
+    "WeightFile",
+    "get",
+    "keys",
+    "metrics_for",
+    "missing_weights",
+    "spec",
+    "weights_problem",
+]

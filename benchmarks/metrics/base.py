@@ -1,6 +1,8 @@
 """The callable every metric is: reference checks, the protocol resize, a call counter."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from benchmarks.metrics.specs import MetricSpec
 
 
@@ -12,7 +14,7 @@ class Metric:
     """``metric(pred, target=None)`` on (N, 3, H, W) tensors in [0, 1] -> (N,) values (float64 on the CPU)."""
 
     #: images scored by this process, per metric key (tests use it to assert that reruns do no metric work)
-    images_scored: dict[str, int] = {}
+    images_scored: ClassVar[dict[str, int]] = {}
 
     def __init__(self, spec: MetricSpec, device: str = "cpu"):
         self.spec = spec
