@@ -33,6 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--compile", action="store_true", help="also measure training with torch.compile'd transformers")
     p.add_argument("--steps", type=int, default=None, help="bridge steps for sampling (default: protocol, 20)")
     p.add_argument("--iters", type=int, default=None, help="timed iterations per row (default: 2 with --quick, else 10)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="interleaved rounds per row, fastest kept (default: 3 on CPU, 1 on GPU or with --quick)")
     p.add_argument("--warmup", type=int, default=None, help="untimed iterations per row (default: 1 CPU, 3 GPU)")
     p.add_argument("--no-write", action="store_true", help="print only, write no JSON")
     args = p.parse_args(argv)

@@ -21,6 +21,22 @@ def iteration_plan(kind: str, quick: bool, iters: int | None, warmup: int | None
     return (10, warmup)
 
 
+#: extra rounds start only while the run is younger than this (seconds)
+ROUND_BUDGET_S = 90.0
+#: the figure a row is ranked by when rounds are merged
+PRIMARY_TIME = {"training": "step_time_s", "sampling": "denoise_s"}
+
+
+def _better(old: dict | None, new: dict) -> dict:
+    """The row to keep of two measurements of the same row: an ok one over a failed one, then the faster."""
+    if old is None or (old["status"] != "ok" and new["status"] == "ok"):
+        return new
+    if new["status"] != "ok" or old["status"] != "ok":
+        return old
+    key = PRIMARY_TIME[new["section"]]
+    return new if new[key] < old[key] else old
+
+
 def _error_row(section: str, label: str, exc: BaseException, **extra) -> dict:
     traceback.print_exception(exc)
     return {"section": section, "label": label, "config": {}, "status": "error",
@@ -62,6 +78,8 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
     steps = args.steps or protocol.NUM_INFERENCE_STEPS
     # a sampled item is 20-40 backbone calls: fewer repetitions than a training step
     sample_iters, sample_warmup = min(iters, 3), min(warmup, 1)
+    # a shared CPU: every row is measured in several interleaved rounds and the fastest round kept
+    rounds = args.rounds or (1 if info.kind == "cuda" or args.quick else 3)
     rows: list[dict] = []
 
     from benchmarks.perf import evaluation, sampling, training
@@ -80,41 +98,44 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
             total += len(args.backbones) * len(sampling.MODES)
         if "evaluation" in args.only:
             total += 1
-        task = progress.add_task("perf", total=total)
+        task = progress.add_task("perf", total=total * rounds)
         for backbone in args.backbones:
             wl = workload(backbone, size)
-            bench = None
+            bench = engine = None
+            jobs: list[tuple[str, str, object]] = []  # (section, label, measure) of this backbone
             if "training" in args.only:
                 progress.update(task, description=f"{backbone}: building {size} models")
                 bench = training.TrainBench(wl, device, info.dtype, scratch)
+                engine = bench.engine
                 for cfg in training.configurations(args.compile):
-                    progress.update(task, description=f"{backbone} training: {cfg.label}")
-                    try:
-                        rows.append(bench.measure(cfg, iters, warmup, info.peak_flops))
-                    except Exception as exc:  # recorded in the document and printed; the run exits non-zero
-                        rows.append(_error_row("training", cfg.label, exc, backbone=backbone))
-                    progress.advance(task)
+                    jobs.append(("training", cfg.label,
+                                 lambda cfg=cfg: bench.measure(cfg, iters, warmup, info.peak_flops)))
                 for ckpt in ((False, True) if training.trainer_available() else ()):
-                    progress.update(task, description=f"{backbone} training: ypt.train step")
-                    try:
-                        rows.append(bench.measure_trainer(ckpt, iters, warmup, info.peak_flops))
-                    except Exception as exc:
-                        rows.append(_error_row("training", "ypt.train", exc, backbone=backbone))
-                    progress.advance(task)
+                    label = f"{'ckpt' if ckpt else 'no-ckpt'} ypt.train"
+                    jobs.append(("training", label,
+                                 lambda ckpt=ckpt: bench.measure_trainer(ckpt, iters, warmup, info.peak_flops)))
             if "sampling" in args.only:
-                if bench is None:
+                if engine is None:
                     progress.update(task, description=f"{backbone}: building {size} models")
-                engine = bench.engine if bench else M.build_engine(wl, device, getattr(torch, info.dtype), scratch)
+                    engine = M.build_engine(wl, device, getattr(torch, info.dtype), scratch)
                 sampler = sampling.SampleBench(wl, device, info.dtype, engine)
                 for mode in sampling.MODES:
-                    progress.update(task, description=f"{backbone} sampling: {mode}")
+                    jobs.append(("sampling", mode, lambda mode=mode, sampler=sampler:
+                                 sampler.measure(mode, steps, sample_iters, sample_warmup)))
+            best: dict[str, dict] = {}
+            for round_index in range(rounds):  # rounds interleave the rows: a busy spell hits all of them alike
+                if round_index and time.perf_counter() - started > ROUND_BUDGET_S:
+                    break  # extra rounds only while the run stays well inside its few minutes on a loaded CPU
+                for section, label, measure in jobs:
+                    progress.update(task, description=f"{backbone} {section}: {label} (round {round_index + 1})")
                     try:
-                        rows.append(sampler.measure(mode, steps, sample_iters, sample_warmup))
-                    except Exception as exc:
-                        rows.append(_error_row("sampling", mode, exc, backbone=backbone))
+                        row = measure()
+                    except Exception as exc:  # recorded in the document and printed; the run exits non-zero
+                        row = _error_row(section, label, exc, backbone=backbone)
+                    best[label + section] = _better(best.get(label + section), row)
                     progress.advance(task)
-                del sampler, engine
-            del bench
+            rows.extend(best.values())
+            del bench, engine, jobs
             if device == "cuda":
                 torch.cuda.empty_cache()
         if "evaluation" in args.only:
@@ -122,6 +143,17 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
             rows.extend(evaluation.measure(device, quick=args.quick))
             progress.advance(task)
 
+    if info.kind == "cpu":  # the matmul peak too is measured again and the better figure kept
+        from benchmarks.perf.device import measure_matmul_peak
+        from benchmarks.perf.flops import mfu
+
+        again = measure_matmul_peak("cpu", getattr(torch, info.dtype), 512, 0.3 if args.quick else 1.0)
+        if again > info.peak_flops:
+            info.peak_flops = again
+            for row in rows:
+                if row["section"] == "training" and row["status"] == "ok":
+                    row["mfu"] = mfu(row["model_flops"], row["step_time_s"], again)
+                    row["hfu"] = mfu(row["hardware_flops"], row["step_time_s"], again)
     now = report.timestamp()
     doc = {
         "schema": report.SCHEMA,
@@ -131,7 +163,8 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
         "code_version": code_version(),
         "device": {**info.as_dict(), "slug": info.slug},
         "settings": {"quick": args.quick, "size": size, "compile": args.compile, "iters": iters, "warmup": warmup,
-                     "steps": steps, "sections": list(args.only), "backbones": list(args.backbones)},
+                     "steps": steps, "sections": list(args.only), "backbones": list(args.backbones), "rounds": rounds,
+                     "time_statistic": "median" if info.kind == "cuda" else "min"},
         "rows": rows,
         "ratios": report.ratios(rows),
         "wall_s": time.perf_counter() - started,
