@@ -57,6 +57,7 @@ class Restorer:
         video_size: tuple[int, int] = (VIDEO_HEIGHT, VIDEO_WIDTH),
         output_size: str = "model",
         batch_size: int = 1,
+        clip_denoised: float | None = 1.0,
     ) -> None:
         from ypt.bridges import make_bridge
 
@@ -75,6 +76,8 @@ class Restorer:
         self.video_size = tuple(video_size)
         self.output_size = output_size
         self.batch_size = batch_size
+        #: the official release clamps every clean estimate to [-1, 1] (``clip_denoised=True``); None disables it
+        self.clip_denoised = clip_denoised
 
     @classmethod
     def from_pretrained(
@@ -130,7 +133,7 @@ class Restorer:
         predict = self.backbone.predictor(self.prompts, self.bridge)
         with torch.no_grad():
             return sample_bridge(predict, y.float(), self.bridge, num_inference_steps=self.num_inference_steps,
-                                 generator=generator)
+                                 generator=generator, clip_denoised=self.clip_denoised)
 
     # ---- images (FLUX) --------------------------------------------------------------------------------------
     def restore_images(self, images: Sequence[Any]) -> list[Any]:
