@@ -51,6 +51,7 @@ def check_one(spec, root) -> tuple[str, str]:
 
 def _check(keys: list[str], root: str | None) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from benchmarks import datasets
@@ -60,7 +61,7 @@ def _check(keys: list[str], root: str | None) -> int:
     try:
         specs = [datasets.get(k) for k in keys] if keys else [datasets.get(k) for k in datasets.keys()]
     except UnknownKeyError as err:
-        console.print(f"[red]error:[/red] {err}")
+        console.print(f"[red]error:[/red] {escape(str(err))}")
         return 2
     table = Table(title="Dataset check", header_style="bold", show_lines=True)
     for col in ("key", "status", "detail"):
@@ -70,7 +71,7 @@ def _check(keys: list[str], root: str | None) -> int:
     for spec in specs:
         status, detail = check_one(spec, root)
         bad += status != "found"
-        table.add_row(spec.key, f"[{colours[status]}]{status}[/]", detail)
+        table.add_row(spec.key, f"[{colours[status]}]{status}[/]", escape(detail))
     console.print(table)
     console.print(f"{len(specs) - bad} of {len(specs)} datasets found as expected")
     return 1 if bad else 0
@@ -84,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     lst.add_argument("--role", choices=("train", "wd-test", "ood", "mixed", "unseen"))
     chk = sub.add_parser("check", help="found / missing / count mismatch per dataset, with where to get it")
     chk.add_argument("keys", nargs="*")
-    chk.add_argument("--data-root", default=None, help="data root (default: $YPT_DATA)")
+    chk.add_argument("--data-root", default=None,
+                     help="data root (default: $YPT_DATA); per-dataset folders in $YPT_DATA_CONFIG "
+                          "(default ~/.config/ypt-bench/datasets.toml) under [roots]")
     args = parser.parse_args(argv)
     if args.command == "list":
         return _list(args.role)

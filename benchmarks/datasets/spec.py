@@ -212,7 +212,8 @@ class DatasetSpec:
     def expected_layouts(self) -> str:
         lines = []
         for layout in self.layouts:
-            target = f" -> {layout.targets}" if layout.targets else " (no reference)"
+            target = (f" -> {layout.targets}" if layout.targets else
+                      " (inputs and targets in .mat arrays)" if layout.reader == "mat" else " (no reference)")
             lines.append(f"  [{layout.name}] {layout.inputs}{target}" + (f": {layout.description}" if layout.description else ""))
         return "\n".join(lines)
 

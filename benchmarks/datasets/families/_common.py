@@ -10,5 +10,5 @@ def bundle(inputs: str, targets: str | None, **kw) -> Layout:
     return Layout("ypt-bundle", inputs, targets, description="the authors' evaluation bundle", **kw)
 
 
-def original(inputs: str, targets: str | None, description: str, **kw) -> Layout:
-    return Layout("original", inputs, targets, description=description, **kw)
+def original(inputs: str, targets: str | None, description: str, name: str = "original", **kw) -> Layout:
+    return Layout(name, inputs, targets, description=description, **kw)

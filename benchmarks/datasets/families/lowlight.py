@@ -48,7 +48,7 @@ SPECS = (
         (original("SDSD/train/input|SDSD_train/input", "SDSD/train/GT|SDSD_train/GT",
                   "input/pairN/<frame>.(png|npy) -> GT/pairN/<frame>"),
          original("SDSD/train_np/input", "SDSD/train_np/GT", "input/pairN/<frame>.npy -> GT/pairN/<frame>.npy",
-                  reader="npy")),
+                  reader="npy", name="original-npy")),
         max_frames=TRAIN_FRAMES),
     DatasetSpec(
         "lol_iphone", "Lol-iPhone (LoLi-Phone test)", "video", ("lowlight",), "ood", False, 20,
