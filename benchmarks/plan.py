@@ -327,10 +327,12 @@ class TrainUnit(WorkUnit):
     def label(self) -> str:
         return f"{self.backbone}/{self.degradation}/{self.variant}/{self.bridge}/t0={self.t0:g}"
 
-    def argv(self) -> list[str]:
+    def argv(self, data_root: str | None = None) -> list[str]:
+        """``python -m ypt.train`` arguments (``--data-root`` only when running: it does not change the prompt)."""
         argv = ["--backbone", self.backbone, "--degradation", self.degradation, "--dataset", self.dataset,
-                "--data-root", self.data_root or ".", "--variant", self.variant, "--bridge", self.bridge,
-                "--t0", str(self.t0)]
+                "--variant", self.variant, "--bridge", self.bridge, "--t0", str(self.t0)]
+        if data_root:
+            argv += ["--data-root", data_root]
         if self.iterations:
             argv += ["--iterations", str(self.iterations)]
         return argv + list(self.extra_args)
@@ -354,9 +356,12 @@ class TrainUnit(WorkUnit):
     def run(self, progress: bool = True) -> None:
         from ypt import train
 
-        code = train.main(self.argv())
+        from benchmarks.datasets.roots import dataset_root
+
+        argv = self.argv(str(dataset_root(self.dataset, self.data_root or None)))
+        code = train.main(argv)
         if code:
-            raise RuntimeError(f"python -m ypt.train {' '.join(self.argv())} exited with {code}")
+            raise RuntimeError(f"python -m ypt.train {' '.join(argv)} exited with {code}")
 
     def missing_resources(self) -> list[Missing]:
         found = missing_dataset(self.dataset, self.data_root)

@@ -122,3 +122,32 @@ def test_table2_dry_run_without_data_lists_everything_missing(tmp_path, monkeypa
         assert f"checkpoint/environment {method}:" in err, method
     assert "summary: missing dataset: 14" in err
     assert not (tmp_path / "results").exists()  # a dry run writes nothing
+
+
+def test_training_fan_out_units_and_resume_by_prompt_file(tmp_path, monkeypatch):
+    """Five prompts per backbone, one unit each; a unit is done exactly when its prompt file exists where the
+    ypt_flux / ypt_wan methods look (ypt.prompts.default_prompt_path), so a rerun skips finished prompts."""
+    from ypt.prompts import default_prompt_path
+
+    from benchmarks.protocol import DEGRADATIONS
+    from slurm.train import TRAIN_SETS, main, training_units
+
+    monkeypatch.setenv("YPT_PROMPTS", str(tmp_path / "prompts"))
+    units = training_units(["flux", "wan"], DEGRADATIONS)
+    assert len(units) == 10 and len({u.key for u in units}) == 10
+    assert {(u.backbone, u.dataset) for u in units} == {(b, d) for b, m in TRAIN_SETS.items() for d in m.values()}
+    flux_haze = units[0]
+    assert (flux_haze.backbone, flux_haze.degradation, flux_haze.needs.gpus) == ("flux", "haze", 1)
+    assert flux_haze.prompt_path() == default_prompt_path("flux", "haze")
+    assert not flux_haze.is_done()
+    flux_haze.prompt_path().parent.mkdir(parents=True)
+    flux_haze.prompt_path().write_bytes(b"prompt")
+    assert flux_haze.is_done() and not any(u.is_done() for u in units[1:])
+    # another T0 is another prompt, in another file
+    (other,) = training_units(["flux"], ["haze"], t0=0.3)
+    assert other.key != flux_haze.key and other.prompt_path() != flux_haze.prompt_path()
+    from benchmarks import datasets
+
+    known = set(datasets.keys())
+    assert all(u.dataset in known for u in units)
+    assert main(["--backbone", "flux", "--degradations", "haze,fog"]) == 2
