@@ -4,6 +4,12 @@ Weight locations follow the caches the implementations use: torchvision backbone
 ``<torch hub>/checkpoints``, pyiqa's own weights in ``<torch hub>/pyiqa``, OpenAI CLIP in ``<torch hub>/clip``,
 where ``<torch hub>`` is ``$TORCH_HOME/hub`` (default ``$XDG_CACHE_HOME/torch/hub`` or ``~/.cache/torch/hub``),
 exactly as ``torch.hub.get_dir()`` resolves it. DOVER's weights live in its own clone (``$YPT_DOVER_DIR``).
+The files are those pyiqa's architectures and torchvision request at creation (read from pyiqa's ``archs/``:
+``lpips_arch``, ``dists_arch``, ``clipiqa_arch`` + ``clip_model``, ``musiq_arch``).
+
+LPIPS: the official release computes it with torchmetrics' ``LearnedPerceptualImagePatchSimilarity(net_type="alex")``
+on ``2x - 1``; pyiqa's ``lpips`` is the same network (AlexNet features + the v0.1 linear heads of the LPIPS
+authors) and maps [0, 1] inputs to [-1, 1] the same way. DISTS, CLIPIQA+ and MUSIQ are pyiqa's, as in the release.
 """
 from __future__ import annotations
 
