@@ -53,7 +53,8 @@ def list_tables() -> int:
     for key, spec in TABLES.items():
         out.add_row(key, spec.title, str(len(spec.rows)), str(len(spec.groups)), spec.backbone or "both")
     for key, spec in FIGURES.items():
-        out.add_row(key, spec.title, ", ".join(spec.backbones), f"T0 in {list(spec.values)}", "both")
+        out.add_row(key, spec.title, "T0 " + ", ".join(f"{v:g}" for v in spec.values),
+                    "eval " + ", ".join(f"{b}: {d}" for b, d in spec.eval_set.items()), ", ".join(spec.backbones))
     Console().print(out)
     return 0
 
