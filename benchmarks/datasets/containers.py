@@ -48,7 +48,7 @@ def _mat_array(path: Path, key: str):
         import h5py  # noqa: F401  (optional dependency; v7.3 files are rare for UDC)
 
         raise DatasetError(f"{path} is a MATLAB v7.3 (HDF5) file; install h5py or re-save it as v7") from None
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001  (any decoding failure becomes one clear DatasetError)
         raise DatasetError(f"cannot read {path}: {err}") from None
     if key not in data:
         raise LayoutMismatch(f"{path} has no array {key!r} (found {sorted(k for k in data if not k.startswith('__'))})")
@@ -74,7 +74,7 @@ def read_image(ref):
             return np.asarray(image.convert("RGB"))
     except DatasetError:
         raise
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001  (any decoding failure becomes one clear DatasetError)
         raise DatasetError(f"cannot read {ref}: {err}") from None
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from benchmarks.naming import natural_key
 from benchmarks.protocol import VIDEO_FRAMES
@@ -204,7 +204,11 @@ class DatasetSpec:
 
     @property
     def metrics(self) -> tuple[str, ...]:
-        from benchmarks.protocol import FULL_REFERENCE_METRICS, NO_REFERENCE_IMAGE_METRICS, NO_REFERENCE_VIDEO_METRICS
+        from benchmarks.protocol import (
+            FULL_REFERENCE_METRICS,
+            NO_REFERENCE_IMAGE_METRICS,
+            NO_REFERENCE_VIDEO_METRICS,
+        )
 
         nr = NO_REFERENCE_VIDEO_METRICS if self.modality == "video" else NO_REFERENCE_IMAGE_METRICS
         return (FULL_REFERENCE_METRICS + nr) if self.paired else nr

@@ -1,5 +1,11 @@
 """Shorthands for the family modules."""
-from benchmarks.datasets.spec import DatasetSpec, Layout, drop_component, regex_map, same_name  # noqa: F401
+from benchmarks.datasets.spec import (  # noqa: F401
+    DatasetSpec,
+    Layout,
+    drop_component,
+    regex_map,
+    same_name,
+)
 
 IMG = "test_img_data"   # the authors' evaluation bundle, image part
 VID = "test_vid_data"   # ... and video part

@@ -1,5 +1,14 @@
 """Blur: GoPro (train, test images, test video), 4KRD (images and video)."""
-from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, drop_component, original, regex_map
+from benchmarks.datasets.families._common import (
+    IMG,
+    TRAIN_FRAMES,
+    VID,
+    DatasetSpec,
+    bundle,
+    drop_component,
+    original,
+    regex_map,
+)
 
 GOPRO_URL = "https://seungjunnah.github.io/Datasets/gopro"
 GOPRO_CITE = "Nah et al., Deep Multi-Scale Convolutional Neural Network for Dynamic Scene Deblurring, CVPR 2017"
