@@ -32,6 +32,7 @@ class EvalSummary:
     reused: int = 0          # (sample, metric) values already in the store for the same output
     missing_outputs: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)   # metric -> why it was not run
+    short_outputs: dict[str, tuple[int, int]] = field(default_factory=dict)  # clip -> (output frames, target frames)
     means: dict[str, float] = field(default_factory=dict)
 
 
@@ -110,6 +111,8 @@ def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any,
         if not outputs:
             summary.missing_outputs.append(sample.id)
             continue
+        if video and sample.target is not None and len(outputs) < len(sample.target):
+            summary.short_outputs[sample.id] = (len(outputs), len(sample.target))  # scored on the common frames
         digest = output_digest(outputs)
         needed = []
         for name in names:
@@ -238,6 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     if summary.missing_outputs:
         console.print(f"[yellow]{len(summary.missing_outputs)} samples have no output[/yellow], e.g. "
                       f"{escape(', '.join(summary.missing_outputs[:5]))}")
+    if summary.short_outputs:
+        clip, (got, want) = next(iter(summary.short_outputs.items()))
+        console.print(f"[yellow]{len(summary.short_outputs)} clips have fewer output frames than targets[/yellow] "
+                      f"(scored on the common frames), e.g. {escape(clip)}: {got} of {want}")
     for name, why in summary.unavailable.items():
         console.print(f"[yellow]not scored[/yellow] {escape(why)}")
     return 1 if summary.missing_outputs else 0

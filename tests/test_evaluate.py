@@ -137,6 +137,7 @@ def test_video_metrics_are_frame_means_and_missing_dover_is_reported(tmp_path, m
     assert set(summary.unavailable) == {"lpips", "dists", "clipiqa", "musiq", "dover"}
     assert "VQAssessment/DOVER" in summary.unavailable["dover"]
     assert summary.scored == 4 and summary.missing_outputs == []  # psnr, ssim for two clips
+    assert summary.short_outputs == {}
     frame = ResultStore(tmp_path / "r").load()
     for sample in samples:
         hand = []
@@ -185,3 +186,10 @@ def test_cli_reports_missing_outputs_and_errors(lol, tmp_path, capsys, monkeypat
     assert "1 samples have no output" in out and "22" in out and "higher" in out
     assert main(args + ["--metrics", "psnr"] + ["--dataset", "lolv"]) == 2
     assert "unknown dataset 'lolv'" in capsys.readouterr().out
+
+
+def test_short_clips_are_reported_and_scored_on_common_frames(tmp_path):
+    key, _, outputs = _clip_fixture(tmp_path)
+    (outputs / "c2" / "00002.png").unlink()
+    summary = evaluate("m", key, outputs, ResultStore(tmp_path / "r"), metrics=["psnr"], progress=False)
+    assert summary.short_outputs == {"c2": (2, 3)} and summary.scored == 2
