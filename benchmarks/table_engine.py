@@ -296,3 +296,18 @@ def render_comparison(comparison: "pd.DataFrame", spec: TableSpec, console=None,
     if len(found) > max_rows:
         console.print(f"[dim]... {len(found) - max_rows} more cells in the saved comparison CSV[/dim]")
     console.print(f"{len(found)} of {len(found) + len(missing)} paper cells reproduced; {len(missing)} missing")
+    for line in missing_cells(comparison, spec):
+        console.print(f"  [yellow]missing[/yellow] {line}")
+
+
+def missing_cells(comparison: "pd.DataFrame", spec: TableSpec) -> list[str]:
+    """One line per method with missing cells: ``Label: Column metric, ...`` (metrics of a column grouped)."""
+    lines = []
+    missing = comparison[comparison["status"] == "missing"]
+    for method, part in missing.groupby("method", sort=False):
+        columns: dict[str, list[str]] = {}
+        for dataset, metric in zip(part["dataset"], part["metric"]):
+            columns.setdefault(dataset, []).append(metric)
+        text = "; ".join(f"{spec.group_label(d)} {' '.join(ms)}" for d, ms in columns.items())
+        lines.append(f"{_label(spec, method)}: {text}")
+    return lines

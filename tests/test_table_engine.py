@@ -78,3 +78,24 @@ def test_compare_gives_deltas_and_missing_cells():
     assert hit.ours == 22.5 and hit.paper == 22.49 and hit.delta == pytest.approx(0.01)
     assert hit.status == "ok"
     assert (comparison.status == "missing").sum() == 17
+
+
+def test_comparison_view_lists_missing_cells_and_render_shows_dashes():
+    from rich.console import Console
+
+    spec = get("table4")
+    ours = _records([("ebr", "ablation", "s1", "psnr", 22.5), ("ddbm", "ablation", "s1", "ssim", 0.70)])
+    comparison = engine.compare(ours, engine.load_paper("table4"), spec)
+    lines = engine.missing_cells(comparison, spec)
+    assert lines[0] == "Naive: Ablation (mean) psnr ssim lpips dists clipiqa musiq"
+    assert lines[1] == "DDBM bridge: Ablation (mean) psnr lpips dists clipiqa musiq"
+    assert len(lines) == 3
+    console = Console(record=True, width=120)
+    engine.render_comparison(comparison, spec, console)
+    text = console.export_text()
+    assert "2 of 18 paper cells reproduced; 16 missing" in text
+    assert "+0.010" in text and "-0.012" in text  # ebr psnr 22.50 vs 22.49; ddbm ssim 0.700 vs 0.712
+    table = engine.build_table(ours, spec)
+    console = Console(record=True, width=120)
+    engine.render(table, spec, console)
+    assert engine.MISSING in console.export_text()
