@@ -12,8 +12,9 @@ from benchmarks.datasets.families._common import (
 RESIDE_URL = "https://sites.google.com/view/reside-dehaze-datasets"
 RESIDE_CITE = "Li et al., Benchmarking Single-Image Dehazing and Beyond, TIP 2019"
 RESIDE_LICENSE = "research use; see the RESIDE site"
-#: RESIDE names a hazy image <id>_<A>_<beta>; its clean target is <id> (many inputs per target)
-RESIDE_TARGET = regex_map(r"([^_/]+)_[^/]*", r"\1")
+#: RESIDE names a hazy image <id>_<A>_<beta>; its clean target is <id> (many inputs per target). OTS splits its hazy
+#: images into part1..part4 folders beside one flat clear folder, so the folder part is dropped.
+RESIDE_TARGET = regex_map(r"(?:.*/)?([^_/]+)_[^/]*", r"\1")
 
 SPECS = (
     DatasetSpec(
@@ -25,8 +26,8 @@ SPECS = (
     DatasetSpec(
         "reside_ots_train", "RESIDE OTS (train)", "image", ("haze",), "train", True, 72135, RESIDE_URL, RESIDE_CITE,
         RESIDE_LICENSE,
-        (original("OTS/hazy|OTS_BETA/hazy|RESIDE/OTS/hazy", "OTS/clear|OTS/gt|OTS_BETA/clear|RESIDE/OTS/clear",
-                  "hazy/<id>_<A>_<beta>.jpg -> clear|gt/<id>.jpg (many inputs per target)", target_name=RESIDE_TARGET,
+        (original("OTS/hazy|OTS_BETA/hazy|OTS_BETA/haze|RESIDE/OTS/hazy", "OTS/clear|OTS/gt|OTS_BETA/clear|RESIDE/OTS/clear",
+                  "hazy/[partN/]<id>_<A>_<beta>.jpg -> clear|gt/<id>.jpg (many inputs per target)", target_name=RESIDE_TARGET,
                   recursive=True),)),
     DatasetSpec(
         "hazerd", "HazeRD", "image", ("haze",), "ood", True, 75, "https://labsites.rochester.edu/gsharma/research/"
