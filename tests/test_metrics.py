@@ -92,6 +92,9 @@ def test_directions_and_reference_needs():
     assert metrics.metrics_for("image", False) == ("clipiqa", "musiq")
     assert metrics.metrics_for("video", False) == ("clipiqa", "musiq", "dover")
     assert metrics.metrics_for("video", True) == ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq", "dover")
+    assert metrics.get("ssim", "cpu") is metrics.get("ssim", "cpu")  # created once, cached per device
+    with pytest.raises(metrics.UnknownKeyError, match="Did you mean 'lpips'"):
+        metrics.get("lpip")
     with pytest.raises(ValueError, match="psnr is a full-reference metric"):
         metrics.get("psnr", "cpu")(torch.zeros(1, 3, 8, 8))
 

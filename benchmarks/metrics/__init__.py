@@ -72,6 +72,7 @@ __all__ = [
     "SPECS",
     "MetricSpec",
     "MissingWeightsError",
+    "UnknownKeyError",
     "WeightFile",
     "get",
     "keys",
