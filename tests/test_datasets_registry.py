@@ -130,3 +130,15 @@ def test_check_reports_unexpected_errors_without_raising(tmp_path):
             raise ValueError("a regex went wrong")
 
     assert check_one(Broken(), tmp_path) == ("error", "broken: ValueError: a regex went wrong")
+
+
+def test_check_without_any_root_says_so_once(tmp_path, monkeypatch, capsys):
+    from benchmarks.datasets.__main__ import main
+
+    monkeypatch.delenv("YPT_DATA", raising=False)
+    monkeypatch.setenv("YPT_DATA_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["check", "hazerd", "rhvd"]) == 2
+    out = capsys.readouterr().out
+    assert out.count("no data root") == 1 and "--data-root DIR or set YPT_DATA" in out
+    assert str(tmp_path / "absent.toml") in out and "[roots]" in out

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -16,7 +17,8 @@ def _list(role: str | None) -> int:
     from benchmarks import datasets
 
     table = Table(title="Datasets", header_style="bold")
-    for col in ("key", "name", "role", "modality", "degradation", "reference", "expected"):
+    table.add_column("key", no_wrap=True)
+    for col in ("name", "role", "modality", "degradation", "reference", "expected"):
         table.add_column(col)
     for key in datasets.keys():  # noqa: SIM118  (a module function, not a dict)
         s = datasets.get(key)
@@ -63,15 +65,25 @@ def _check(keys: list[str], root: str | None) -> int:
     except UnknownKeyError as err:
         console.print(f"[red]error:[/red] {escape(str(err))}")
         return 2
+    from benchmarks.datasets.roots import config_path, overrides
+
+    if not (root or os.environ.get("YPT_DATA")) and not any(getattr(s, "home", None) for s in specs) \
+            and not set(overrides()) & {s.key for s in specs}:
+        console.print("[red]error:[/red] no data root: pass --data-root DIR or set YPT_DATA (per-dataset folders "
+                      f"can be set in {escape(str(config_path()))} under \\[roots])")
+        return 2
     table = Table(title="Dataset check", header_style="bold", show_lines=True)
-    for col in ("key", "status", "detail"):
-        table.add_column(col, overflow="fold")
+    table.add_column("key", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("detail", overflow="fold")
     bad = 0
     colours = {"found": "green", "missing": "red", "mismatch": "yellow", "error": "red"}
-    for spec in specs:
-        status, detail = check_one(spec, root)
-        bad += status != "found"
-        table.add_row(spec.key, f"[{colours[status]}]{status}[/]", escape(detail))
+    with console.status("") as status_line:   # large sets (Snow100K, RESIDE OTS) take seconds to walk
+        for spec in specs:
+            status_line.update(f"checking {spec.key} ...")
+            status, detail = check_one(spec, root)
+            bad += status != "found"
+            table.add_row(spec.key, f"[{colours[status]}]{status}[/]", escape(detail))
     console.print(table)
     console.print(f"{len(specs) - bad} of {len(specs)} datasets found as expected")
     return 1 if bad else 0
