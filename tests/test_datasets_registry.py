@@ -142,3 +142,21 @@ def test_check_without_any_root_says_so_once(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.count("no data root") == 1 and "--data-root DIR or set YPT_DATA" in out
     assert str(tmp_path / "absent.toml") in out and "[roots]" in out
+
+
+def test_paired_folder_video_clips(tmp_path):
+    folder = tmp_path / "clips"
+    for clip in ("walk", "run"):
+        for i in (1, 2, 10):
+            _png(folder / "input" / clip / f"{i}.png", i)
+            _png(folder / "Clear" / clip / f"{i}.png", i + 1)
+    spec = datasets.paired_folder("clips", folder, ("haze",), modality="video")
+    clips = spec.samples()
+    assert [c.id for c in clips] == ["run", "walk"]
+    assert [Path(p).relative_to(folder).as_posix() for p in clips[1].target] == ["Clear/walk/1.png", "Clear/walk/2.png",
+                                                                                "Clear/walk/10.png"]
+    inp, tgt = datasets.load_sample(clips[0])
+    assert inp.shape == (3, 3, 4, 6) and round(float(tgt[2].mean()) * 255) == 11
+    assert spec.metrics[-1] == "dover"
+    with pytest.raises(ValueError, match="modality"):
+        datasets.paired_folder("bad", folder, ("haze",), modality="audio")

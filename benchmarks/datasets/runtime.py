@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import os
 
-from benchmarks.datasets.spec import DatasetSpec, Layout
+from benchmarks.datasets.spec import TARGET_ALIASES, DatasetSpec, Layout
 
 
 def paired_folder(key: str, folder: str | os.PathLike, degradation: tuple[str, ...], *, modality: str = "image",
                   display_name: str | None = None, role: str = "wd-test", paired: bool = True,
                   expected_count: int | None = None, source: str = "created at run time") -> DatasetSpec:
-    """A spec for ``folder/input/<name>.<ext>`` paired with ``folder/target|gt/<name>.<ext>`` (images), or
-    ``input/<clip>/<frame>`` with ``target|gt/<clip>/<frame>`` (videos); ``paired=False`` reads ``input/`` only.
+    """A spec for ``folder/input/<name>.<ext>`` paired with ``folder/<gt>/<name>.<ext>`` (images), or
+    ``input/<clip>/<frame>`` with ``<gt>/<clip>/<frame>`` (videos), where ``<gt>`` is the first of
+    ``TARGET_ALIASES`` (gt, clear, target, ...) present, any case; ``paired=False`` reads ``input/`` only.
     Register it with ``benchmarks.datasets.register``."""
     if modality not in ("image", "video"):
         raise ValueError(f"modality must be image or video, not {modality!r}")
-    layout = Layout("paired-folder", "input", "target|gt|GT" if paired else None,
+    layout = Layout("paired-folder", "input|inputs|lq", "|".join(TARGET_ALIASES) if paired else None,
                     description="input/<name> -> target/<name>" if paired else "input/<name> (no reference)")
     return DatasetSpec(key, display_name or key, modality, tuple(degradation), role, paired, expected_count,
                        source, "", "", (layout,), home=str(folder))
