@@ -160,3 +160,13 @@ def test_paired_folder_video_clips(tmp_path):
     assert spec.metrics[-1] == "dover"
     with pytest.raises(ValueError, match="modality"):
         datasets.paired_folder("bad", folder, ("haze",), modality="audio")
+
+
+def test_check_expands_groups(tmp_path, monkeypatch, capsys):
+    from benchmarks.datasets.__main__ import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["check", "--data-root", str(tmp_path), "wd_video"]) == 1
+    out = capsys.readouterr().out
+    assert "0 of 5 datasets found as expected" in out
+    assert all(key in out for key in datasets.group_members("wd_video"))

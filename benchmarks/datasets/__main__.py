@@ -1,7 +1,7 @@
 """``python -m benchmarks.datasets``: list the registry and check what is on disk (no torch import).
 
     python -m benchmarks.datasets list [--role ood]
-    python -m benchmarks.datasets check [--data-root DIR] [KEY ...]
+    python -m benchmarks.datasets check [--data-root DIR] [KEY|GROUP ...]
 """
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ def _check(keys: list[str], root: str | None) -> int:
     from benchmarks.registry import UnknownKeyError
 
     console = Console()
+    keys = [m for k in keys for m in (datasets.GROUPS[k][1] if k in datasets.GROUPS else (k,))]  # groups expand
     try:
         specs = [datasets.get(k) for k in keys] if keys else [datasets.get(k) for k in datasets.keys()]  # noqa: SIM118
     except UnknownKeyError as err:
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     lst = sub.add_parser("list", help="every dataset: key, role, modality, expected count")
     lst.add_argument("--role", choices=("train", "wd-test", "ood", "mixed", "unseen"))
     chk = sub.add_parser("check", help="found / missing / count mismatch per dataset, with where to get it")
-    chk.add_argument("keys", nargs="*")
+    chk.add_argument("keys", nargs="*", metavar="KEY", help="dataset keys or groups (wd_image, wd_video); default all")
     chk.add_argument("--data-root", default=None,
                      help="data root (default: $YPT_DATA); per-dataset folders in $YPT_DATA_CONFIG "
                           "(default ~/.config/ypt-bench/datasets.toml) under [roots]")
