@@ -22,7 +22,7 @@ def iteration_plan(kind: str, quick: bool, iters: int | None, warmup: int | None
 
 
 #: extra rounds start only while the run is younger than this (seconds)
-ROUND_BUDGET_S = 90.0
+ROUND_BUDGET_S = 45.0
 #: the figure a row is ranked by when rounds are merged
 PRIMARY_TIME = {"training": "step_time_s", "sampling": "denoise_s"}
 
