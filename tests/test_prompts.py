@@ -102,6 +102,24 @@ def test_only_prompt_parameters_receive_gradients(which, checkpointing, flux, wa
         assert torch.equal(v, before[k]), k
 
 
+@pytest.mark.parametrize("which", ["flux", "wan"])
+def test_residual_prompt_under_bf16_autocast(which, flux, wan):
+    """Zero gates stay an exact no-op and gradients reach P and the gates when the transformer runs in autocast."""
+    backbone, z = (flux, _flux_latents()) if which == "flux" else (wan, _wan_latents())
+    prompt = make_prompt("residual", backbone.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(2))
+    sigma = torch.tensor([0.3, 0.2])
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        plain = backbone.velocity(z, sigma)
+        gated_off = backbone.velocity(z, sigma, prompt)
+    assert plain.dtype == torch.float32 and torch.equal(gated_off, plain)
+    with torch.no_grad():
+        prompt.gates.fill_(0.5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        backbone.velocity(z, sigma, prompt).pow(2).mean().backward()
+    assert prompt.prompt.grad.dtype == torch.float32 and prompt.prompt.grad.abs().sum() > 0
+    assert prompt.gates.grad.abs().sum() > 0
+
+
 def test_embedding_prompt_replaces_the_context_and_starts_from_init(flux, wan):
     null = wan.null_context()
     prompt = make_prompt("embedding", wan.transformer, TEXT_LEN, init=null)
