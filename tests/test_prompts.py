@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from test_backbones import TEXT_LEN, tiny_flux, tiny_wan
+
 from ypt.prompts import (
     PromptShapeError,
     default_prompt_path,

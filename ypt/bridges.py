@@ -19,7 +19,7 @@ a bridge never needs to know the layout (packed FLUX ``(B, L, C)``, ``(B, C, H, 
 from __future__ import annotations
 
 import difflib
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 

@@ -12,7 +12,8 @@ average of the prompts' velocities (the official code averages velocities).
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence, Union
+import itertools
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -44,7 +45,7 @@ def mix_predictors(predictors: Sequence[Predictor]) -> Predictor:
 
 
 def sample_bridge(
-    predict_x0: Union[Predictor, Sequence[Predictor]],
+    predict_x0: Predictor | Sequence[Predictor],
     y: torch.Tensor,
     bridge: Bridge,
     num_inference_steps: int = 20,
@@ -85,7 +86,7 @@ def sample_bridge(
 
 
 def sample_flow(
-    predict_velocity: Union[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], Sequence[Callable]],
+    predict_velocity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | Sequence[Callable],
     y: torch.Tensor,
     t_start: float,
     num_inference_steps: int = 20,
@@ -103,7 +104,7 @@ def sample_flow(
     e = noise.to(y.device, torch.float32) if noise is not None else _noise_like(y, generator)
     z = (1 - t_start) * y + t_start * e
     grid = torch.linspace(t_start, 0.0, num_inference_steps + 1, dtype=torch.float64).tolist()
-    for s, s_next in zip(grid[:-1], grid[1:]):
+    for s, s_next in itertools.pairwise(grid):
         s_vec = torch.full((y.shape[0],), s, dtype=torch.float32, device=y.device)
         z = z + (s_next - s) * predict(z, s_vec).float()
     return z

@@ -18,7 +18,14 @@ from typing import Any
 import torch
 
 from ypt.files import atomic_path, atomic_write_text
-from ypt.prompts.modules import PromptModule, ResidualPrompt, inner_dim, num_gates, prompt_from_state, transformer_arch
+from ypt.prompts.modules import (
+    PromptModule,
+    ResidualPrompt,
+    inner_dim,
+    num_gates,
+    prompt_from_state,
+    transformer_arch,
+)
 
 FORMAT = "ypt-prompt/1"
 

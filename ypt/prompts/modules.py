@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 from torch import nn
@@ -64,7 +65,7 @@ class PromptModule(nn.Module):
         raise NotImplementedError
 
     @contextlib.contextmanager
-    def applied(self, transformer: nn.Module) -> Iterator["PromptModule"]:
+    def applied(self, transformer: nn.Module) -> Iterator[PromptModule]:
         """Attach to ``transformer`` for the block; the transformer is restored exactly afterwards."""
         arch = transformer_arch(transformer)
         if arch != self.arch:
