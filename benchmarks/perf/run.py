@@ -81,6 +81,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
     # a shared CPU: every row is measured in several interleaved rounds and the fastest round kept
     rounds = args.rounds or (1 if info.kind == "cuda" or args.quick else 3)
     rows: list[dict] = []
+    rounds_done: dict[str, int] = {}
 
     from benchmarks.perf import evaluation, sampling, training
     from benchmarks.perf import models as M
@@ -123,9 +124,11 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                     jobs.append(("sampling", mode, lambda mode=mode, sampler=sampler:
                                  sampler.measure(mode, steps, sample_iters, sample_warmup)))
             best: dict[str, dict] = {}
+            rounds_done[backbone] = 0
             for round_index in range(rounds):  # rounds interleave the rows: a busy spell hits all of them alike
                 if round_index and time.perf_counter() - started > ROUND_BUDGET_S:
                     break  # extra rounds only while the run stays well inside its few minutes on a loaded CPU
+                rounds_done[backbone] += 1
                 for section, label, measure in jobs:
                     progress.update(task, description=f"{backbone} {section}: {label} (round {round_index + 1})")
                     try:
@@ -163,7 +166,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
         "code_version": code_version(),
         "device": {**info.as_dict(), "slug": info.slug},
         "settings": {"quick": args.quick, "size": size, "compile": args.compile, "iters": iters, "warmup": warmup,
-                     "steps": steps, "sections": list(args.only), "backbones": list(args.backbones), "rounds": rounds,
+                     "steps": steps, "sections": list(args.only), "backbones": list(args.backbones), "rounds": rounds, "rounds_done": rounds_done,
                      "time_statistic": "median" if info.kind == "cuda" else "min"},
         "rows": rows,
         "ratios": report.ratios(rows),
