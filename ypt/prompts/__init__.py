@@ -4,29 +4,39 @@
 ``with prompt.applied(transformer): ...`` conditions the transformer for the block. ``save_prompt`` /
 ``load_prompt`` / ``load_official_wan`` read and write prompt files; ``default_prompt_path`` says where training
 writes and the ``ypt_flux`` / ``ypt_wan`` methods look.
+
+Names are resolved lazily (PEP 562) so ``python -m ypt.prompts --help`` does not import torch.
 """
-from ypt.prompts.files import (
-    PromptShapeError,
-    default_prompt_path,
-    load_official_wan,
-    load_prompt,
-    read_official,
-    read_sidecar,
-    save_prompt,
-)
-from ypt.prompts.modules import (
-    VARIANTS,
-    EmbeddingPrompt,
-    PromptModule,
-    ResidualPrompt,
-    TextPrompt,
-    TokenPrompt,
-    make_prompt,
-    transformer_arch,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ypt.prompts.files": ("PromptShapeError", "default_prompt_path", "load_official_wan", "load_prompt",
+                          "read_official", "read_sidecar", "save_prompt"),
+    "ypt.prompts.modules": ("VARIANTS", "EmbeddingPrompt", "PromptModule", "ResidualPrompt", "TextPrompt",
+                            "TokenPrompt", "make_prompt", "transformer_arch"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "VARIANTS", "EmbeddingPrompt", "PromptModule", "PromptShapeError", "ResidualPrompt", "TextPrompt", "TokenPrompt",
     "default_prompt_path", "load_official_wan", "load_prompt", "make_prompt", "read_official", "read_sidecar",
     "save_prompt", "transformer_arch",
 ]
+assert sorted(__all__) == sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module 'ypt.prompts' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
