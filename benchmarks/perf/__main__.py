@@ -20,7 +20,8 @@ SECTIONS = ("training", "sampling", "evaluation")
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.perf", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="Writes <out>/<device>-<UTC time>.json and <out>/latest.json (schema ypt-perf/1).")
+                                epilog="Writes <out>/<device>-<UTC time>.json and <out>/latest.json "
+                                       "(schema ypt-perf/1).")
     p.add_argument("--quick", action="store_true", help="fewest iterations (smoke run; numbers are noisier)")
     p.add_argument("--device", default="auto", choices=("auto", "cuda", "cpu"),
                    help="auto: cuda when available, else cpu (default)")
@@ -32,7 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--backbones", default="flux,wan", help="comma list of backbones (flux, wan)")
     p.add_argument("--compile", action="store_true", help="also measure training with torch.compile'd transformers")
     p.add_argument("--steps", type=int, default=None, help="bridge steps for sampling (default: protocol, 20)")
-    p.add_argument("--iters", type=int, default=None, help="timed iterations per row (default: 2 with --quick, else 10)")
+    p.add_argument("--iters", type=int, default=None,
+                   help="timed iterations per row (default: 2 with --quick, else 10)")
     p.add_argument("--rounds", type=int, default=None,
                    help="interleaved rounds per row, fastest kept (default: 3 on CPU, 1 on GPU or with --quick)")
     p.add_argument("--warmup", type=int, default=None, help="untimed iterations per row (default: 1 CPU, 3 GPU)")

@@ -146,7 +146,8 @@ def flux_flops(config: dict, image_tokens: int, text_tokens: int) -> FlopBreakdo
     out.add("double.attention", "attention", n_double * attention_core(seq, seq, d))
     # single-stream: AdaLayerNormZeroSingle (d -> 3d) per sample; proj_mlp d->4d, qkv 3d^2, proj_out 5d->d
     out.add("single.modulation", "embed", n_single * linear(1, d, 3 * d))
-    out.add("single.linears", "gemm", n_single * (linear(seq, d, 4 * d) + linear(seq, d, 3 * d) + linear(seq, 5 * d, d)))
+    single_linears = linear(seq, d, 4 * d) + linear(seq, d, 3 * d) + linear(seq, 5 * d, d)
+    out.add("single.linears", "gemm", n_single * single_linears)
     out.add("single.attention", "attention", n_single * attention_core(seq, seq, d))
     out.add("norm_out.modulation", "embed", linear(1, d, 2 * d))
     out.add("proj_out", "gemm", linear(li, d, c_out))

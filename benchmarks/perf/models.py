@@ -69,8 +69,9 @@ def decode(wl: Workload, vae, latents):
         if wl.backbone == "flux":
             z = latents / vae.config.scaling_factor + vae.config.shift_factor
         else:
-            mean = torch.tensor(vae.config.latents_mean, device=latents.device, dtype=latents.dtype).view(1, -1, 1, 1, 1)
-            std = torch.tensor(vae.config.latents_std, device=latents.device, dtype=latents.dtype).view(1, -1, 1, 1, 1)
+            like = {"device": latents.device, "dtype": latents.dtype}
+            mean = torch.tensor(vae.config.latents_mean, **like).view(1, -1, 1, 1, 1)
+            std = torch.tensor(vae.config.latents_std, **like).view(1, -1, 1, 1, 1)
             z = latents * std + mean
         return vae.decode(z.to(vae.dtype)).sample
 
@@ -155,7 +156,8 @@ def new_prompt(wl: Workload, device: str, dtype, n: int | None = None, gate_init
                 if wl.backbone == "flux" else wl.transformer["num_layers"])
     lead = () if n is None else (n,)
     generator = torch.Generator(device="cpu").manual_seed(seed)
-    prompt = torch.nn.Parameter((0.02 * torch.randn(*lead, wl.text_tokens, inner, generator=generator)).to(device, dtype))
+    start = 0.02 * torch.randn(*lead, wl.text_tokens, inner, generator=generator)
+    prompt = torch.nn.Parameter(start.to(device, dtype))
     gates = torch.nn.Parameter(torch.full((*lead, n_blocks), gate_init, device=device, dtype=dtype))
     return ResidualPrompt(wl.backbone, prompt, gates)
 
@@ -240,8 +242,8 @@ def velocity(wl: Workload, model, z, t, cond: Conditioning):
                      pooled_projections=cond.pooled.expand(batch, -1), timestep=t.to(z.dtype),
                      img_ids=cond.img_ids, txt_ids=cond.txt_ids,
                      guidance=torch.ones(batch, device=z.device, dtype=z.dtype), return_dict=False)[0]
-    return model(hidden_states=z, timestep=(t * 1000).to(z.dtype), encoder_hidden_states=cond.context.expand(batch, -1, -1),
-                 return_dict=False)[0]
+    return model(hidden_states=z, timestep=(t * 1000).to(z.dtype),
+                 encoder_hidden_states=cond.context.expand(batch, -1, -1), return_dict=False)[0]
 
 
 class DirectEngine:
@@ -267,7 +269,8 @@ class DirectEngine:
         with self.attached(prompt):
             if self.wl.backbone == "flux":
                 h, w = z.shape[-2:]
-                v = unpack_flux(velocity(self.wl, self.transformer, pack_flux(z.to(self.dtype)), sigma, self.cond), h, w)
+                packed = velocity(self.wl, self.transformer, pack_flux(z.to(self.dtype)), sigma, self.cond)
+                v = unpack_flux(packed, h, w)
             else:
                 v = velocity(self.wl, self.transformer, z.to(self.dtype), sigma, self.cond)
         return z.float() - sigma.view(-1, *([1] * (z.ndim - 1))) * v.float()

@@ -113,7 +113,8 @@ def render(doc: dict, console=None) -> None:
         table.add_column(col, justify="left" if col in ("backbone", "configuration", "status") else "right")
     for r in (r for r in rows if r["section"] == "training"):
         table.add_row(r["backbone"], r["label"], _fmt_s(r.get("step_time_s")), _fmt_bytes(r.get("peak_memory_bytes")),
-                      _fmt_flops(r["model_flops"]) if "model_flops" in r else "-", _fmt_pct(r.get("mfu")), _fmt_pct(r.get("hfu")), status(r))
+                      _fmt_flops(r["model_flops"]) if "model_flops" in r else "-", _fmt_pct(r.get("mfu")),
+                      _fmt_pct(r.get("hfu")), status(r))
     console.print(table)
 
     table = Table(title="sampling (one item, %s bridge steps)" % next((r["config"].get("steps") for r in rows
@@ -162,7 +163,8 @@ def ratios(rows: list[dict]) -> dict[str, float]:
             for other in ("encode-each-step", "disk-cache"):
                 row = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents=other, compile=False)
                 if cached and row:
-                    out[f"training {backbone} {tag}: {other} / cached step time"] = row["step_time_s"] / cached["step_time_s"]
+                    out[f"training {backbone} {tag}: {other} / cached step time"] = (
+                        row["step_time_s"] / cached["step_time_s"])
             compiled = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached", compile=True)
             if cached and compiled:
                 out[f"training {backbone} {tag}: eager / compiled step time"] = (

@@ -164,7 +164,8 @@ class TrainBench:
 
         wl, engine = self.wl, self.engine
         row = {"section": "training", "backbone": wl.backbone, "label": cfg.label,
-               "config": {**wl.describe(), "dtype": self.dtype_name, "gradient_checkpointing": cfg.gradient_checkpointing,
+               "config": {**wl.describe(), "dtype": self.dtype_name,
+                          "gradient_checkpointing": cfg.gradient_checkpointing,
                           "latents": cfg.latents, "compile": cfg.compile,
                           "optimizer": "AdamW(lr=5e-4)", "attention": "diffusers default (torch SDPA)",
                           "engine": engine.impl}}
