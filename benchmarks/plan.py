@@ -97,14 +97,11 @@ class Layout:
         return f"{self.root}/runs"
 
     @property
-    def store(self) -> str:
-        return f"{self.root}/store"
-
-    @property
     def tables(self) -> str:
         return f"{self.root}/tables"
 
     def logs(self, name: str) -> str:
+        """Unit logs, local and SLURM alike: ``<root>/slurm/<plan>/<unit>/``."""
         return f"{self.root}/slurm/{name}"
 
 
