@@ -78,6 +78,29 @@ def test_wan_residual_is_gate_times_the_shifted_cross_attention(wan):
     torch.testing.assert_close(got, expected)
 
 
+def test_flux_residual_shifts_the_attention_inputs_only(flux):
+    """Double blocks: attn(h, c + a*P); single blocks: attn on the joint tokens with a*P on the first L (text)."""
+    prompt = make_prompt("residual", flux.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        prompt.gates.copy_(torch.tensor([0.7, -0.3, 0.4, 1.5]))
+    double, single = flux.transformer.transformer_blocks[0], flux.transformer.single_transformer_blocks[1]
+    g = torch.Generator().manual_seed(6)
+    h, c, joint = (torch.randn(1, 6, 32, generator=g), torch.randn(1, TEXT_LEN, 32, generator=g),
+                   torch.randn(1, TEXT_LEN + 6, 32, generator=g))
+    shifted_joint = torch.cat([joint[:, :TEXT_LEN] + 1.5 * prompt.prompt, joint[:, TEXT_LEN:]], dim=1)
+    with torch.no_grad():
+        expected_double = double.attn(hidden_states=h, encoder_hidden_states=c + 0.7 * prompt.prompt)
+        expected_single = single.attn(hidden_states=shifted_joint)
+        with prompt.applied(flux.transformer):
+            got_double = double.attn(hidden_states=h, encoder_hidden_states=c)
+            got_single = single.attn(hidden_states=joint)
+        plain_single = single.attn(hidden_states=joint)
+    for got, want in zip(got_double, expected_double):
+        torch.testing.assert_close(got, want)
+    torch.testing.assert_close(got_single, expected_single)
+    assert (plain_single - expected_single).abs().max() > 1e-4
+
+
 @pytest.mark.parametrize("which", ["flux", "wan"])
 @pytest.mark.parametrize("checkpointing", [False, True])
 def test_only_prompt_parameters_receive_gradients(which, checkpointing, flux, wan):

@@ -4,9 +4,11 @@ Variants (DESIGN.md "Prompt conditioning variants"; paper Tables 5 and Fig. 2):
 
 * ``residual`` (default, the official design): one shared tensor ``P`` (init N(0, 0.02)) and one scalar gate per
   block (init 0). WAN: every cross-attention becomes ``attn2(h, c) + a_i * attn2(h, c + P)`` where ``c`` is the
-  projected null-text context the block receives. FLUX: double-stream blocks get ``encoder_hidden_states + a_i * P``;
-  single-stream blocks add ``a_i * P`` to their text tokens (diffusers hands single blocks the text tokens as
-  ``encoder_hidden_states``, the first ``L`` tokens of the joint sequence).
+  projected null-text context the block receives. FLUX: the attention of every double-stream block gets
+  ``encoder_hidden_states + a_i * P`` and the attention of every single-stream block gets ``a_i * P`` added to the
+  first ``L`` (text) tokens of its joint input. As in the authors' release (``prompt_helpers.CrossAttnAddPromptsFlux``
+  wraps ``block.attn``), ``P`` enters the attention inputs (after the blocks' adaptive norms) and never the text
+  residual stream, so each gate acts on its own block only.
 * ``embedding``: the full text-encoder output is learned (WAN ``L x text_dim``; FLUX the T5 sequence plus the
   pooled CLIP vector) and fed through the frozen input projections of the transformer.
 * ``token``: token embeddings at the text encoder's input are learned (textual-inversion style) and encoded by the
@@ -124,14 +126,25 @@ class ResidualPrompt(PromptModule):
                     return output + self.gates[i].to(output.dtype) * extra
                 handles.append(block.attn2.register_forward_hook(cross_attention, with_kwargs=True))
         else:
-            blocks = [*transformer.transformer_blocks, *transformer.single_transformer_blocks]
-            for i, block in enumerate(blocks):
-                def add_prompt(module, args, kwargs, i=i):
+            n_double = len(transformer.transformer_blocks)
+            for i, block in enumerate(transformer.transformer_blocks):
+                def shift_context(module, args, kwargs, i=i):
                     def shifted(context):
                         self._check_context(context)
                         return context + self.gates[i].to(context.dtype) * self.prompt.to(context.dtype)
                     return _replace_arg(args, kwargs, 1, "encoder_hidden_states", shifted)
-                handles.append(block.register_forward_pre_hook(add_prompt, with_kwargs=True))
+                handles.append(block.attn.register_forward_pre_hook(shift_context, with_kwargs=True))
+            for j, block in enumerate(transformer.single_transformer_blocks):
+                def shift_text_tokens(module, args, kwargs, i=n_double + j):
+                    def shifted(joint):
+                        text_len, dim = self.prompt.shape[1:]
+                        if joint.shape[1] < text_len or joint.shape[-1] != dim:
+                            raise ValueError(f"residual prompt of shape {(text_len, dim)} does not fit the joint "
+                                             f"sequence of shape {tuple(joint.shape[1:])}")
+                        text = joint[:, :text_len] + self.gates[i].to(joint.dtype) * self.prompt.to(joint.dtype)
+                        return torch.cat([text, joint[:, text_len:]], dim=1)
+                    return _replace_arg(args, kwargs, 0, "hidden_states", shifted)
+                handles.append(block.attn.register_forward_pre_hook(shift_text_tokens, with_kwargs=True))
         return handles
 
 
