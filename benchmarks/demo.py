@@ -399,7 +399,7 @@ def run_demo(key: str, args) -> int:
                   f"(the paper's tables are not touched)")
     plan = demo_plan(methods, sets, metrics, limit=args.limit, results=results, data_root=data_root)
     code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
-    if args.dry_run:
+    if args.dry_run or code == 2:  # 2: the run could not start (executor or cluster profile)
         return code
     render_demo(plan, methods, sets, metrics, Path(getattr(args, "out", None) or results / "tables"), console)
     return code

@@ -506,7 +506,8 @@ def print_missing(missing: list[Missing], console=None) -> None:
 
 def run_plan(plan: Plan, executor: str = "local", cluster: str | None = None, dry_run: bool = False,
              progress: bool = True) -> int:
-    """Print (dry run) or run the plan's missing units. Exit code: 0 all done, 1 something missing or failed."""
+    """Print (dry run) or run the plan's missing units. Exit code: 0 all done, 1 something missing or failed,
+    2 the run could not start (unknown executor, missing or unsuitable cluster profile)."""
     from rich.console import Console
 
     from benchmarks.execute import execute, print_failures, summarise
@@ -523,8 +524,12 @@ def run_plan(plan: Plan, executor: str = "local", cluster: str | None = None, dr
     runnable = [u for u in plan.units if status[u.key] != "missing"]
     if missing:
         print_missing(missing)
-    outcomes = execute(runnable, executor=executor, cluster=cluster, log_root=plan.layout.logs(plan.name),
-                       progress=progress)
+    try:
+        outcomes = execute(runnable, executor=executor, cluster=cluster, log_root=plan.layout.logs(plan.name),
+                           progress=progress)
+    except ValueError as exc:  # unknown executor, missing or bad cluster profile, a unit the profile cannot host
+        wide_console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
     console.print(f"units: {summarise(outcomes)}" + (f", {len(plan.units) - len(runnable)} missing a resource"
                                                       if missing else ""))
     failed = print_failures(outcomes)
@@ -690,7 +695,7 @@ def run_table(key: str, args) -> int:
         print(f"error: {exc}")
         return 2
     code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
-    if args.dry_run:
+    if args.dry_run or code == 2:  # 2: the run could not start (executor or cluster profile)
         return code
     records = plan_records(plan, open_store(layout.root).load())
     if records.empty:

@@ -151,3 +151,15 @@ def test_training_fan_out_units_and_resume_by_prompt_file(tmp_path, monkeypatch)
     known = set(datasets.keys())
     assert all(u.dataset in known for u in units)
     assert main(["--backbone", "flux", "--degradations", "haze,fog"]) == 2
+
+
+def test_slurm_without_a_usable_profile_is_a_clear_error(tmp_path, capsys):
+    from benchmarks.run import main
+
+    base = ["table2", "--demo", "--results-dir", str(tmp_path), "--methods", "input", "--datasets", "demo_haze",
+            "--limit", "1", "--executor", "slurm"]
+    assert main(base) == 2
+    assert "--executor slurm needs --cluster NAME (profiles: ci, h100" in capsys.readouterr().err
+    assert main(base + ["--cluster", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no cluster profile 'nope'" in err and "Traceback" not in err
