@@ -85,3 +85,25 @@ def test_clip_denoised_clamps_every_estimate():
                         clip_denoised=1.0, callback=lambda i, t, z: seen.append(z))
     torch.testing.assert_close(out, (3 * x0).clamp(-1, 1))
     assert out.abs().max() <= 1.0
+
+
+def test_nearest_timestep_matches_the_official_schedulers():
+    from ypt.sampler import nearest_timestep, scheduler_grid
+
+    sigma = torch.tensor([0.4, 0.25, 1e-4, 0.0004, 1.0])
+    flux_sigmas, flux_steps = scheduler_grid("flux")
+    # FLUX grid: sigmas 1, 0.999, ..., 0.001 (+ terminal 0), timesteps 1000 * sigma; 1e-4 and 0 clamp to the last
+    assert flux_steps.tolist()[:2] == [1000.0, 999.0] and len(flux_sigmas) == 1001
+    assert nearest_timestep(sigma, flux_sigmas, flux_steps).tolist() == [400.0, 250.0, 1.0, 1.0, 1000.0]
+    # WAN UniPC flow grid is spaced 0.999/1000 and its integer timesteps truncate: 0.4 -> sigma 0.3996 -> 399
+    wan_sigmas, wan_steps = scheduler_grid("wan")
+    assert wan_steps.dtype == torch.int64
+    assert nearest_timestep(sigma, wan_sigmas, wan_steps).tolist() == [399, 249, 1, 1, 999]
+    with pytest.raises(ValueError, match="unknown backbone"):
+        scheduler_grid("sdxl")
+
+
+def test_clip_denoised_is_off_by_default():
+    x0, y, e = _pair((1, 2, 3, 3), seed=12)
+    out = sample_bridge(lambda z, t: 3 * x0, y, make_bridge("ebr"), num_inference_steps=3, noise=e)
+    torch.testing.assert_close(out, 3 * x0)

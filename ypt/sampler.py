@@ -58,7 +58,8 @@ def sample_bridge(
 
     ``predict_x0(z, t) -> x0_hat`` with ``t`` a 1-D tensor of batch size (or a list of such predictors, mixed by
     velocity averaging). ``noise`` overrides the seeded start noise. ``callback(step, t, z)`` sees every state.
-    ``clip_denoised=c`` clamps every clean estimate to ``[-c, c]`` (the official release clamps to [-1, 1]).
+    ``clip_denoised=c`` clamps every clean estimate to ``[-c, c]``; off by default, as in the official evaluation
+    (its ``inference.py`` calls ``bridge_sample(..., clip_denoised=False)``).
     NFE = ``num_inference_steps`` per predictor.
     """
     predict = mix_predictors(predict_x0) if isinstance(predict_x0, (list, tuple)) else predict_x0
@@ -108,3 +109,42 @@ def sample_flow(
         s_vec = torch.full((y.shape[0],), s, dtype=torch.float32, device=y.device)
         z = z + (s_next - s) * predict(z, s_vec).float()
     return z
+
+
+# ---- the timestep the backbone is fed ------------------------------------------------------------------------------
+#: the schedulers of the authors' release (``model_prompts.py``), both with 1000 training steps and shift 1, and
+#: re-gridded with ``set_timesteps(1000)`` before every sample
+OFFICIAL_SCHEDULERS = {
+    "flux": ("FlowMatchEulerDiscreteScheduler", {"num_train_timesteps": 1000, "shift": 1.0}),
+    "wan": ("UniPCMultistepScheduler", {"prediction_type": "flow_prediction", "use_flow_sigmas": True,
+                                        "num_train_timesteps": 1000, "flow_shift": 1.0}),
+}
+
+
+def scheduler_grid(backbone: str, num_steps: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(sigmas, timesteps)`` of the official scheduler for ``backbone`` (``flux`` or ``wan``) after
+    ``set_timesteps(num_steps)``. FLUX: timesteps ``1000, 999, ..., 1`` (float); WAN (UniPC flow sigmas): integer
+    timesteps ``floor(1000 * sigma)`` on a grid spaced 0.999/1000, so they differ from ``round(1000 * sigma)``."""
+    if backbone not in OFFICIAL_SCHEDULERS:
+        raise ValueError(f"unknown backbone {backbone!r}; valid: {', '.join(OFFICIAL_SCHEDULERS)}")
+    import diffusers
+
+    name, config = OFFICIAL_SCHEDULERS[backbone]
+    scheduler = getattr(diffusers, name)(**config)
+    scheduler.set_timesteps(num_steps)
+    return scheduler.sigmas.float(), scheduler.timesteps
+
+
+def nearest_timestep(sigma: torch.Tensor, scheduler_sigmas: torch.Tensor,
+                     scheduler_timesteps: torch.Tensor) -> torch.Tensor:
+    """The scheduler timestep whose sigma is nearest to each entry of ``sigma`` (1-D, batch size).
+
+    The official sampler feeds the backbone this discrete timestep rather than ``1000 * sigma`` (FLUX then divides
+    it by 1000, WAN takes it as is). ``scheduler_sigmas`` may be one longer than ``scheduler_timesteps`` (the
+    terminal zero); indices are clamped to the last timestep, as the release does.
+    """
+    grid = scheduler_sigmas.to(device=sigma.device, dtype=torch.float32)
+    index = (grid.view(1, -1) - sigma.float().reshape(-1, 1)).abs().argmin(dim=1)
+    index = index.clamp(max=len(scheduler_timesteps) - 1)
+    return scheduler_timesteps.to(sigma.device).index_select(0, index)
+
