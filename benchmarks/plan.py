@@ -636,6 +636,10 @@ def expected_counts(keys) -> dict[str, int]:
     return out
 
 
+#: scoring a paper table: the pyiqa metrics (CLIPIQA+, MUSIQ, LPIPS, DISTS) and DOVER want a GPU
+TABLE_SCORE_NEEDS = Needs(gpus=1, cpus=8, mem_gb=32, minutes=120)
+
+
 def plan_table(key: str, methods=None, datasets=None, limit: int | None = None, data_root: str = "",
                num_shards: int = 1, layout: Layout = Layout()) -> Plan:
     """Every cell of table ``key`` (``benchmarks.tables``): rows x datasets (mean groups expanded to their
@@ -668,7 +672,8 @@ def plan_table(key: str, methods=None, datasets=None, limit: int | None = None, 
         raise ValueError(f"nothing to plan for {key}: no row in {methods} or no dataset in {datasets}")
     used = {c.dataset for c in cells}
     return plan_cells(key, cells, layout=layout, data_root=data_root, limit=limit, num_shards=num_shards,
-                      title=spec.title, expected=expected_counts(used), extra_units=list(trains.values()))
+                      title=spec.title, expected=expected_counts(used), extra_units=list(trains.values()),
+                      score_needs=TABLE_SCORE_NEEDS)
 
 
 def plan_records(plan: Plan, records):
