@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | None = None,
             data_root: str = "", iterations: int | None = None, results_dir: str = "results"):
     """Train one low-light prompt per (backbone, T0), then restore and score the backbone's low-light set with it."""
-    from benchmarks.plan import Cell, Layout, expected_counts, plan_cells
+    from benchmarks.plan import TABLE_SCORE_NEEDS, Cell, Layout, expected_counts, plan_cells
     from benchmarks.tables import FIGURES
     from slurm.train import TRAIN_SETS, training_units
 
@@ -205,7 +205,7 @@ def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | 
                              f"{fig.train_set[t.backbone]}: align TRAIN_SETS with benchmarks.tables.FIG7")
     return plan_cells("ablation-t0", cells, layout=Layout(str(results_dir)), data_root=data_root, limit=limit,
                       title=fig.title, extra_units=trains,
-                      expected=expected_counts({c.dataset for c in cells}))
+                      expected=expected_counts({c.dataset for c in cells}), score_needs=TABLE_SCORE_NEEDS)
 
 
 def _load_records(args):
