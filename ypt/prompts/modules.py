@@ -120,10 +120,11 @@ class ResidualPrompt(PromptModule):
                 def cross_attention(module, args, kwargs, output, i=i):
                     def shifted(context):
                         self._check_context(context)
-                        return context + self.prompt.to(context.dtype)
+                        return (context.float() + self.prompt.float()).to(context.dtype)
                     new_args, new_kwargs = _replace_arg(args, kwargs, 1, "encoder_hidden_states", shifted)
                     extra = module.forward(*new_args, **new_kwargs)
-                    return output + self.gates[i].to(output.dtype) * extra
+                    # combined in fp32 like the release, then back to the attention's dtype
+                    return (output.float() + self.gates[i].float() * extra.float()).to(output.dtype)
                 handles.append(block.attn2.register_forward_hook(cross_attention, with_kwargs=True))
         else:
             n_double = len(transformer.transformer_blocks)
@@ -131,7 +132,7 @@ class ResidualPrompt(PromptModule):
                 def shift_context(module, args, kwargs, i=i):
                     def shifted(context):
                         self._check_context(context)
-                        return context + self.gates[i].to(context.dtype) * self.prompt.to(context.dtype)
+                        return context + (self.gates[i] * self.prompt).to(context.dtype)  # a_i * P in fp32
                     return _replace_arg(args, kwargs, 1, "encoder_hidden_states", shifted)
                 handles.append(block.attn.register_forward_pre_hook(shift_context, with_kwargs=True))
             for j, block in enumerate(transformer.single_transformer_blocks):
@@ -141,7 +142,7 @@ class ResidualPrompt(PromptModule):
                         if joint.shape[1] < text_len or joint.shape[-1] != dim:
                             raise ValueError(f"residual prompt of shape {(text_len, dim)} does not fit the joint "
                                              f"sequence of shape {tuple(joint.shape[1:])}")
-                        text = joint[:, :text_len] + self.gates[i].to(joint.dtype) * self.prompt.to(joint.dtype)
+                        text = joint[:, :text_len] + (self.gates[i] * self.prompt).to(joint.dtype)
                         return torch.cat([text, joint[:, text_len:]], dim=1)
                     return _replace_arg(args, kwargs, 0, "hidden_states", shifted)
                 handles.append(block.attn.register_forward_pre_hook(shift_text_tokens, with_kwargs=True))
