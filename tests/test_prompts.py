@@ -241,7 +241,7 @@ def test_official_prompt_with_mismatched_shape_is_refused(wan):
 
 
 @pytest.mark.skipif(not OFFICIAL.is_dir(), reason=f"official checkpoints not found at {OFFICIAL}")
-def test_import_official_cli_writes_loadable_prompts(tmp_path, wan_1_3b):
+def test_import_official_cli_writes_loadable_prompts(tmp_path, wan_1_3b, capsys):
     from ypt.prompts.__main__ import main
 
     assert main(["import-official", "--src", str(OFFICIAL), "--root", str(tmp_path)]) == 0
@@ -249,6 +249,12 @@ def test_import_official_cli_writes_loadable_prompts(tmp_path, wan_1_3b):
     assert read_sidecar(path)["source"] == "official release wan_snow.pt"
     torch.testing.assert_close(load_prompt(path, wan_1_3b).gates.detach(),
                                load_official_wan(OFFICIAL / "wan_snow.pt", wan_1_3b).gates.detach())
+    capsys.readouterr()
+    assert main(["show", str(path)]) == 0
+    assert '"degradation": "snow"' in capsys.readouterr().out
+    assert main(["show", str(OFFICIAL / "wan_snow.pt")]) == 0
+    assert "'prompt': (1, 226, 1536), 'gates': (30,)" in capsys.readouterr().out
+    assert main(["show", str(tmp_path / "missing.safetensors")]) == 2
 
 
 def test_cli_help_does_not_import_torch():
