@@ -237,6 +237,10 @@ class Method:
         raise NotImplementedError
 
     # -- the operation ------------------------------------------------------------------------------------------
+    def setup_problems(self, settings: dict[str, Any], samples: Sequence[Sample]) -> list[Problem]:
+        """What stops restoring these samples (default: everything :meth:`problems` finds)."""
+        return self.problems(settings)
+
     def restore(self, samples: Sequence[Sample], out_dir: str | Path, config: RestoreConfig | None = None
                 ) -> RestoreReport:
         config = config or RestoreConfig()
@@ -257,7 +261,7 @@ class Method:
                 raise BaselineError(
                     f"{self.key} restores {'/'.join(self.spec.modalities)} only; got other samples: "
                     f"{', '.join(unsupported[:5])}")
-            problems = self.problems(config.settings)
+            problems = self.setup_problems(config.settings, samples)
             if problems:
                 raise SetupError(self.key, problems)
             from baselines.inputs import INPUTS_DIR, as_image_samples

@@ -50,7 +50,13 @@ class YPTMethod(Method):
 
         return Path(default_prompt_path(self.backbone, degradation, **self.prompt_options(settings)))
 
-    def problems(self, settings: dict[str, Any], deep: bool = True) -> list[Problem]:
+    def setup_problems(self, settings: dict[str, Any], samples: Sequence[Sample]) -> list[Problem]:
+        """Only the prompts these samples are routed to must exist (the T0 sweep trains the low-light one alone)."""
+        needed = sorted({d for prompts in self.routes(samples) for d in prompts})
+        return self.problems(settings, degradations=needed)
+
+    def problems(self, settings: dict[str, Any], deep: bool = True,
+                 degradations: Sequence[str] = DEGRADATIONS) -> list[Problem]:
         missing = [m for m in ("ypt.restore", "ypt.prompts") if not _module_available(m)]
         if missing:
             return [Problem(f"the method library ({', '.join(missing)}) is not available in this checkout",
@@ -58,7 +64,7 @@ class YPTMethod(Method):
         if not deep:
             return []
         found = []
-        for degradation in DEGRADATIONS:
+        for degradation in degradations:
             path = self.prompt_path(degradation, settings)
             if not path.exists():
                 official = (" or import the authors' release (python -m ypt.prompts import-official --src "
