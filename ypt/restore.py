@@ -57,7 +57,7 @@ class Restorer:
         video_size: tuple[int, int] = (VIDEO_HEIGHT, VIDEO_WIDTH),
         output_size: str = "model",
         batch_size: int = 1,
-        clip_denoised: float | None = 1.0,
+        clip_denoised: float | None = None,
     ) -> None:
         from ypt.bridges import make_bridge
 
@@ -76,7 +76,7 @@ class Restorer:
         self.video_size = tuple(video_size)
         self.output_size = output_size
         self.batch_size = batch_size
-        #: the official release clamps every clean estimate to [-1, 1] (``clip_denoised=True``); None disables it
+        #: clamp of every clean estimate (off, as the official evaluation: ``bridge_sample(..., clip_denoised=False)``)
         self.clip_denoised = clip_denoised
 
     @classmethod
