@@ -73,8 +73,9 @@ class Bridge:
 
     def sample_t(self, batch: int, generator: torch.Generator | None = None,
                  device: torch.device | str | None = None) -> torch.Tensor:
-        """Training times, uniform in ``[t_min, t_max]`` (drawn on the CPU generator, then moved)."""
-        u = torch.rand(batch, generator=generator, dtype=torch.float64)
+        """Training times, uniform in ``[t_min, t_max]`` (drawn on the generator's device, then moved)."""
+        u = torch.rand(batch, generator=generator, dtype=torch.float64,
+                       device=generator.device if generator is not None else "cpu")
         return (self.t_min + (self.t_max - self.t_min) * u).to(device=device or "cpu", dtype=torch.float32)
 
     def timesteps(self, num_inference_steps: int) -> torch.Tensor:
