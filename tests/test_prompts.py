@@ -145,6 +145,16 @@ def test_residual_prompt_under_bf16_autocast(which, flux, wan):
     assert prompt.gates.grad.abs().sum() > 0
 
 
+def test_a_second_prompt_cannot_stack_on_an_attached_one(wan):
+    first = make_prompt("residual", wan.transformer, TEXT_LEN)
+    second = make_prompt("residual", wan.transformer, TEXT_LEN)
+    with first.applied(wan.transformer), pytest.raises(RuntimeError, match="already attached"), \
+            second.applied(wan.transformer):
+        pass
+    with second.applied(wan.transformer):  # released on exit
+        pass
+
+
 def test_embedding_prompt_replaces_the_context_and_starts_from_init(flux, wan):
     null = wan.null_context()
     prompt = make_prompt("embedding", wan.transformer, TEXT_LEN, init=null)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,6 +31,8 @@ import torch
 from torch import nn
 
 VARIANTS = ("residual", "embedding", "token", "text")
+#: transformers that currently carry a prompt's hooks (a second prompt would stack on the first)
+_ATTACHED: weakref.WeakSet = weakref.WeakSet()
 INIT_STD = 0.02
 
 
@@ -72,10 +75,15 @@ class PromptModule(nn.Module):
         arch = transformer_arch(transformer)
         if arch != self.arch:
             raise ValueError(f"this {self.variant} prompt was made for {self.arch}, not for a {arch} transformer")
+        if transformer in _ATTACHED:
+            raise RuntimeError("a prompt is already attached to this transformer; leave its `applied` block first "
+                               "(mixed degradations run the prompts one after another and average their velocities)")
         handles = self._hooks(transformer)
+        _ATTACHED.add(transformer)
         try:
             yield self
         finally:
+            _ATTACHED.discard(transformer)
             for handle in handles:
                 handle.remove()
 
