@@ -177,6 +177,12 @@ def test_cost_uses_the_newest_measured_gpu_document(tmp_path):
     assert float(est) == pytest.approx(2 * 20_000 * 1.8 / 3600)  # cached rows only
     mixed = cost.estimate_gpu_hours("sample", "wan", 10, prompts=2, directory=tmp_path)
     assert mixed.seconds_per_item == pytest.approx(10.0 + 2 * 20.0)  # encode/decode once, denoising per prompt
+    # ypt.train's own step wins over the reference step when the document has it
+    doc_trainer = doc("20260401T000000Z", 1.8)
+    doc_trainer["rows"].append({"section": "training", "backbone": "wan", "label": "ckpt ypt.train", "status": "ok",
+                                "config": {"trainer": "ypt.train.PromptTrainer"}, "step_time_s": 2.5})
+    (tmp_path / "gpu-newest.json").write_text(json.dumps(doc_trainer))
+    assert cost.estimate_gpu_hours("train", "wan", 1, directory=tmp_path).seconds_per_item == pytest.approx(2.5 * 20_000)
     # nothing measured for FLUX: documented default
     assert not cost.estimate_gpu_hours("train", "flux", 1, directory=tmp_path).measured
 

@@ -86,7 +86,10 @@ def _ok_rows(doc: dict, section: str, **match) -> list[dict]:
 def _measured_seconds(doc: dict, kind: str, backbone: str | None, prompts: int,
                       metrics: tuple[str, ...], iterations: int) -> float | None:
     if kind == "train":
-        rows = _ok_rows(doc, "training", backbone=backbone, latents="cached")
+        # ypt.train's own step where measured (what a training run executes), else the reference cached step;
+        # the fastest configuration that ran (an OOM row is not "ok")
+        rows = (_ok_rows(doc, "training", backbone=backbone, trainer="ypt.train.PromptTrainer")
+                or _ok_rows(doc, "training", backbone=backbone, latents="cached"))
         return min(r["step_time_s"] for r in rows) * iterations if rows else None
     if kind == "sample":
         rows = _ok_rows(doc, "sampling", backbone=backbone, label="mixed-batched") if prompts > 1 else []
