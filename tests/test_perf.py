@@ -182,7 +182,8 @@ def test_cost_uses_the_newest_measured_gpu_document(tmp_path):
     doc_trainer["rows"].append({"section": "training", "backbone": "wan", "label": "ckpt ypt.train", "status": "ok",
                                 "config": {"trainer": "ypt.train.PromptTrainer"}, "step_time_s": 2.5})
     (tmp_path / "gpu-newest.json").write_text(json.dumps(doc_trainer))
-    assert cost.estimate_gpu_hours("train", "wan", 1, directory=tmp_path).seconds_per_item == pytest.approx(2.5 * 20_000)
+    est = cost.estimate_gpu_hours("train", "wan", 1, directory=tmp_path)
+    assert est.seconds_per_item == pytest.approx(2.5 * 20_000)
     # nothing measured for FLUX: documented default
     assert not cost.estimate_gpu_hours("train", "flux", 1, directory=tmp_path).measured
 
