@@ -134,6 +134,9 @@ def test_flux_velocity_follows_the_pipeline_convention():
     torch.testing.assert_close(v, unpack_latents(ref, 4, 6))
     torch.testing.assert_close(flux.predict_x0(z, sigma), z - sigma.view(2, 1, 1, 1) * v)
     assert torch.equal(scheduler_timestep(torch.tensor([0.0, 0.4, 0.00049, 1.0])), torch.tensor([1.0, 400, 1, 1000]))
+    # WAN's UniPC flow grid truncates (the release feeds 399 at sigma 0.4)
+    assert torch.equal(scheduler_timestep(torch.tensor([0.0, 0.25, 0.4, 1.0]), "wan"),
+                       torch.tensor([1.0, 249, 399, 999]))
 
 
 def test_flux_null_context_is_the_empty_prompt_and_cached(tmp_path):
@@ -175,7 +178,7 @@ def test_wan_velocity_and_null_context():
     z = torch.randn(2, 4, 3, 4, 4)
     sigma = torch.tensor([0.25, 0.4])
     with torch.no_grad():
-        ref = wan.transformer(hidden_states=z, timestep=torch.tensor([250.0, 400.0]),
+        ref = wan.transformer(hidden_states=z, timestep=torch.tensor([249.0, 399.0]),
                               encoder_hidden_states=null.expand(2, -1, -1), return_dict=False)[0]
     torch.testing.assert_close(wan.velocity(z, sigma), ref)
     torch.testing.assert_close(wan.predict_x0(z, sigma), z - sigma.view(2, 1, 1, 1, 1) * ref)

@@ -8,6 +8,7 @@ Bridges and the sampler are elementwise, so they never need to know the layout.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -104,14 +105,21 @@ def freeze(module: torch.nn.Module | None) -> None:
         module.eval()
 
 
-def scheduler_timestep(sigma: torch.Tensor, num_train_timesteps: int = 1000) -> torch.Tensor:
-    """The scheduler training timestep nearest to noise level ``sigma`` (``round(sigma * N)`` in ``[1, N]``).
+@functools.lru_cache(maxsize=4)
+def _official_grid(backbone: str) -> tuple[torch.Tensor, torch.Tensor]:
+    from ypt.sampler import scheduler_grid
 
-    Both backbones are rectified flows trained on ``N = 1000`` timesteps with ``t = sigma * N``; the official
-    code feeds the nearest of those rather than the continuous value.
-    """
-    n = num_train_timesteps
-    return torch.clamp(torch.round(sigma.float() * n), 1, n)
+    return scheduler_grid(backbone)
+
+
+def scheduler_timestep(sigma: torch.Tensor, backbone: str = "flux") -> torch.Tensor:
+    """The timestep the official sampler feeds the backbone at noise level ``sigma``: the timestep of the nearest
+    sigma on the release's scheduler grid (FLUX: FlowMatchEuler, ``1000 * sigma`` rounded; WAN: UniPC flow sigmas,
+    whose integer timesteps truncate, e.g. 0.4 -> 399). See :func:`ypt.sampler.nearest_timestep`."""
+    from ypt.sampler import nearest_timestep
+
+    sigmas, timesteps = _official_grid(backbone)
+    return nearest_timestep(sigma.float().reshape(-1), sigmas, timesteps).float()
 
 
 class Backbone:

@@ -210,7 +210,7 @@ class FluxBackbone(Backbone):
         tokens = pack_latents(z.to(self.device, self.dtype))
         text = context["encoder_hidden_states"].expand(b, -1, -1)
         pooled = context["pooled_projections"].expand(b, -1)
-        timestep = scheduler_timestep(sigma, self.num_train_timesteps) / self.num_train_timesteps
+        timestep = scheduler_timestep(sigma, "flux") / self.num_train_timesteps
         guidance = None
         if getattr(self.transformer.config, "guidance_embeds", False):
             guidance = torch.full((b,), self.guidance_scale, device=self.device, dtype=torch.float32)

@@ -160,7 +160,7 @@ class WanBackbone(Backbone):
     def _transformer_velocity(self, z: torch.Tensor, sigma: torch.Tensor, context: dict[str, torch.Tensor]) -> torch.Tensor:
         b = z.shape[0]
         text = context["encoder_hidden_states"].expand(b, -1, -1)
-        timestep = scheduler_timestep(sigma, self.num_train_timesteps)
+        timestep = scheduler_timestep(sigma, "wan")
         return self.transformer(
             hidden_states=z.to(self.device, self.dtype),
             timestep=timestep.to(self.device),
