@@ -180,7 +180,8 @@ class PromptTrainer:
         self.params = [p for p in prompt.parameters() if p.requires_grad]
         if not self.params:
             raise ValueError(f"prompt variant {config.variant!r} has no trainable parameters")
-        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
+        fused = {"fused": True} if backbone.device.type == "cuda" else {}  # one kernel for all prompt tensors
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay, **fused)
         self.generator = torch.Generator("cpu").manual_seed(config.seed)
         self.step_count = 0
         self.losses: list[tuple[int, float]] = []
@@ -197,7 +198,11 @@ class PromptTrainer:
         t = self.bridge.sample_t(b, generator=g)
         noise = torch.randn(x0.shape, generator=g)
         dev = self.backbone.device
-        return x0.to(dev), y.to(dev), t.to(dev), noise.to(dev)
+        if dev.type != "cuda":
+            return x0, y, t, noise
+        # pinned host memory + non_blocking: the host queues the copies and goes on; no sync per step. The draws
+        # stay on the seeded CPU generator so a resumed run continues the same trajectory.
+        return tuple(x.pin_memory().to(dev, non_blocking=True) for x in (x0, y, t, noise))
 
     def step(self) -> Any:
         """One optimisation step; returns the loss as a device tensor (no host sync)."""
