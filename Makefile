@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CONSTRAINTS := $(if $(shell command -v nvidia-smi 2>/dev/null),,-c constraints-cpu.txt)
 export HF_HUB_OFFLINE ?= 1
 
-.PHONY: env demo test test-all paper
+.PHONY: env demo test test-all paper perf
 env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints-cpu.txt
@@ -25,3 +25,6 @@ test: env
 
 test-all: env
 	$(PY) -m pytest -q -m ''
+
+perf: env
+	$(PY) -m benchmarks.perf
