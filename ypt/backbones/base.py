@@ -129,6 +129,67 @@ class Backbone:
     #: the model id the paper uses; :meth:`from_pretrained` defaults to it
     default_model_id = ""
     download_hint = ""
+    #: loading, declared by each backbone: label, diffusers class names, (argument, transformers class, subfolder)
+    label = ""
+    default_text_len = 512
+    transformer_class = ""
+    vae_class = ""
+    text_parts: tuple[tuple[str, str, str], ...] = ()
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path_or_id: str | os.PathLike | None = None,
+        revision: str | None = None,
+        dtype: torch.dtype = torch.bfloat16,
+        device: str | torch.device = "cpu",
+        *,
+        text_encoders: bool | str = "auto",
+        null_context_file: str | os.PathLike | None = "auto",
+        max_sequence_length: int | None = None,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> Backbone:
+        """Load from a local diffusers folder or the HF cache (never downloads).
+
+        ``text_encoders="auto"`` loads the text encoders only when the null-text context is not cached yet
+        (``null_context_file``, by default under ``$YPT_CACHE/null_context``); they are dropped after use.
+        ``True`` loads and keeps them (token/text prompt variants). ``cache_dir``: another HF cache folder.
+        """
+        import diffusers
+        import transformers
+
+        max_sequence_length = max_sequence_length or cls.default_text_len
+        model_id = str(path_or_id or cls.default_model_id)
+        model_dir = resolve_model_dir(model_id, revision, what=cls.label, download_hint=cls.download_hint,
+                                      cache_dir=cache_dir)
+        if null_context_file == "auto":
+            key = config_hash({"dir": str(model_dir.resolve()), "revision": revision, "len": max_sequence_length})
+            null_context_file = cache_root() / "null_context" / f"{cls.name}-{key}.safetensors"
+        what = f"{cls.name.upper()} ({model_dir})"
+        transformer = load_component(getattr(diffusers, cls.transformer_class), model_dir, "transformer", what,
+                                     torch_dtype=dtype)
+        vae = load_component(getattr(diffusers, cls.vae_class), model_dir, "vae", what, torch_dtype=torch.float32)
+        need_text = text_encoders is True or (
+            text_encoders == "auto" and not (null_context_file and os.path.isfile(null_context_file))
+        )
+        text: dict[str, Any] = {}
+        if need_text:
+            for argument, class_name, subfolder in cls.text_parts:
+                kwargs = {} if class_name == "AutoTokenizer" else {"torch_dtype": text_dtype(dtype)}
+                text[argument] = load_component(getattr(transformers, class_name), model_dir, subfolder, what,
+                                                **kwargs)
+        backbone = cls(
+            transformer, vae, **text,
+            max_sequence_length=max_sequence_length,
+            num_train_timesteps=num_train_timesteps(model_dir),
+            dtype=dtype, device=device, model_id=model_id, revision=revision,
+            null_context_file=null_context_file, source=str(model_dir.resolve()),
+        )
+        if text_encoders == "auto":
+            backbone.null_context()
+            backbone.drop_text_encoders()
+        return backbone
+
 
     def __init__(
         self,

@@ -7,22 +7,15 @@ context = T5 ``last_hidden_state`` of "" padded to 512 tokens and CLIP's pooled 
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import torch
 
 from ypt.backbones.base import (
     Backbone,
-    cache_root,
     freeze,
-    load_component,
-    num_train_timesteps,
-    resolve_model_dir,
     scheduler_timestep,
-    text_dtype,
 )
-from ypt.provenance import config_hash
 
 FLUX_MODEL_ID = "black-forest-labs/FLUX.1-dev"
 
@@ -55,6 +48,13 @@ def image_ids(packed_height: int, packed_width: int, device: torch.device | str 
 
 class FluxBackbone(Backbone):
     name = "flux"
+    label = "FLUX.1-dev"
+    default_text_len = 512
+    transformer_class = "FluxTransformer2DModel"
+    vae_class = "AutoencoderKL"
+    text_parts = (("text_encoder", "CLIPTextModel", "text_encoder"), ("tokenizer", "AutoTokenizer", "tokenizer"),
+                  ("text_encoder_2", "T5EncoderModel", "text_encoder_2"),
+                  ("tokenizer_2", "AutoTokenizer", "tokenizer_2"))
     default_model_id = FLUX_MODEL_ID
     download_hint = (
         f"hf download {FLUX_MODEL_ID} --exclude 'flux1-dev.safetensors' on a node with internet, or "
@@ -90,60 +90,6 @@ class FluxBackbone(Backbone):
         self.guidance_scale = guidance_scale
         self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
         self._ids: dict[tuple[int, int], torch.Tensor] = {}
-
-    # ---- loading ----------------------------------------------------------------------------------------------
-    @classmethod
-    def from_pretrained(
-        cls,
-        path_or_id: str | os.PathLike | None = None,
-        revision: str | None = None,
-        dtype: torch.dtype = torch.bfloat16,
-        device: str | torch.device = "cpu",
-        *,
-        text_encoders: bool | str = "auto",
-        null_context_file: str | os.PathLike | None = "auto",
-        max_sequence_length: int = 512,
-        cache_dir: str | os.PathLike | None = None,
-    ) -> FluxBackbone:
-        """Load from a local diffusers folder or the HF cache (never downloads).
-
-        ``text_encoders="auto"`` loads CLIP and T5 only when the null-text context is not cached yet
-        (``null_context_file``, by default under ``$YPT_CACHE/null_context``); they are dropped after use.
-        ``True`` loads and keeps them (token/text prompt variants). ``cache_dir``: another HF cache folder.
-        """
-        from diffusers import AutoencoderKL, FluxTransformer2DModel
-
-        model_id = str(path_or_id or FLUX_MODEL_ID)
-        model_dir = resolve_model_dir(model_id, revision, what="FLUX.1-dev", download_hint=cls.download_hint,
-                                      cache_dir=cache_dir)
-        if null_context_file == "auto":
-            key = config_hash({"dir": str(model_dir.resolve()), "revision": revision, "len": max_sequence_length})
-            null_context_file = cache_root() / "null_context" / f"flux-{key}.safetensors"
-        what = f"FLUX ({model_dir})"
-        transformer = load_component(FluxTransformer2DModel, model_dir, "transformer", what, torch_dtype=dtype)
-        vae = load_component(AutoencoderKL, model_dir, "vae", what, torch_dtype=torch.float32)
-        need_text = text_encoders is True or (
-            text_encoders == "auto" and not (null_context_file and os.path.isfile(null_context_file))
-        )
-        enc = tok = enc2 = tok2 = None
-        if need_text:
-            from transformers import AutoTokenizer, CLIPTextModel, T5EncoderModel
-
-            enc = load_component(CLIPTextModel, model_dir, "text_encoder", what, torch_dtype=text_dtype(dtype))
-            tok = load_component(AutoTokenizer, model_dir, "tokenizer", what)
-            enc2 = load_component(T5EncoderModel, model_dir, "text_encoder_2", what, torch_dtype=text_dtype(dtype))
-            tok2 = load_component(AutoTokenizer, model_dir, "tokenizer_2", what)
-        backbone = cls(
-            transformer, vae, enc, tok, enc2, tok2,
-            max_sequence_length=max_sequence_length,
-            num_train_timesteps=num_train_timesteps(model_dir),
-            dtype=dtype, device=device, model_id=model_id, revision=revision,
-            null_context_file=null_context_file, source=str(model_dir.resolve()),
-        )
-        if text_encoders == "auto":
-            backbone.null_context()
-            backbone.drop_text_encoders()
-        return backbone
 
     # ---- text -------------------------------------------------------------------------------------------------
     def has_text_encoders(self) -> bool:

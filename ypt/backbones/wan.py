@@ -8,28 +8,26 @@ of the official prompts, 226 x 1536; ``WanPipeline.__call__`` itself pads to 512
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import torch
 
 from ypt.backbones.base import (
     Backbone,
-    cache_root,
     freeze,
-    load_component,
-    num_train_timesteps,
-    resolve_model_dir,
     scheduler_timestep,
-    text_dtype,
 )
-from ypt.provenance import config_hash
 
 WAN_MODEL_ID = "Wan-AI/Wan2.1-T2V-1.3B-Diffusers"
 
 
 class WanBackbone(Backbone):
     name = "wan"
+    label = "WAN 2.1 T2V 1.3B"
+    default_text_len = 226
+    transformer_class = "WanTransformer3DModel"
+    vae_class = "AutoencoderKLWan"
+    text_parts = (("text_encoder", "UMT5EncoderModel", "text_encoder"), ("tokenizer", "AutoTokenizer", "tokenizer"))
     default_model_id = WAN_MODEL_ID
     download_hint = (f"hf download {WAN_MODEL_ID} on a node with internet, or "
                      "python -m benchmarks.prefetch table3 --backbones")
@@ -59,53 +57,6 @@ class WanBackbone(Backbone):
         z_dim = cfg.z_dim
         self._mean = torch.tensor(cfg.latents_mean, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
         self._std = torch.tensor(cfg.latents_std, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
-
-    # ---- loading ----------------------------------------------------------------------------------------------
-    @classmethod
-    def from_pretrained(
-        cls,
-        path_or_id: str | os.PathLike | None = None,
-        revision: str | None = None,
-        dtype: torch.dtype = torch.bfloat16,
-        device: str | torch.device = "cpu",
-        *,
-        text_encoders: bool | str = "auto",
-        null_context_file: str | os.PathLike | None = "auto",
-        max_sequence_length: int = 226,
-        cache_dir: str | os.PathLike | None = None,
-    ) -> WanBackbone:
-        """Load from a local diffusers folder or the HF cache (never downloads); see ``FluxBackbone.from_pretrained``."""
-        from diffusers import AutoencoderKLWan, WanTransformer3DModel
-
-        model_id = str(path_or_id or WAN_MODEL_ID)
-        model_dir = resolve_model_dir(model_id, revision, what="WAN 2.1 T2V 1.3B", download_hint=cls.download_hint,
-                                      cache_dir=cache_dir)
-        if null_context_file == "auto":
-            key = config_hash({"dir": str(model_dir.resolve()), "revision": revision, "len": max_sequence_length})
-            null_context_file = cache_root() / "null_context" / f"wan-{key}.safetensors"
-        what = f"WAN ({model_dir})"
-        transformer = load_component(WanTransformer3DModel, model_dir, "transformer", what, torch_dtype=dtype)
-        vae = load_component(AutoencoderKLWan, model_dir, "vae", what, torch_dtype=torch.float32)
-        need_text = text_encoders is True or (
-            text_encoders == "auto" and not (null_context_file and os.path.isfile(null_context_file))
-        )
-        enc = tok = None
-        if need_text:
-            from transformers import AutoTokenizer, UMT5EncoderModel
-
-            enc = load_component(UMT5EncoderModel, model_dir, "text_encoder", what, torch_dtype=text_dtype(dtype))
-            tok = load_component(AutoTokenizer, model_dir, "tokenizer", what)
-        backbone = cls(
-            transformer, vae, enc, tok,
-            max_sequence_length=max_sequence_length,
-            num_train_timesteps=num_train_timesteps(model_dir),
-            dtype=dtype, device=device, model_id=model_id, revision=revision,
-            null_context_file=null_context_file, source=str(model_dir.resolve()),
-        )
-        if text_encoders == "auto":
-            backbone.null_context()
-            backbone.drop_text_encoders()
-        return backbone
 
     # ---- text -------------------------------------------------------------------------------------------------
     def has_text_encoders(self) -> bool:
