@@ -9,12 +9,11 @@ Videos are dehazed frame by frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from baselines.base import Method, MethodSpec, RestoreConfig, RestoreReport, Sample, progress
+from baselines.base import MethodSpec
+from baselines.classic import ClassicMethod
 
 SPEC = MethodSpec(
     key="dcp",
@@ -88,23 +87,11 @@ def dehaze(image: np.ndarray, params: DCPParams = DCPParams(), airlight: np.ndar
     return np.clip(restored, 0.0, 1.0), t, airlight
 
 
-class DCPMethod(Method):
-    def __init__(self, spec: MethodSpec, params: DCPParams = DCPParams()):
-        super().__init__(spec)
-        self.params = params
+class DCPMethod(ClassicMethod):
+    params_class = DCPParams
 
-    def run(self, samples: Sequence[Sample], out_dir: Path, config: RestoreConfig, report: RestoreReport) -> None:
-        from baselines.images import read_rgb, write_png
-        from benchmarks.outputs import image_output_path, video_frame_path
-
-        params = DCPParams(**{k: v for k, v in config.settings.items() if k in DCPParams.__dataclass_fields__})
-        report.weights = {"note": "no weights (classic method)", "params": params.__dict__}
-        for s in progress(samples, len(samples), "dcp", config.progress):
-            if s.modality == "video":
-                for i, frame in enumerate(s.input):
-                    write_png(dehaze(read_rgb(frame), params)[0], video_frame_path(out_dir, s.id, i))
-            else:
-                write_png(dehaze(read_rgb(s.input), params)[0], image_output_path(out_dir, s.id))
+    def restore_image(self, image, params):
+        return dehaze(image, params)[0]
 
 
 METHOD = DCPMethod(SPEC)

@@ -11,12 +11,11 @@ a direct solve at 24 MP would not fit). Videos are enhanced frame by frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from baselines.base import Method, MethodSpec, RestoreConfig, RestoreReport, Sample, progress
+from baselines.base import MethodSpec
+from baselines.classic import ClassicMethod
 
 SPEC = MethodSpec(
     key="lime",
@@ -86,19 +85,11 @@ def enhance(image: np.ndarray, params: LIMEParams = LIMEParams()) -> tuple[np.nd
     return np.clip(image / (t ** params.gamma)[..., None], 0.0, 1.0), t
 
 
-class LIMEMethod(Method):
-    def run(self, samples: Sequence[Sample], out_dir: Path, config: RestoreConfig, report: RestoreReport) -> None:
-        from baselines.images import read_rgb, write_png
-        from benchmarks.outputs import image_output_path, video_frame_path
+class LIMEMethod(ClassicMethod):
+    params_class = LIMEParams
 
-        params = LIMEParams(**{k: v for k, v in config.settings.items() if k in LIMEParams.__dataclass_fields__})
-        report.weights = {"note": "no weights (classic method)", "params": params.__dict__}
-        for s in progress(samples, len(samples), "lime", config.progress):
-            if s.modality == "video":
-                for i, frame in enumerate(s.input):
-                    write_png(enhance(read_rgb(frame), params)[0], video_frame_path(out_dir, s.id, i))
-            else:
-                write_png(enhance(read_rgb(s.input), params)[0], image_output_path(out_dir, s.id))
+    def restore_image(self, image, params):
+        return enhance(image, params)[0]
 
 
 METHOD = LIMEMethod(SPEC)
