@@ -42,6 +42,7 @@ class TrainConfig:
     seed: int = 0
     dtype: str = "bf16"
     gradient_checkpointing: bool = False
+    compile: bool = False
     log_every: int = 50
     checkpoint_every: int = 1000
     geometry: dict[str, Any] = field(default_factory=dict)
@@ -53,7 +54,7 @@ class TrainConfig:
     def hashable(self) -> dict[str, Any]:
         """What defines the trained prompt (logging and checkpoint cadence excluded)."""
         d = asdict(self)
-        for k in ("log_every", "checkpoint_every"):
+        for k in ("log_every", "checkpoint_every", "compile"):
             d.pop(k)
         return d
 
@@ -188,6 +189,8 @@ class PromptTrainer:
         self._pending: list[Any] = []
         if config.gradient_checkpointing:
             backbone.enable_gradient_checkpointing()
+        if config.compile:
+            backbone.compile_blocks()
 
     def _draw(self) -> tuple[Any, Any, Any, Any]:
         import torch
@@ -232,7 +235,7 @@ class PromptTrainer:
         done_here = 0
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn())
-        with Progress(*columns, disable=not progress) as bar:
+        with Progress(*columns, disable=not progress) as bar, self.backbone.attached(self.prompt):
             task = bar.add_task(f"{cfg.backbone}/{cfg.degradation}", total=iterations, completed=self.step_count,
                                 loss="-")
             while self.step_count < iterations:
@@ -325,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="backbone weights and autocast dtype (prompt parameters stay fp32; no fp16: it would need "
                         "loss scaling)")
     p.add_argument("--gradient-checkpointing", action="store_true")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile each transformer block (the prompt stays attached for the whole run)")
     p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), help="training resolution (default protocol)")
     p.add_argument("--frames", type=int, help="WAN clip length (default 33)")
     p.add_argument("--text-len", type=int, help="context length (default: FLUX 512, WAN 226; the prompt's length)")
@@ -346,7 +351,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         backbone=args.backbone, degradation=args.degradation, variant=args.variant, bridge=args.bridge,
         t0=args.t0, t_min=args.t_min, iterations=args.iterations or PAPER_ITERATIONS[args.backbone],
         batch_size=args.batch_size, lr=args.lr, seed=args.seed, dtype=args.dtype,
-        gradient_checkpointing=args.gradient_checkpointing, log_every=args.log_every,
+        gradient_checkpointing=args.gradient_checkpointing, compile=args.compile, log_every=args.log_every,
         checkpoint_every=args.checkpoint_every, geometry=geometry,
     )
 

@@ -354,6 +354,15 @@ class Backbone:
     def enable_gradient_checkpointing(self) -> None:
         self.transformer.enable_gradient_checkpointing()
 
+    def transformer_blocks(self) -> list[torch.nn.Module]:
+        raise NotImplementedError
+
+    def compile_blocks(self) -> None:
+        """``torch.compile`` every transformer block in place (the prompt's hooks are compiled with them, so keep
+        one prompt attached for the whole run: :meth:`PromptTrainer.fit` does)."""
+        for block in self.transformer_blocks():
+            block.compile()
+
 
 def _expand(sigma: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return sigma.reshape(-1, *([1] * (like.ndim - 1))).to(like.device, torch.float32)

@@ -92,6 +92,9 @@ class FluxBackbone(Backbone):
         self._ids: dict[tuple[int, int], torch.Tensor] = {}
 
     # ---- text -------------------------------------------------------------------------------------------------
+    def transformer_blocks(self) -> list[torch.nn.Module]:
+        return [*self.transformer.transformer_blocks, *self.transformer.single_transformer_blocks]
+
     def has_text_encoders(self) -> bool:
         return self.text_encoder is not None and self.text_encoder_2 is not None
 

@@ -59,6 +59,9 @@ class WanBackbone(Backbone):
         self._std = torch.tensor(cfg.latents_std, dtype=torch.float32).view(1, z_dim, 1, 1, 1)
 
     # ---- text -------------------------------------------------------------------------------------------------
+    def transformer_blocks(self) -> list[torch.nn.Module]:
+        return list(self.transformer.blocks)
+
     def has_text_encoders(self) -> bool:
         return self.text_encoder is not None
 
