@@ -14,6 +14,7 @@ CLI::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -227,7 +228,13 @@ class PromptTrainer:
 
         ``stop_after``: stop after that many steps of this call (simulates an interruption in tests).
         """
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         if checkpoint is not None and Path(checkpoint).is_file():
             self.load_checkpoint(checkpoint)
@@ -235,7 +242,10 @@ class PromptTrainer:
         done_here = 0
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn())
-        with Progress(*columns, disable=not progress) as bar, self.backbone.attached(self.prompt):
+        # compiled blocks trace the prompt's hooks: keep them attached for the whole run (eager attaches per step,
+        # so a target_fn may use another prompt on the same backbone)
+        keep = self.backbone.attached(self.prompt) if cfg.compile else contextlib.nullcontext()
+        with Progress(*columns, disable=not progress) as bar, keep:
             task = bar.add_task(f"{cfg.backbone}/{cfg.degradation}", total=iterations, completed=self.step_count,
                                 loss="-")
             while self.step_count < iterations:
