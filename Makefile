@@ -2,7 +2,8 @@
 # On a machine without an NVIDIA GPU the install is pinned to the CPU torch by constraints-cpu.txt.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-CONSTRAINTS := $(if $(shell command -v nvidia-smi 2>/dev/null),,-c constraints-cpu.txt)
+GPU := $(shell command -v nvidia-smi 2>/dev/null)
+CONSTRAINTS := $(if $(GPU),,-c constraints-cpu.txt)
 export HF_HUB_OFFLINE ?= 1
 
 .PHONY: env demo test test-all paper perf
@@ -10,8 +11,16 @@ env: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints-cpu.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[test]'
+ifeq ($(GPU),)
+	# CPU: pinned CPU torch; pyiqa without its unused development extras (ypt/compat/cpu_requirements.py)
+	$(PY) -m pip install -q $(CONSTRAINTS) --no-deps -e '.[test]'
+	$(PY) -m pip install -q $(CONSTRAINTS) --no-deps "$$($(PY) -m ypt.compat.cpu_requirements --pyiqa)"
+	$(PY) -m ypt.compat.cpu_requirements > $(VENV)/requirements-cpu.txt
+	$(PY) -m pip install -q $(CONSTRAINTS) -r $(VENV)/requirements-cpu.txt
 	$(PY) -m ypt.compat.torchvision_cpu
+else
+	$(PY) -m pip install -q -e '.[test]'
+endif
 	touch $@
 
 demo: env

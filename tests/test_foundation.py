@@ -88,3 +88,17 @@ def test_torchvision_imports_and_nms_runs_in_a_fresh_interpreter():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[0]"
+
+
+def test_cpu_requirements_keep_the_project_and_drop_pyiqa_dev_extras():
+    from ypt.compat.cpu_requirements import PYIQA_UNUSED, _active, _name, _strip_extra_marker, cpu_requirements
+
+    lines = cpu_requirements()
+    names = [_name(r) for r in lines]
+    assert "pyiqa" not in names and not PYIQA_UNUSED & set(names)
+    for needed in ("torch", "diffusers", "transformers", "pandas", "submitit", "pytest", "openai-clip", "timm"):
+        assert needed in names, needed
+    assert len(names) == len(set(names))
+    assert _active('pytest>=7; extra == "test"', ("test",)) and not _active('x; extra == "docs"', ("test",))
+    assert _strip_extra_marker('pytest>=7; extra == "test"') == "pytest>=7"
+    assert _name('bitsandbytes; sys_platform != "darwin"') == "bitsandbytes"
