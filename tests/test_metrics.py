@@ -178,3 +178,14 @@ def test_pyiqa_metrics_are_batched_through_pyiqa(monkeypatch):
     torch.testing.assert_close(values, x.mean(dim=(1, 2, 3)).double())
     metric(x[:1])
     assert created == ["clipiqa+"]  # created once
+
+
+def test_batched_torch_ssim_equals_skimage():
+    """The CUDA path of the ssim metric (a torch port of skimage's defaults) against skimage itself."""
+    from benchmarks.metrics.reference import ssim_torch
+
+    clean, noisy = _images(n=3, h=128, w=96, seed=5)
+    ours = ssim_torch(_t(noisy), _t(clean))
+    for i in range(3):
+        c, n = _t(clean)[i].permute(1, 2, 0).numpy(), _t(noisy)[i].permute(1, 2, 0).numpy()
+        assert ours[i].item() == pytest.approx(structural_similarity(c, n, data_range=1, channel_axis=2), abs=1e-6)
