@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,16 +11,7 @@ from PIL import Image
 import baselines
 from baselines.base import BaselineError, MissingOutputsError, RestoreConfig
 from baselines.methods.dcp import DCPParams, dehaze, guided_filter
-
-
-@dataclass
-class FakeSample:
-    id: str
-    input: object
-    target: object
-    degradation: tuple
-    modality: str
-    dataset: str
+from benchmarks.datasets import Sample
 
 
 def _save(array: np.ndarray, path: Path) -> Path:
@@ -79,14 +69,14 @@ def test_dcp_estimates_the_atmospheric_light_from_the_haziest_region():
 
 
 @pytest.fixture()
-def hazy_fixture(tmp_path: Path) -> list[FakeSample]:
+def hazy_fixture(tmp_path: Path) -> list[Sample]:
     """Two hazy images and one hazy 3-frame video in a dataset-like layout (hazy/ and gt/ folders)."""
     rng = np.random.default_rng(3)
     airlight = np.array([0.92, 0.92, 0.92])
     samples = []
     for name in ("0001", "0002"):
         scene = _with_sky(_clear_scene(rng, 48, 64), airlight)
-        samples.append(FakeSample(
+        samples.append(Sample(
             id=f"img/{name}", input=_save(_hazy(scene, 0.45, airlight), tmp_path / "data/hazy" / f"{name}.jpg"),
             target=_save(scene, tmp_path / "data/gt" / f"{name}.png"), degradation=("haze",), modality="image",
             dataset="toyhaze"))
@@ -95,7 +85,7 @@ def hazy_fixture(tmp_path: Path) -> list[FakeSample]:
     for i in range(3):
         frames_in.append(_save(_hazy(scene, 0.5, airlight), tmp_path / f"data/video/hazy/v1/{i:03d}.png"))
         frames_gt.append(_save(scene, tmp_path / f"data/video/gt/v1/{i:03d}.png"))
-    samples.append(FakeSample(id="v1", input=frames_in, target=frames_gt, degradation=("haze",),
+    samples.append(Sample(id="v1", input=frames_in, target=frames_gt, degradation=("haze",),
                               modality="video", dataset="toyhaze_video"))
     return samples
 
@@ -183,7 +173,7 @@ def test_prompt_routing_follows_design():
 
 def test_ypt_entries_route_samples_to_prompt_groups(tmp_path):
     method = baselines.get("ypt_flux")
-    samples = [FakeSample(f"{d}/{i}", tmp_path / "x.png", None, deg, "image", d)
+    samples = [Sample(f"{d}/{i}", tmp_path / "x.png", None, deg, "image", d)
                for i, (d, deg) in enumerate([("lolblur", ("lowlight",)), ("hazerd", ("haze",)),
                                              ("toled", ("lowlight",)), ("cdd_haze_snow", ("snow", "haze"))])]
     groups = method.routes(samples)
@@ -191,7 +181,7 @@ def test_ypt_entries_route_samples_to_prompt_groups(tmp_path):
         ("lowlight", "blur"): ["lolblur/0", "toled/2"], ("haze",): ["hazerd/1"], ("snow", "haze"): ["cdd_haze_snow/3"]}
     wan = baselines.get("ypt_wan")
     assert wan.backbone == "wan" and wan.spec.modalities == ("video",)
-    clip = lambda n: FakeSample("v", [tmp_path / f"{i}.png" for i in range(n)], None, ("haze",), "video", "rhvd")
+    clip = lambda n: Sample("v", [tmp_path / f"{i}.png" for i in range(n)], None, ("haze",), "video", "rhvd")
     assert [wan.expected_frames(clip(n)) for n in (33, 40, 32, 30, 5)] == [33, 33, 29, 29, 5]
 
 
@@ -201,7 +191,7 @@ def test_ypt_entries_without_library_or_prompts_say_what_is_missing(tmp_path, mo
     from baselines.base import SetupError
 
     monkeypatch.setenv("YPT_PROMPTS", str(tmp_path / "prompts"))
-    sample = FakeSample("a", _save(np.zeros((8, 8, 3)), tmp_path / "a.png"), None, ("haze",), "image", "hazerd")
+    sample = Sample("a", _save(np.zeros((8, 8, 3)), tmp_path / "a.png"), None, ("haze",), "image", "hazerd")
     with pytest.raises(SetupError) as err:
         baselines.get("ypt_flux").restore([sample], tmp_path / "out", RestoreConfig(progress=False))
     missing = [m for m in ("ypt.restore", "ypt.prompts") if importlib.util.find_spec(m) is None]
@@ -238,7 +228,7 @@ def test_lime_smooths_illumination_but_keeps_its_edges():
 def test_lime_brightens_a_dark_image_end_to_end(tmp_path):
     rng = np.random.default_rng(7)
     scene = _clear_scene(rng, 32, 48) * 0.6 + 0.3
-    dark = FakeSample("dark/1", _save(scene * 0.15, tmp_path / "low/1.png"), _save(scene, tmp_path / "high/1.png"),
+    dark = Sample("dark/1", _save(scene * 0.15, tmp_path / "low/1.png"), _save(scene, tmp_path / "high/1.png"),
                       ("lowlight",), "image", "toylol")
     report_in = baselines.get("input").restore([dark], tmp_path / "in", RestoreConfig(progress=False))
     report = baselines.get("lime").restore([dark], tmp_path / "lime", RestoreConfig(progress=False))
@@ -257,7 +247,7 @@ def test_container_inputs_are_decoded_with_the_dataset_loader(tmp_path, monkeypa
     fake = types.ModuleType("benchmarks.datasets")
     fake.load_sample = lambda s: (torch.from_numpy(image), None)
     monkeypatch.setitem(sys.modules, "benchmarks.datasets", fake)
-    sample = FakeSample("poled/3", Path(str(tmp_path / "poled.mat") + "#3"), None, ("lowlight", "blur"), "image",
+    sample = Sample("poled/3", Path(str(tmp_path / "poled.mat") + "#3"), None, ("lowlight", "blur"), "image",
                         "poled")
     report = baselines.get("input").restore([sample], tmp_path / "out", RestoreConfig(progress=False))
     got = np.asarray(Image.open(report.outputs["poled/3"][0]), dtype=np.float32) / 255
@@ -280,7 +270,7 @@ def test_resume_restores_only_missing_samples(hazy_fixture, tmp_path):
 def test_resume_and_precomputed_use_the_methods_frame_count(tmp_path):
     """WAN writes the largest 4k+1 frames: a 30-frame clip has 29 outputs, which count as complete."""
     frames = [_save(np.full((4, 4, 3), i / 40), tmp_path / f"clip/{i:03d}.png") for i in range(30)]
-    sample = FakeSample("c", frames, None, ("haze",), "video", "rhvd")
+    sample = Sample("c", frames, None, ("haze",), "video", "rhvd")
     published = tmp_path / "published"
     for i in range(29):
         _save(np.zeros((4, 4, 3)), published / f"c/{i:05d}.png")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from PIL import Image
 import baselines
 from baselines.base import RestoreConfig, SetupError
 from baselines.config import interpreter
+from benchmarks.datasets import Sample
 
 RECORD_HELPER = '''
 import json, os, sys
@@ -195,15 +195,6 @@ for file_id, folder in enumerate(sorted(os.listdir(a.data_dir))):
 }
 
 
-@dataclass
-class FakeSample:
-    id: str
-    input: object
-    target: object
-    degradation: tuple
-    modality: str
-    dataset: str
-
 
 def _image(path: Path, size: tuple[int, int], seed: int) -> Path:
     """Blocky image (8x8 blocks of random colour): survives JPEG q100 and padding/cropping."""
@@ -219,11 +210,11 @@ def _image(path: Path, size: tuple[int, int], seed: int) -> Path:
 @pytest.fixture()
 def image_samples(tmp_path):
     return [
-        FakeSample("rain/0001", _image(tmp_path / "data/rain/0001.png", (37, 29), 1), None, ("rain",), "image", "toy"),
-        FakeSample("rain/0002", _image(tmp_path / "data/rain/0002.jpg", (64, 48), 2), None, ("rain",), "image", "toy"),
-        FakeSample("dark.1", _image(tmp_path / "data/dark/1.png", (40, 24), 3), None, ("lowlight", "blur"), "image",
+        Sample("rain/0001", _image(tmp_path / "data/rain/0001.png", (37, 29), 1), None, ("rain",), "image", "toy"),
+        Sample("rain/0002", _image(tmp_path / "data/rain/0002.jpg", (64, 48), 2), None, ("rain",), "image", "toy"),
+        Sample("dark.1", _image(tmp_path / "data/dark/1.png", (40, 24), 3), None, ("lowlight", "blur"), "image",
                    "toy"),
-        FakeSample("hazy", _image(tmp_path / "data/hazy.png", (33, 17), 4), None, ("haze",), "image", "toy"),
+        Sample("hazy", _image(tmp_path / "data/hazy.png", (33, 17), 4), None, ("haze",), "image", "toy"),
     ]
 
 
@@ -232,7 +223,7 @@ def video_samples(tmp_path):
     out = []
     for v, n in (("clipA", 3), ("sub/clipB", 4)):
         frames = [_image(tmp_path / f"data/{v}/{i:03d}.png", (40, 24), 10 * len(v) + i) for i in range(n)]
-        out.append(FakeSample(v, frames, None, ("rain",), "video", "toyv"))
+        out.append(Sample(v, frames, None, ("rain",), "video", "toyv"))
     return out
 
 

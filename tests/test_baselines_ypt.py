@@ -2,7 +2,6 @@
 files where ``ypt.prompts.default_prompt_path`` says, routed per DESIGN.md (mixed prompts for LOLBlur)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,23 +13,21 @@ pytest.importorskip("ypt.sampler", reason="ypt.sampler (issue 3 part A) not in t
 pytest.importorskip("ypt.bridges", reason="ypt.bridges (issue 3 part A) not in this checkout yet")
 
 import torch  # noqa: E402
+from test_backbones import (  # noqa
+    save_tiny_folder,
+    tiny_flux,
+    tiny_flux_components,
+    tiny_wan,
+    tiny_wan_components,
+)
 
 import baselines  # noqa: E402
 from baselines.base import RestoreConfig  # noqa: E402
+from benchmarks.datasets import Sample  # noqa: E402
 from benchmarks.protocol import DEGRADATIONS  # noqa: E402
-from test_backbones import save_tiny_folder, tiny_flux, tiny_flux_components, tiny_wan, tiny_wan_components  # noqa
 
 DISTINCT_SEEDS = dict(zip(DEGRADATIONS, range(len(DEGRADATIONS))))
 
-
-@dataclass
-class FakeSample:
-    id: str
-    input: object
-    target: object
-    degradation: tuple
-    modality: str
-    dataset: str
 
 
 def _write_prompts(backbone_name: str, backbone, root: Path, degradations=DEGRADATIONS) -> None:
@@ -59,8 +56,8 @@ def test_ypt_flux_restores_routed_sets_with_tiny_flux(tmp_path):
     model = save_tiny_folder(tiny_flux_components(), tmp_path / "flux")
     _write_prompts("flux", tiny_flux(), tmp_path / "prompts")
     image = _image(tmp_path / "a.png", 0)
-    samples = [FakeSample("hazerd/a", image, None, ("haze",), "image", "hazerd"),
-               FakeSample("lolblur/a", image, None, ("lowlight",), "image", "lolblur")]
+    samples = [Sample("hazerd/a", image, None, ("haze",), "image", "hazerd"),
+               Sample("lolblur/a", image, None, ("lowlight",), "image", "lolblur")]
     settings = {"model": str(model), "prompts_root": str(tmp_path / "prompts"), "device": "cpu", "dtype": "fp32",
                 "image_size": [16, 16], "num_inference_steps": 2}
     report = baselines.get("ypt_flux").restore(samples, tmp_path / "out",
@@ -80,7 +77,7 @@ def test_ypt_wan_restores_a_clip_with_tiny_wan(tmp_path):
     model = save_tiny_folder(tiny_wan_components(), tmp_path / "wan")
     _write_prompts("wan", tiny_wan(), tmp_path / "prompts", degradations=("haze",))  # only the routed prompt
     frames = [_image(tmp_path / f"clip/{i:03d}.png", i) for i in range(7)]
-    sample = FakeSample("rhvd/c1", frames, None, ("haze",), "video", "rhvd")
+    sample = Sample("rhvd/c1", frames, None, ("haze",), "video", "rhvd")
     settings = {"model": str(model), "prompts_root": str(tmp_path / "prompts"), "device": "cpu", "dtype": "fp32",
                 "video_size": [16, 16], "num_inference_steps": 2}
     report = baselines.get("ypt_wan").restore([sample], tmp_path / "out",
