@@ -62,6 +62,18 @@ def blocked_by(unit, failed: set[str]) -> list[str]:
     return [d for d in unit.deps if d in failed]
 
 
+def settled(unit, failed: set[str]) -> Outcome | None:
+    """The outcome of a unit that needs no run (blocked by a failed dependency, or already done), else None.
+    A blocked unit is added to ``failed`` so that its own dependents are blocked too."""
+    blockers = blocked_by(unit, failed)
+    if blockers:
+        failed.add(unit.key)
+        return Outcome(unit.key, "blocked", error=f"needs failed unit(s) {', '.join(blockers)}")
+    if unit.is_done():
+        return Outcome(unit.key, "skipped")
+    return None
+
+
 def run_local(units: Sequence, log_root: Path, progress: bool = True) -> list[Outcome]:
     """Run ``units`` in this process, one after another, with a rich progress bar."""
     outcomes: list[Outcome] = []
@@ -78,12 +90,9 @@ def run_local(units: Sequence, log_root: Path, progress: bool = True) -> list[Ou
         for unit in ordered:
             if bar is not None:
                 bar.update(task, description=f"{unit.kind} {unit.label}")
-            blockers = blocked_by(unit, failed)
-            if blockers:
-                failed.add(unit.key)
-                outcomes.append(Outcome(unit.key, "blocked", error=f"needs failed unit(s) {', '.join(blockers)}"))
-            elif unit.is_done():
-                outcomes.append(Outcome(unit.key, "skipped"))
+            outcome = settled(unit, failed)
+            if outcome is not None:
+                outcomes.append(outcome)
             else:
                 outcomes.append(_run_one_local(unit, log_root, progress))
                 if not outcomes[-1].ok:

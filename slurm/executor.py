@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from benchmarks.execute import Outcome, blocked_by, dependency_waves, unit_log_dir
+from benchmarks.execute import Outcome, dependency_waves, settled, unit_log_dir
 from slurm.profiles import ClusterProfile
 
 
@@ -130,12 +130,9 @@ class SlurmRunner:
         for wave in dependency_waves(units):
             todo = []
             for u in wave:
-                blockers = blocked_by(u, failed)
-                if blockers:
-                    failed.add(u.key)
-                    outcomes.append(Outcome(u.key, "blocked", error=f"needs failed unit(s) {', '.join(blockers)}"))
-                elif u.is_done():
-                    outcomes.append(Outcome(u.key, "skipped"))
+                outcome = settled(u, failed)
+                if outcome is not None:
+                    outcomes.append(outcome)
                 else:
                     todo.append(u)
             for o in self.wait(self.submit(todo)):
