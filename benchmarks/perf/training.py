@@ -193,12 +193,7 @@ class TrainBench:
             engine.transformer = transformer
             if self.device.startswith("cuda"):
                 torch.cuda.empty_cache()
-        seconds = timing.seconds
-        row.update(status="ok", step_time_s=seconds, timing=timing.as_dict(),
-                   peak_memory_bytes=memory.peak_bytes, memory_kind=memory.kind,
-                   mfu=mfu(model_flops, seconds, peak_flops), hfu=mfu(hardware_flops, seconds, peak_flops),
-                   items_per_s=wl.batch / seconds)
-        return row
+        return _measured_row(row, timing, memory, model_flops, hardware_flops, peak_flops, wl.batch)
 
     def measure_trainer(self, gradient_checkpointing: bool, iters: int, warmup: int,
                         peak_flops: float | None) -> dict:
@@ -238,9 +233,15 @@ class TrainBench:
         finally:
             if self.device.startswith("cuda"):
                 torch.cuda.empty_cache()
-        seconds = timing.seconds
-        row.update(status="ok", step_time_s=seconds, timing=timing.as_dict(),
-                   peak_memory_bytes=memory.peak_bytes, memory_kind=memory.kind,
-                   mfu=mfu(model_flops, seconds, peak_flops), hfu=mfu(hardware_flops, seconds, peak_flops),
-                   items_per_s=wl.batch / seconds)
-        return row
+        return _measured_row(row, timing, memory, model_flops, hardware_flops, peak_flops, wl.batch)
+
+
+def _measured_row(row: dict, timing, memory, model_flops: float, hardware_flops: float, peak_flops: float | None,
+                  batch: int) -> dict:
+    """Fill a training row from a timed run: step time, peak memory, MFU (model FLOPs) and HFU (hardware FLOPs)."""
+    seconds = timing.seconds
+    row.update(status="ok", step_time_s=seconds, timing=timing.as_dict(),
+               peak_memory_bytes=memory.peak_bytes, memory_kind=memory.kind,
+               mfu=mfu(model_flops, seconds, peak_flops), hfu=mfu(hardware_flops, seconds, peak_flops),
+               items_per_s=batch / seconds)
+    return row

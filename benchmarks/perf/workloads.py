@@ -12,25 +12,14 @@ from dataclasses import dataclass, field
 
 from benchmarks import protocol
 from benchmarks.perf import flops as flops_mod
+from ypt.backbones.configs import FLUX_DEV_TRANSFORMER, WAN_1_3B_TRANSFORMER
 
-#: diffusers ``FluxTransformer2DModel`` config of black-forest-labs/FLUX.1-dev (transformer/config.json)
-FLUX_DEV_TRANSFORMER = {
-    "patch_size": 1, "in_channels": 64, "num_layers": 19, "num_single_layers": 38, "attention_head_dim": 128,
-    "num_attention_heads": 24, "joint_attention_dim": 4096, "pooled_projection_dim": 768, "guidance_embeds": True,
-    "axes_dims_rope": (16, 56, 56),
-}
 #: diffusers ``AutoencoderKL`` config of FLUX.1-dev (vae/config.json)
 FLUX_DEV_VAE = {
     "in_channels": 3, "out_channels": 3, "latent_channels": 16, "block_out_channels": (128, 256, 512, 512),
     "down_block_types": ("DownEncoderBlock2D",) * 4, "up_block_types": ("UpDecoderBlock2D",) * 4,
     "layers_per_block": 2, "norm_num_groups": 32, "sample_size": 1024, "scaling_factor": 0.3611,
     "shift_factor": 0.1159, "use_quant_conv": False, "use_post_quant_conv": False, "mid_block_add_attention": True,
-}
-#: diffusers ``WanTransformer3DModel`` config of Wan-AI/Wan2.1-T2V-1.3B-Diffusers (transformer/config.json)
-WAN_13B_TRANSFORMER = {
-    "patch_size": (1, 2, 2), "num_attention_heads": 12, "attention_head_dim": 128, "in_channels": 16,
-    "out_channels": 16, "text_dim": 4096, "freq_dim": 256, "ffn_dim": 8960, "num_layers": 30,
-    "cross_attn_norm": True, "qk_norm": "rms_norm_across_heads", "eps": 1e-6, "rope_max_seq_len": 1024,
 }
 #: ``AutoencoderKLWan`` of WAN 2.1 (its class defaults are the released config)
 WAN_VAE: dict = {}
@@ -108,7 +97,7 @@ def workload(backbone: str, size: str) -> Workload:
         return Workload("flux", "full", FLUX_DEV_TRANSFORMER, FLUX_DEV_VAE,
                         (protocol.FLUX_SIZE, protocol.FLUX_SIZE), FLUX_TEXT_TOKENS)
     if (backbone, size) == ("wan", "full"):
-        return Workload("wan", "full", WAN_13B_TRANSFORMER, WAN_VAE,
+        return Workload("wan", "full", WAN_1_3B_TRANSFORMER, WAN_VAE,
                         (protocol.VIDEO_FRAMES, protocol.VIDEO_HEIGHT, protocol.VIDEO_WIDTH), WAN_TEXT_TOKENS)
     if (backbone, size) == ("flux", "tiny"):
         return Workload("flux", "tiny", FLUX_TINY_TRANSFORMER, FLUX_TINY_VAE, (128, 128), 16)

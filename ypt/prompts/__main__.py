@@ -9,21 +9,12 @@ import argparse
 import sys
 from pathlib import Path
 
-#: WAN 2.1 T2V 1.3B transformer config (diffusers' Wan-AI/Wan2.1-T2V-1.3B-Diffusers), for shape checks on meta
-WAN_1_3B_CONFIG = {
-    "patch_size": (1, 2, 2), "num_attention_heads": 12, "attention_head_dim": 128, "in_channels": 16,
-    "out_channels": 16, "text_dim": 4096, "freq_dim": 256, "ffn_dim": 8960, "num_layers": 30, "cross_attn_norm": True,
-    "qk_norm": "rms_norm_across_heads", "eps": 1e-6, "rope_max_seq_len": 1024,
-}
-
 
 def wan_1_3b_on_meta():
     """WAN 2.1 1.3B transformer with no weights (meta device): enough to check prompt shapes."""
-    import torch
-    from diffusers import WanTransformer3DModel
+    from ypt.backbones.configs import transformer_on_meta
 
-    with torch.device("meta"):
-        return WanTransformer3DModel(**WAN_1_3B_CONFIG)
+    return transformer_on_meta("wan")
 
 
 def import_official(src: Path, root: str | None, t0: float) -> list[Path]:
