@@ -7,23 +7,13 @@ then sees a copy of the sample whose ``input`` is that PNG (or list of PNG frame
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from baselines.base import BaselineError, Sample
+from benchmarks.datasets.spec import Sample as DatasetSample
 
 INPUTS_DIR = "_inputs"
-
-
-@dataclass(frozen=True)
-class StagedSample:
-    id: str
-    input: Any
-    target: Any
-    degradation: tuple
-    modality: str
-    dataset: str
 
 
 def _is_image_file(path: Any) -> bool:
@@ -66,8 +56,8 @@ def as_image_samples(samples: Sequence[Sample], folder: Path) -> list[Sample]:
         decoded = _to_hwc(load_sample(s)[0])
         if s.modality == "video":
             frames = [write_png(frame, video_frame_path(folder, s.id, i)) for i, frame in enumerate(decoded)]
-            result.append(StagedSample(s.id, frames, s.target, tuple(s.degradation), s.modality, s.dataset))
+            result.append(DatasetSample(s.id, frames, s.target, tuple(s.degradation), s.modality, s.dataset))
         else:
             path = write_png(decoded, image_output_path(folder, s.id))
-            result.append(StagedSample(s.id, path, s.target, tuple(s.degradation), s.modality, s.dataset))
+            result.append(DatasetSample(s.id, path, s.target, tuple(s.degradation), s.modality, s.dataset))
     return result

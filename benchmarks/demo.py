@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.datasets.spec import Sample
+
 GENERATOR_VERSION = "ypt-demo-v1"
 IMAGES = ("astronaut", "coffee", "chelsea", "rocket")
 DEFAULT_SIZE = 256
@@ -231,16 +233,6 @@ def demo_data_root() -> Path:
 
 
 @dataclass(frozen=True)
-class DemoSample:
-    id: str
-    input: str
-    target: str | None
-    degradation: tuple[str, ...]
-    modality: str = "image"
-    dataset: str = ""
-
-
-@dataclass(frozen=True)
 class DemoDataset:
     """A demo set as a dataset: ``samples(root)`` lists it from its manifest under ``root`` (default
     :func:`demo_data_root`)."""
@@ -256,14 +248,14 @@ class DemoDataset:
     def display_name(self) -> str:
         return "Demo " + self.key.removeprefix("demo_")
 
-    def samples(self, root: str | Path | None = None) -> list[DemoSample]:
+    def samples(self, root: str | Path | None = None) -> list[Sample]:
         folder = Path(root or demo_data_root()) / self.key
         manifest_path = folder / "manifest.json"
         if not manifest_path.is_file():
             raise FileNotFoundError(f"demo dataset {self.key} is not built: no {manifest_path}; "
                                     f"`python -m benchmarks.run table2 --demo` builds it")
         manifest = json.loads(manifest_path.read_text())
-        return [DemoSample(x["id"], str(folder / x["input"]), str(folder / x["target"]), self.degradation,
+        return [Sample(x["id"], str(folder / x["input"]), str(folder / x["target"]), self.degradation,
                            "image", self.key) for x in manifest["samples"]]
 
 
