@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Any, Generic, Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -80,6 +80,3 @@ class Registry(Generic[T]):
     def items(self) -> Iterator[tuple[str, T]]:
         for key in self.keys():
             yield key, self.get(key)
-
-    def filter(self, predicate: Callable[[T], bool]) -> list[str]:
-        return [k for k, v in self.items() if predicate(v)]

@@ -78,10 +78,6 @@ def read_image(ref):
         raise DatasetError(f"cannot read {ref}: {err}") from None
 
 
-def read_mat_image(path: str | Path, key: str, index: int):
-    return _to_uint8(_mat_array(Path(path), key)[index])
-
-
 def container_samples(spec, layout, base: Path) -> list[Sample]:
     """UDC-style: one .mat holding the inputs (``test_display``) and one the targets (``test_gt``)."""
     in_dir = layout.input_dir(base)

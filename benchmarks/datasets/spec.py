@@ -86,10 +86,6 @@ def resolve(root: Path, pattern: str) -> Path | None:
     return current
 
 
-def is_image(path: Path) -> bool:
-    return path.suffix.lower() in IMAGE_EXTENSIONS
-
-
 def list_files(folder: Path, recursive: bool, suffixes: Sequence[str] = IMAGE_EXTENSIONS) -> list[Path]:
     """Files under ``folder`` with an accepted suffix (case-insensitive), skipping result folders and dotfiles."""
     out = []

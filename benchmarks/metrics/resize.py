@@ -18,7 +18,6 @@ write outputs at their own size. No 8-bit re-quantisation happens after the resi
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from benchmarks.protocol import METRIC_SIZE
@@ -39,14 +38,6 @@ def protocol_resize(images, size: int = METRIC_SIZE):
 
 def _read_rgb(ref: Any):
     """An HxWx3 uint8 array from an image path, or a dataset-registry reference (``.mat`` / ``.npy`` frames)."""
-    import numpy as np
-
-    path = Path(str(ref))
-    if path.is_file() and path.suffix.lower() not in (".mat", ".npy"):
-        from PIL import Image
-
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
     from benchmarks.datasets import read_image
 
     return read_image(ref)
