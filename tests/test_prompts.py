@@ -78,6 +78,40 @@ def test_wan_residual_is_gate_times_the_shifted_cross_attention(wan):
     torch.testing.assert_close(got, expected)
 
 
+def test_wan_residual_projects_the_query_once_and_restores_the_processor(wan):
+    """While applied, attn2 runs one to_q for both passes; any other processor gets the generic two-call hook with
+    the same result; leaving the block puts diffusers' own processor back."""
+    prompt = make_prompt("residual", wan.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        prompt.gates.copy_(torch.tensor([0.7, -0.3]))
+    attn2 = wan.transformer.blocks[0].attn2
+    original = attn2.processor
+    g = torch.Generator().manual_seed(3)
+    h, c = torch.randn(2, 5, 16, generator=g), torch.randn(2, TEXT_LEN, 16, generator=g)
+    calls = []
+    counter = attn2.to_q.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        with torch.no_grad():
+            with prompt.applied(wan.transformer):
+                assert attn2.processor is not original
+                shared = attn2(h, c, None, None)
+            assert len(calls) == 1 and attn2.processor is original
+
+            class Custom(type(original)):  # a user's own processor: not ours to replace
+                pass
+
+            attn2.processor = Custom()
+            try:
+                with prompt.applied(wan.transformer):
+                    generic = attn2(h, c, None, None)
+            finally:
+                attn2.processor = original
+        assert len(calls) == 3
+    finally:
+        counter.remove()
+    torch.testing.assert_close(shared, generic, rtol=0, atol=1e-6)
+
+
 def test_flux_residual_shifts_the_attention_inputs_only(flux):
     """Double blocks: attn(h, c + a*P); single blocks: attn on the joint tokens with a*P on the first L (text)."""
     prompt = make_prompt("residual", flux.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(5))

@@ -159,7 +159,7 @@ def wan_flops(config: dict, latent_frames: int, latent_height: int, latent_width
     """Forward FLOPs of ``WanTransformer3DModel(**config)`` on one clip of latent size ``(F, H, W)``.
 
     ``cross_attention_passes = 2`` counts the residual prompt variant, which runs every ``attn2`` twice
-    (``attn2(h, c_null) + a_i * attn2(h, c_null + P)``).
+    (``attn2(h, c_null) + a_i * attn2(h, c_null + P)``) on one shared query projection.
     """
     d = config["num_attention_heads"] * config["attention_head_dim"]
     pt, ph, pw = config.get("patch_size", (1, 2, 2))
@@ -188,11 +188,12 @@ def wan_flops(config: dict, latent_frames: int, latent_height: int, latent_width
     lin_bwd = n * (q_o + k_v) - q
     core_bwd = n * 2 * core - core // 2
     if cross_attention_passes == 2:
-        # the null-context pass attn2(h, c_null): c_null is constant, so no dK, dV and no k/v projection backward;
-        # dQ and the query/output projections remain in blocks >= 1; block 0 has no backward at all
-        lin_fwd += n * (q_o + k_v)
+        # the null-context pass attn2(h, c_null) shares the prompt pass's query (ypt.prompts projects it once), so
+        # it adds its k/v and output projections and its core; c_null is constant: no dK, dV, no k/v backward;
+        # dQ (summed into the shared query's gradient) and the output projection remain in blocks >= 1
+        lin_fwd += n * (q_o - q + k_v)
         core_fwd += n * core
-        lin_bwd += (n - 1) * q_o
+        lin_bwd += (n - 1) * (q_o - q)
         core_bwd += (n - 1) * core
     elif cross_attention_passes != 1:
         raise ValueError(f"cross_attention_passes must be 1 or 2, got {cross_attention_passes}")

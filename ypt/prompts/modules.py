@@ -121,18 +121,28 @@ class ResidualPrompt(PromptModule):
             raise ValueError(f"residual prompt of shape {tuple(self.prompt.shape[1:])} cannot be added to a context "
                              f"of shape {tuple(context.shape[1:])}: the backbone's text length or width differs")
 
+    def shifted(self, context: torch.Tensor) -> torch.Tensor:
+        """WAN: the null context plus the prompt, ``c + P`` (added in fp32, back to the context's dtype)."""
+        self._check_context(context)
+        return (context.float() + self.prompt.float()).to(context.dtype)
+
+    def combine(self, output: torch.Tensor, extra: torch.Tensor, i: int) -> torch.Tensor:
+        """WAN: ``attn2(h, c) + a_i * attn2(h, c + P)``, combined in fp32 like the release, in the output's dtype."""
+        return (output.float() + self.gates[i].float() * extra.float()).to(output.dtype)
+
     def _hooks(self, transformer):
         handles = []
         if self.arch == "wan":
             for i, block in enumerate(transformer.blocks):
+                if _SharedQueryCrossAttention.supports(block.attn2):
+                    handles.append(_SharedQueryCrossAttention(self, i).install(block.attn2))
+                    continue
+
                 def cross_attention(module, args, kwargs, output, i=i):
-                    def shifted(context):
-                        self._check_context(context)
-                        return (context.float() + self.prompt.float()).to(context.dtype)
-                    new_args, new_kwargs = _replace_arg(args, kwargs, 1, "encoder_hidden_states", shifted)
+                    # any other attention processor: the second pass is a second call of the whole module
+                    new_args, new_kwargs = _replace_arg(args, kwargs, 1, "encoder_hidden_states", self.shifted)
                     extra = module.forward(*new_args, **new_kwargs)
-                    # combined in fp32 like the release, then back to the attention's dtype
-                    return (output.float() + self.gates[i].float() * extra.float()).to(output.dtype)
+                    return self.combine(output, extra, i)
                 handles.append(block.attn2.register_forward_hook(cross_attention, with_kwargs=True))
         else:
             n_double = len(transformer.transformer_blocks)
@@ -155,6 +165,64 @@ class ResidualPrompt(PromptModule):
                     return _replace_arg(args, kwargs, 0, "hidden_states", shifted)
                 handles.append(block.attn.register_forward_pre_hook(shift_text_tokens, with_kwargs=True))
         return handles
+
+
+class _SharedQueryCrossAttention:
+    """A WAN ``attn2`` processor computing ``attn2(h, c) + a_i * attn2(h, c + P)`` with the query of ``h`` projected
+    and normalised once for both passes (the two passes differ only in their keys and values).
+
+    Installed in place of diffusers' own ``WanAttnProcessor`` (text-to-video cross-attention, no image context) while
+    a residual prompt is applied; the handle returned by :meth:`install` puts the original processor back. Each pass
+    is otherwise the original processor's computation: ``norm_k`` on the keys, the same attention backend
+    (``dispatch_attention_fn`` with the processor's backend) and ``to_out`` applied per pass, so the result equals
+    the two-call form up to float rounding; the saving is one ``to_q`` and ``norm_q`` per block, forward and
+    backward (``benchmarks.perf.flops.wan_flops`` counts it).
+    """
+
+    def __init__(self, prompt: ResidualPrompt, index: int):
+        self.prompt, self.index = prompt, index
+        self.module = self.original = None
+
+    @staticmethod
+    def supports(attn: nn.Module) -> bool:
+        try:
+            from diffusers.models.transformers.transformer_wan import WanAttnProcessor
+        except ImportError:  # diffusers without WanAttention: the generic two-call hook
+            return False
+        return type(getattr(attn, "processor", None)) is WanAttnProcessor and getattr(attn, "add_k_proj", 0) is None
+
+    def install(self, attn: nn.Module) -> _SharedQueryCrossAttention:
+        self.module, self.original = attn, attn.processor
+        attn.processor = self
+        return self
+
+    def remove(self) -> None:
+        """Put the original processor back (the handle protocol of :meth:`PromptModule._hooks`)."""
+        if self.module is not None and self.module.processor is self:
+            self.module.processor = self.original
+        self.module = None
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, rotary_emb=None):
+        from diffusers.models.attention_dispatch import dispatch_attention_fn
+
+        if encoder_hidden_states is None or rotary_emb is not None:
+            raise RuntimeError("the residual prompt's processor is for WAN's cross-attention (attn2) only")
+        query = attn.norm_q(attn.to_q(hidden_states)).unflatten(2, (attn.heads, -1))
+
+        def attend(context):
+            if attn.fused_projections:
+                key, value = attn.to_kv(context).chunk(2, dim=-1)
+            else:
+                key, value = attn.to_k(context), attn.to_v(context)
+            key = attn.norm_k(key).unflatten(2, (attn.heads, -1))
+            out = dispatch_attention_fn(query, key, value.unflatten(2, (attn.heads, -1)), attn_mask=attention_mask,
+                                        dropout_p=0.0, is_causal=False, backend=self.original._attention_backend)
+            out = out.flatten(2, 3).type_as(query)
+            return attn.to_out[1](attn.to_out[0](out))
+
+        base = attend(encoder_hidden_states)
+        extra = attend(self.prompt.shifted(encoder_hidden_states))
+        return self.prompt.combine(base, extra, self.index)
 
 
 class _ContextReplacingPrompt(PromptModule):
