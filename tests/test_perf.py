@@ -3,7 +3,6 @@ smoke run of the benchmark in its quickest mode (schema only; no timing assertio
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 
@@ -56,7 +55,6 @@ def test_mfu():
 
 def _count(model, call):
     """Counted (forward, forward + backward) FLOPs of ``call()`` with torch's math attention (counted as bmm)."""
-    import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -193,7 +191,7 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     from benchmarks.perf.__main__ import main
 
     assert main(["--quick", "--device", "cpu", "--iters", "1", "--warmup", "0", "--steps", "2",
-                 "--out", str(tmp_path)]) == 0
+                 "--only", "training,sampling,evaluation", "--out", str(tmp_path)]) == 0
     latest = json.loads((tmp_path / "latest.json").read_text())
     stamped = [p for p in tmp_path.glob("*.json") if p.name != "latest.json"]
     assert len(stamped) == 1 and json.loads(stamped[0].read_text()) == latest
@@ -215,6 +213,51 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     assert sample[("wan", "mixed-batched")]["nfe"] == 4 and sample[("wan", "mixed-batched")]["forward_calls"] == 2
     assert "training flux no-ckpt: encode-each-step / cached step time" in latest["ratios"]
     assert "sampling wan: mixed sequential / batched steps time" in latest["ratios"]
+
+
+def test_live_bytes_tracker_counts_storages_once_and_frees_them():
+    """Analytic: views cost nothing, a freed tensor's bytes come back before the next allocation, and the peak is
+    the largest simultaneous total (4 kB per 1000-float tensor)."""
+    import torch
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from benchmarks.perf.memory import _live_bytes_mode
+
+    with FakeTensorMode():
+        x = torch.empty(1000)
+        mode = _live_bytes_mode()
+        mode.add_resident(x)
+        with mode:
+            view = x.view(10, 100).t()  # noqa: F841 - a view of a resident storage
+            y = x + 1
+            del y
+            z = x * 2  # reuses y's bytes: x + z live
+            w = z.view(-1) + 1  # x + z + w
+            del z, w
+            for _ in range(5):
+                t = x - 1  # noqa: F841 - each assignment frees the previous t
+        assert mode.peak == 3 * 4000
+        mode._sweep()
+        assert mode.current == 2 * 4000  # x and the last t
+
+
+def test_traced_memory_of_full_size_flux_training_fits_80gb(tmp_path):
+    """``--only memory`` traces the full FLUX.1-dev step (batch 2, 1024 px, bf16) with fake tensors: the weights are
+    exactly the 11.9B bf16 parameters, both configurations fit in 80 GB, checkpointing keeps < 1/5 of the step's
+    activation memory."""
+    from benchmarks.perf import report
+    from benchmarks.perf.__main__ import main
+
+    assert main(["--only", "memory", "--backbones", "flux", "--device", "cpu", "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "latest.json").read_text())
+    assert report.validate(doc) == []
+    rows = {r["label"]: r for r in doc["rows"] if r["section"] == "memory"}
+    assert set(rows) == {"ckpt", "no-ckpt"}
+    for r in rows.values():
+        assert r["config"]["size"] == "full" and r["config"]["batch"] == 2 and r["config"]["pixels"] == [1024, 1024]
+        assert 11.85e9 * 2 < r["resident_bytes"]["transformer"] < 11.95e9 * 2
+        assert r["fits_80gb"] and sum(r["resident_bytes"].values()) < r["peak_memory_bytes"] < 80e9
+    assert rows["ckpt"]["step_bytes"] * 5 < rows["no-ckpt"]["step_bytes"]
 
 
 @pytest.mark.parametrize("backbone, params", [

@@ -5,16 +5,20 @@ Examples::
     python -m benchmarks.perf --quick                 # CPU: tiny configs, about a minute
     python -m benchmarks.perf                         # GPU: full-size FLUX.1-dev and WAN 2.1 1.3B, bf16
     python -m benchmarks.perf --only training --backbones flux --compile
+    python -m benchmarks.perf --only memory           # full-size peak memory, traced without a GPU (~40 s)
+
+Sections: training (step time, peak memory, FLOPs, MFU), memory (the full-size FLUX / WAN training step's peak
+memory traced with fake tensors on any machine), sampling (20 bridge steps per item), evaluation (metric
+throughput, table re-render).
 """
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 DEFAULT_OUT = Path("results/perf")
-SECTIONS = ("training", "sampling", "evaluation")
+SECTIONS = ("training", "memory", "sampling", "evaluation")
 
 
 def parse_args(argv=None) -> argparse.Namespace:

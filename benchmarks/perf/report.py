@@ -3,7 +3,7 @@
 File layout: ``<out>/<device slug>-<UTC timestamp>.json`` per run plus ``<out>/latest.json`` (same content).
 Document keys: ``schema``, ``created``, ``protocol_version``, ``code_version``, ``device`` (kind, name,
 torch_version, peak_flops, peak_source, dtype, ...), ``settings``, ``rows`` (one dict per measurement, each with
-``section`` in training / sampling / evaluation / table, ``backbone`` or ``metric``, ``label``, ``config``,
+``section`` in training / memory / sampling / evaluation / table, ``backbone`` or ``metric``, ``label``, ``config``,
 ``status`` ("ok", "skipped", "oom", "error") and the section's numbers), ``ratios`` and ``wall_s``.
 """
 from __future__ import annotations
@@ -16,11 +16,12 @@ from pathlib import Path
 from ypt.files import atomic_write_text
 
 SCHEMA = "ypt-perf/1"
-SECTIONS = ("training", "sampling", "evaluation", "table")
+SECTIONS = ("training", "memory", "sampling", "evaluation", "table")
 #: keys every row has, and the numbers an "ok" row of each section has
 ROW_KEYS = ("section", "label", "config", "status")
 OK_KEYS = {
     "training": ("step_time_s", "peak_memory_bytes", "memory_kind", "model_flops", "hardware_flops", "mfu", "hfu"),
+    "memory": ("peak_memory_bytes", "memory_kind", "resident_bytes", "step_bytes", "fits_80gb"),
     "sampling": ("nfe", "forward_calls", "time_per_item_s", "denoise_s", "time_per_nfe_s", "peak_memory_bytes"),
     "evaluation": ("metric", "mode", "images", "seconds", "images_per_s"),
     "table": ("seconds", "records"),
@@ -115,7 +116,28 @@ def render(doc: dict, console=None) -> None:
         table.add_row(r["backbone"], r["label"], _fmt_s(r.get("step_time_s")), _fmt_bytes(r.get("peak_memory_bytes")),
                       _fmt_flops(r["model_flops"]) if "model_flops" in r else "-", _fmt_pct(r.get("mfu")),
                       _fmt_pct(r.get("hfu")), status(r))
-    console.print(table)
+    if any(r["section"] == "training" for r in rows):
+        console.print(table)
+
+    traced = [r for r in rows if r["section"] == "memory"]
+    if traced:
+        table = Table(title="full-size training step memory, traced with fake tensors (batch %s, %s)" % (
+            traced[0]["config"].get("batch", "-"), traced[0]["config"].get("dtype", "-")))
+        for col in ("backbone", "configuration", "peak", "weights", "step", "measured peak", "< 80 GB", "status"):
+            table.add_column(col, justify="left" if col in ("backbone", "configuration", "status") else "right")
+        for r in traced:
+            measured = next((m for m in rows if m["section"] == "training" and m["status"] == "ok"
+                             and m["backbone"] == r["backbone"]
+                             and m["config"].get("size") == "full" and m["config"].get("latents") == "cached"
+                             and not m["config"].get("compile")
+                             and m["config"].get("gradient_checkpointing") == r["config"]["gradient_checkpointing"]),
+                            None)
+            resident = r.get("resident_bytes") or {}
+            table.add_row(r["backbone"], r["label"], _fmt_bytes(r.get("peak_memory_bytes")),
+                          _fmt_bytes(sum(resident.values())) if resident else "-", _fmt_bytes(r.get("step_bytes")),
+                          _fmt_bytes(measured["peak_memory_bytes"]) if measured else "-",
+                          {True: "yes", False: "[red]no[/]"}.get(r.get("fits_80gb"), "-"), status(r))
+        console.print(table)
 
     table = Table(title="sampling (one item, %s bridge steps)" % next((r["config"].get("steps") for r in rows
                                                                        if r["section"] == "sampling"), "-"))
@@ -125,7 +147,8 @@ def render(doc: dict, console=None) -> None:
         table.add_row(r["backbone"], r["label"], str(r.get("nfe", "-")), str(r.get("forward_calls", "-")),
                       _fmt_s(r.get("time_per_item_s")), _fmt_s(r.get("denoise_s")), _fmt_s(r.get("time_per_nfe_s")),
                       _fmt_bytes(r.get("peak_memory_bytes")), status(r))
-    console.print(table)
+    if any(r["section"] == "sampling" for r in rows):
+        console.print(table)
 
     table = Table(title="evaluation")
     for col in ("metric", "mode", "images", "images/s | time", "status"):
@@ -138,7 +161,8 @@ def render(doc: dict, console=None) -> None:
         else:
             table.add_row(r.get("metric", r["label"]), r.get("mode", "-"), str(r.get("images", "-")),
                           f"{ips:.1f}" if ips else "-", status(r))
-    console.print(table)
+    if any(r["section"] in ("evaluation", "table") for r in rows):
+        console.print(table)
     if doc["ratios"]:
         console.print("[bold]ratios (same run)[/]")
         for key, value in doc["ratios"].items():

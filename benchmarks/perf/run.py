@@ -99,6 +99,8 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
             total += len(args.backbones) * len(sampling.MODES)
         if "evaluation" in args.only:
             total += 1
+        if "memory" in args.only:
+            total += 2 * len(args.backbones)
         task = progress.add_task("perf", total=total * rounds)
         for backbone in args.backbones:
             wl = workload(backbone, size)
@@ -139,9 +141,21 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                     best[label + section] = _better(best.get(label + section), row)
                     progress.advance(task)
             rows.extend(best.values())
-            del bench, engine, jobs
+            bench = engine = jobs = None  # free the models before the next backbone
             if device == "cuda":
                 torch.cuda.empty_cache()
+        if "memory" in args.only:  # full size on any device: nothing is allocated
+            from benchmarks.perf import memory
+
+            for backbone in args.backbones:
+                for ckpt in (False, True):
+                    label = "ckpt" if ckpt else "no-ckpt"
+                    progress.update(task, description=f"{backbone} memory: {label} (full size, fake tensors)")
+                    try:
+                        rows.append(memory.trace_training_step(workload(backbone, "full"), ckpt))
+                    except Exception as exc:
+                        rows.append(_error_row("memory", label, exc, backbone=backbone))
+                    progress.advance(task)
         if "evaluation" in args.only:
             progress.update(task, description="evaluation: metrics and table re-render")
             rows.extend(evaluation.measure(device, quick=args.quick))

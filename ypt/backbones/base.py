@@ -84,7 +84,8 @@ def cast_module(module: torch.nn.Module, device: torch.device, dtype: torch.dtyp
     """Move to ``device`` and cast floating tensors to ``dtype``, keeping the model's ``_keep_in_fp32_modules``
     (e.g. WAN's norms and time embedder) in fp32, as diffusers' ``from_pretrained(torch_dtype=...)`` does."""
     keep = tuple(getattr(module, "_keep_in_fp32_modules", None) or ())
-    module.to(device)
+    if any(t.device != device for t in [*module.parameters(), *module.buffers()]):
+        module.to(device)
     for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
         if not tensor.is_floating_point():
             continue
