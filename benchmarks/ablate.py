@@ -189,7 +189,7 @@ def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | 
     """Train one low-light prompt per (backbone, T0), then restore and score the backbone's low-light set with it."""
     from benchmarks.plan import TABLE_SCORE_NEEDS, Cell, Layout, expected_counts, plan_cells
     from benchmarks.tables import FIGURES
-    from slurm.train import TRAIN_SETS, training_units
+    from slurm.train import training_units
 
     fig = FIGURES.get("fig7")
     trains, cells = [], []

@@ -466,7 +466,6 @@ def wide_console(stderr: bool = False):
 
 
 def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     console = console or wide_console()
@@ -491,7 +490,6 @@ def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -
 
 
 def print_missing(missing: list[Missing], console=None) -> None:
-    from rich.console import Console
 
     console = console or wide_console(stderr=True)
     console.print(f"[red]missing {len(missing)} resource(s):[/red]")
@@ -508,7 +506,6 @@ def run_plan(plan: Plan, executor: str = "local", cluster: str | None = None, dr
              progress: bool = True) -> int:
     """Print (dry run) or run the plan's missing units. Exit code: 0 all done, 1 something missing or failed,
     2 the run could not start (unknown executor, missing or unsuitable cluster profile)."""
-    from rich.console import Console
 
     from benchmarks.execute import execute, print_failures, summarise
 

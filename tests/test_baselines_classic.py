@@ -181,7 +181,10 @@ def test_ypt_entries_route_samples_to_prompt_groups(tmp_path):
         ("lowlight", "blur"): ["lolblur/0", "toled/2"], ("haze",): ["hazerd/1"], ("snow", "haze"): ["cdd_haze_snow/3"]}
     wan = baselines.get("ypt_wan")
     assert wan.backbone == "wan" and wan.spec.modalities == ("video",)
-    clip = lambda n: Sample("v", [tmp_path / f"{i}.png" for i in range(n)], None, ("haze",), "video", "rhvd")
+
+    def clip(n):
+        return Sample("v", [tmp_path / f"{i}.png" for i in range(n)], None, ("haze",), "video", "rhvd")
+
     assert [wan.expected_frames(clip(n)) for n in (33, 40, 32, 30, 5)] == [33, 33, 29, 29, 5]
 
 

@@ -82,7 +82,7 @@ def test_registry_reproduces_the_manifest(name, key, tmp_path):
     assert len({s.id for s in samples}) == len(samples), "sample ids must be unique"
     for s in samples:  # ids name output files: relative, no extension, no '..'
         first = s.input[0] if isinstance(s.input, list) else s.input
-        assert not s.id.startswith("/") and ".." not in s.id.split("/") and not Path(s.id).suffix.lower() in (
+        assert not s.id.startswith("/") and ".." not in s.id.split("/") and Path(s.id).suffix.lower() not in (
             ".png", ".jpg", ".jpeg", ".npy"), s.id
         assert s.dataset == key and s.modality == spec.modality and s.layout == "ypt-bundle"
         assert Path(first).is_file()

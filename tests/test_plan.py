@@ -1,7 +1,7 @@
 """Planner and local executor: content-addressed units, shards, dependency waves, failures with logs."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
