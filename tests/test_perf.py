@@ -66,8 +66,8 @@ def _count(model, call):
 
 
 def test_flops_match_torch_flop_counter_flux():
-    """Forward and frozen-weight backward of a FLUX with the residual prompt (ypt.prompts' module when importable,
-    else benchmarks.perf's hooks) count exactly what ``flux_flops`` says."""
+    """Forward and frozen-weight backward of a FLUX with the ypt.prompts residual prompt count exactly what
+    ``flux_flops`` says."""
     import torch
     from diffusers import FluxTransformer2DModel
 
@@ -78,7 +78,7 @@ def test_flops_match_torch_flop_counter_flux():
     torch.manual_seed(0)
     model = FluxTransformer2DModel(**cfg).requires_grad_(False)
     batch, li, lt = 2, 16, 6
-    prompt, _ = models.make_prompt(_FakeWorkload("flux", cfg, lt), model, "cpu")  # ypt.prompts' when present
+    prompt, _ = models.make_prompt(_FakeWorkload("flux", cfg, lt), model, "cpu")
     x, ctx, pooled = torch.randn(batch, li, 8), torch.randn(batch, lt, 16), torch.randn(batch, 12)
     ids, txt = torch.zeros(li, 3), torch.zeros(lt, 3)
     with prompt.applied(model):
@@ -91,7 +91,7 @@ def test_flops_match_torch_flop_counter_flux():
 
 
 def test_flops_match_torch_flop_counter_wan():
-    """The residual prompt runs attn2 twice: ``cross_attention_passes=2``."""
+    """The residual prompt runs attn2 twice on one query projection: ``cross_attention_passes=2``."""
     import torch
     from diffusers import WanTransformer3DModel
 
@@ -114,32 +114,10 @@ def test_flops_match_torch_flop_counter_wan():
 
 
 class _FakeWorkload:
-    """Just the fields ``attach_residual_prompt`` reads."""
+    """Just the fields ``models.make_prompt`` reads."""
 
     def __init__(self, backbone, transformer, text_tokens):
         self.backbone, self.transformer, self.text_tokens = backbone, transformer, text_tokens
-
-
-def test_bridge_sampler_lands_on_x0_with_a_perfect_prediction():
-    import torch
-
-    from benchmarks.perf.sampling import bridge_sample, ebr_mean, time_grid
-
-    grid = time_grid(20)
-    assert len(grid) == 20 and grid[0] == pytest.approx(0.4) and grid[-1] == pytest.approx(1e-4)
-    gen = torch.Generator().manual_seed(0)
-    x0, y, noise = (torch.randn(2, 3, 4, 4, dtype=torch.float64, generator=gen) for _ in range(3))
-    seen = []
-
-    def oracle(z, t):  # a perfect x0 prediction
-        seen.append((t, z.clone()))
-        return x0
-
-    out = bridge_sample(oracle, y, noise, steps=20)
-    assert torch.equal(out, x0) and [t for t, _ in seen] == grid
-    # with a perfect prediction the re-estimated noise is the true one: every state is on the EBR bridge
-    for t, z in seen:
-        assert torch.allclose(z, ebr_mean(x0, y, t, 0.4) + t * noise, atol=1e-12)
 
 
 def test_cost_defaults_follow_the_flops_formula(tmp_path):
@@ -199,10 +177,7 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     assert latest["device"]["kind"] == "cpu" and latest["device"]["torch_version"]
     assert latest["protocol_version"] == "ypt-v1" and latest["settings"]["size"] == "tiny"
     train = [r for r in latest["rows"] if r["section"] == "training"]
-    sources = ("cached", "disk-cache", "encode-each-step") if training.latent_cache_available() \
-        else ("cached", "encode-each-step")
-    if training.trainer_available():  # ypt.train's own step, beside the reference step
-        sources += ("ypt.train",)
+    sources = (*training.LATENT_SOURCES, "ypt.train")  # ypt.train's own step beside the reference steps
     assert {(r["backbone"], r["label"]) for r in train} == {
         (b, f"{c} {s}") for b in ("flux", "wan") for c in ("no-ckpt", "ckpt") for s in sources}
     for r in train:
@@ -210,9 +185,9 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
         assert r["mfu"] == pytest.approx(r["model_flops"] / (r["step_time_s"] * latest["device"]["peak_flops"]))
     sample = {(r["backbone"], r["label"]): r for r in latest["rows"] if r["section"] == "sampling"}
     assert sample[("flux", "single")]["nfe"] == 2 and sample[("flux", "mixed-sequential")]["forward_calls"] == 4
-    assert sample[("wan", "mixed-batched")]["nfe"] == 4 and sample[("wan", "mixed-batched")]["forward_calls"] == 2
+    assert sample[("wan", "mixed-sequential")]["nfe"] == 4
     assert "training flux no-ckpt: encode-each-step / cached step time" in latest["ratios"]
-    assert "sampling wan: mixed sequential / batched steps time" in latest["ratios"]
+    assert "sampling wan: mixed (2 prompts) / single steps time" in latest["ratios"]
 
 
 def test_live_bytes_tracker_counts_storages_once_and_frees_them():
@@ -273,6 +248,7 @@ def test_full_size_configs_match_published_models_and_flops(backbone, params):
 
     from benchmarks.perf import models
     from benchmarks.perf.workloads import workload
+    from ypt.backbones.flux import pack_latents
 
     wl = workload(backbone, "full")
     model = models.build_transformer(wl, "meta", torch.bfloat16)
@@ -280,7 +256,7 @@ def test_full_size_configs_match_published_models_and_flops(backbone, params):
     assert params[0] < n < params[1]
     cond = models.null_conditioning(wl, "meta", torch.bfloat16)
     latent = torch.empty(1, *wl.latent_shape, device="meta", dtype=torch.bfloat16)
-    z = models.pack_flux(latent) if backbone == "flux" else latent
+    z = pack_latents(latent) if backbone == "flux" else latent
     with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
         models.velocity(wl, model, z, torch.full((1,), 0.5, device="meta"), cond)
     assert counter.get_total_flops() == wl.flops(cross_attention_passes=1).forward

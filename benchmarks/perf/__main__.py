@@ -1,4 +1,4 @@
-"""``python -m benchmarks.perf``: measure prompt training, sampling and evaluation side by side in one run.
+"""``python -m benchmarks.perf``: measure prompt training, its full-size memory, sampling and evaluation in one run.
 
 Examples::
 
@@ -33,7 +33,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="model size: auto = full on cuda, tiny on cpu")
     p.add_argument("--dtype", default=None, help="compute dtype (default: bfloat16 on cuda, float32 on cpu)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    p.add_argument("--only", default=",".join(SECTIONS), help=f"comma list of sections ({', '.join(SECTIONS)})")
+    p.add_argument("--only", default=",".join(SECTIONS),
+                   help=f"comma list of sections ({', '.join(SECTIONS)}; default all). memory traces the full-size "
+                        "training step with fake tensors on any machine")
     p.add_argument("--backbones", default="flux,wan", help="comma list of backbones (flux, wan)")
     p.add_argument("--compile", action="store_true", help="also measure training with torch.compile'd transformers")
     p.add_argument("--steps", type=int, default=None, help="bridge steps for sampling (default: protocol, 20)")

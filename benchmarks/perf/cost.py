@@ -92,7 +92,7 @@ def _measured_seconds(doc: dict, kind: str, backbone: str | None, prompts: int,
                 or _ok_rows(doc, "training", backbone=backbone, latents="cached"))
         return min(r["step_time_s"] for r in rows) * iterations if rows else None
     if kind == "sample":
-        rows = _ok_rows(doc, "sampling", backbone=backbone, label="mixed-batched") if prompts > 1 else []
+        rows = _ok_rows(doc, "sampling", backbone=backbone, label="mixed-sequential") if prompts > 1 else []
         rows = rows or _ok_rows(doc, "sampling", backbone=backbone, label="single")
         if not rows:
             return None

@@ -203,10 +203,11 @@ def ratios(rows: list[dict]) -> dict[str, float]:
             out[f"training {backbone} cached: checkpointing / no checkpointing step time"] = (
                 on["step_time_s"] / off["step_time_s"])
     for backbone in sorted({r["backbone"] for r in ok if r["section"] == "sampling"}):
-        seq = find("sampling", backbone=backbone, label="mixed-sequential")
-        bat = find("sampling", backbone=backbone, label="mixed-batched")
-        if seq and bat:
-            out[f"sampling {backbone}: mixed sequential / batched steps time"] = seq["denoise_s"] / bat["denoise_s"]
+        mixed = find("sampling", backbone=backbone, label="mixed-sequential")
+        single = find("sampling", backbone=backbone, label="single")
+        if mixed and single:
+            out[f"sampling {backbone}: mixed ({mixed['config']['prompts']} prompts) / single steps time"] = (
+                mixed["denoise_s"] / single["denoise_s"])
     for metric in sorted({r["metric"] for r in ok if r["section"] == "evaluation"}):
         one = find("evaluation", metric=metric, mode="one-by-one")
         bat = find("evaluation", metric=metric, mode="batched")

@@ -93,8 +93,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
         _hook_refresh(progress)
         total = 0
         if "training" in args.only:
-            total += len(args.backbones) * (len(training.configurations(args.compile))
-                                            + (2 if training.trainer_available() else 0))
+            total += len(args.backbones) * (len(training.configurations(args.compile)) + 2)
         if "sampling" in args.only:
             total += len(args.backbones) * len(sampling.MODES)
         if "evaluation" in args.only:
@@ -113,7 +112,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                 for cfg in training.configurations(args.compile):
                     jobs.append(("training", cfg.label,
                                  lambda cfg=cfg: bench.measure(cfg, iters, warmup, info.peak_flops)))
-                for ckpt in ((False, True) if training.trainer_available() else ()):
+                for ckpt in (False, True):
                     label = f"{'ckpt' if ckpt else 'no-ckpt'} ypt.train"
                     jobs.append(("training", label,
                                  lambda ckpt=ckpt: bench.measure_trainer(ckpt, iters, warmup, info.peak_flops)))

@@ -3,8 +3,8 @@
 The step is the method's (DESIGN.md): EBR bridge state ``z_t = (1-t)((1-t/T0) x0 + (t/T0) y) + t e`` with
 ``t ~ U[t_min, T0]``, ``x0_hat = z_t - t v`` (the backbone adapter's ``predict_x0``), loss ``||x0_hat - x0||^2``,
 AdamW on the prompt and gates only; the backbone is frozen (no weight gradients). Latents are either cached on the
-device, read every step from the on-disk latent cache (``ypt.latent_cache``, when importable), or encoded by the VAE
-every step. The loop has no host-device synchronisation (no ``.item()``).
+device, read every step from the on-disk latent cache (``ypt.latent_cache``), or encoded by the VAE every step.
+The loop has no host-device synchronisation (no ``.item()``).
 """
 from __future__ import annotations
 
@@ -34,59 +34,16 @@ class TrainConfig:
         return " ".join(parts)
 
 
-def latent_cache_available() -> bool:
-    try:
-        import ypt.latent_cache  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def trainer_available() -> bool:
-    try:
-        import ypt.train  # noqa: F401
-    except ImportError:
-        return False
-    return latent_cache_available()
-
-
-class _EBRBridge:
-    """DESIGN.md's EBR bridge with the interface ``ypt.train`` calls (``sample_t``, ``state``, ``sigma``); used
-    only when ``ypt.bridges`` is not importable (the row's config says which)."""
-
-    impl = "benchmarks.perf stand-in EBR"
-
-    def __init__(self, t0: float, t_min: float):
-        self.t0, self.t_min = t0, t_min
-
-    def sample_t(self, batch, generator=None, device=None):
-        import torch
-
-        return self.t_min + (self.t0 - self.t_min) * torch.rand(batch, generator=generator).to(device or "cpu")
-
-    def state(self, x0, y, t, noise):
-        t = t.reshape(-1, *([1] * (x0.ndim - 1)))
-        return (1 - t) * ((1 - t / self.t0) * x0 + (t / self.t0) * y) + t * noise
-
-    def sigma(self, t):
-        return t
-
-
 def ebr_bridge():
-    """``ypt.bridges.make_bridge("ebr", T0, t_min)`` when importable, else :class:`_EBRBridge`."""
-    try:
-        from ypt.bridges import make_bridge
-    except ImportError:
-        return _EBRBridge(protocol.T0, protocol.T_MIN)
-    bridge = make_bridge("ebr", protocol.T0, protocol.T_MIN)
-    return bridge
+    """The method's EBR bridge at the protocol's ``T0`` and ``t_min`` (``ypt.bridges``)."""
+    from ypt.bridges import make_bridge
+
+    return make_bridge("ebr", protocol.T0, protocol.T_MIN)
 
 
-def configurations(compile_: bool = False, disk_cache: bool | None = None) -> list[TrainConfig]:
+def configurations(compile_: bool = False) -> list[TrainConfig]:
     """Checkpointing off/on x latent source; with ``compile_`` also both device-cached ones compiled."""
-    disk_cache = latent_cache_available() if disk_cache is None else disk_cache
-    sources = [s for s in LATENT_SOURCES if disk_cache or s != "disk-cache"]
-    configs = [TrainConfig(ckpt, source) for ckpt in (False, True) for source in sources]
+    configs = [TrainConfig(ckpt, source) for ckpt in (False, True) for source in LATENT_SOURCES]
     if compile_:
         configs += [TrainConfig(ckpt, "cached", compile=True) for ckpt in (False, True)]
     return configs
@@ -214,7 +171,7 @@ class TrainBench:
                "config": {**wl.describe(), "dtype": self.dtype_name, "gradient_checkpointing": gradient_checkpointing,
                           "latents": "ypt.train disk cache", "compile": False,
                           "optimizer": "ypt.train AdamW", "engine": engine.impl, "trainer": "ypt.train.PromptTrainer",
-                          "bridge": getattr(bridge, "impl", type(bridge).__module__ + "." + type(bridge).__name__)}}
+                          "bridge": f"{type(bridge).__module__}.{type(bridge).__name__}"}}
         flop = wl.flops(cross_attention_passes=2)
         model_flops, hardware_flops = flop.train_step(wl.batch, gradient_checkpointing)
         row.update(model_flops=model_flops, hardware_flops=hardware_flops)
