@@ -264,27 +264,18 @@ def test_full_size_configs_match_published_models_and_flops(backbone, params):
     assert wl.flops().tokens["sequence"] == {"flux": 4608, "wan": 14040}[backbone]
 
 
-def test_metric_throughput_rows_follow_the_metrics_interface(monkeypatch):
-    """Against issue 5's interface (``get(name)(pred, target)`` -> one value per image, ``weights_problem``),
-    stood in by a module made here: batched and one-by-one rows, images/s, and skipped rows for absent weights."""
-    import sys
-    import types
-
+def test_metric_throughput_rows_run_the_suites_metrics(monkeypatch):
+    """Batched and one-by-one rows of ``benchmarks.metrics`` (real PSNR), images/s, exactly the images each mode
+    scored (the registry's counter), and skipped rows naming the weights a metric lacks."""
     import torch
 
+    from benchmarks import metrics
+    from benchmarks.metrics.base import Metric
     from benchmarks.perf import evaluation
 
-    calls = []
-
-    def psnr(pred, target):
-        calls.append(pred.shape[0])
-        mse = ((pred - target) ** 2).flatten(1).mean(1)
-        return -10 * torch.log10(mse)
-
-    fake = types.ModuleType("benchmarks.metrics")
-    fake.get = lambda name: {"psnr": psnr}[name]
-    fake.weights_problem = lambda name: None if name == "psnr" else f"{name}.pth not in the pyiqa cache"
-    monkeypatch.setitem(sys.modules, "benchmarks.metrics", fake)
+    monkeypatch.setattr(metrics, "weights_problem",
+                        lambda name: None if name == "psnr" else f"{name}.pth not in the pyiqa cache")
+    before = Metric.images_scored.get("psnr", 0)
     rows = evaluation.measure_metrics("cpu", quick=True, metrics=("psnr", "lpips"))
     by = {(r["metric"], r["mode"]): r for r in rows}
     assert set(by) == {("psnr", "batched"), ("psnr", "one-by-one"), ("lpips", "batched"), ("lpips", "one-by-one")}
@@ -293,11 +284,12 @@ def test_metric_throughput_rows_follow_the_metrics_interface(monkeypatch):
         row = by[("psnr", mode)]
         assert row["status"] == "ok" and row["images"] == 4
         assert row["images_per_s"] == pytest.approx(4 / row["seconds"])
-    # one warm-up call, batched calls of 4 (warmup + timed), then 4 calls of 1
-    assert calls == [1, 4, 4, 1, 1, 1, 1]
+    # one warm-up image, the batch of 4 twice (warm-up + timed), then 4 images one by one
+    assert Metric.images_scored["psnr"] - before == 1 + 2 * 4 + 4
     pred, target = evaluation.synthetic_pairs(2, size=64)
     assert pred.shape == (2, 3, 64, 64) and 0 <= float(pred.min()) and float(pred.max()) <= 1
-    assert 20 < float(psnr(pred, target).mean()) < 35  # noise sigma 0.05 -> about 26 dB before clamping
+    mse = ((pred - target) ** 2).flatten(1).mean(1)
+    assert 20 < float((-10 * torch.log10(mse)).mean()) < 35  # noise sigma 0.05 -> about 26 dB before clamping
 
 
 def test_help_and_cost_paths_import_no_torch():

@@ -3,27 +3,16 @@
 Metrics are the suite's own (``benchmarks.metrics.get(name)``: ``metric(pred, target)`` or ``metric(pred)`` on
 ``(N, 3, H, W)`` tensors in [0, 1], one value per image), run on synthetic image pairs at the protocol's metric size
 (512x512, so the protocol resize is a no-op) on the run's device. A metric whose weights are absent
-(``benchmarks.metrics.weights_problem``) or a piece that is not importable gives a ``skipped`` row naming what is
-missing; nothing is downloaded. The table row times the table engine re-rendering a finished table from a result
+(``benchmarks.metrics.weights_problem``) gives a ``skipped`` row naming what is missing; nothing is downloaded. The table row times the table engine re-rendering a finished table from a result
 store filled with synthetic records (see :func:`measure_table`).
 """
 from __future__ import annotations
-
-import importlib
 
 from benchmarks import protocol
 from benchmarks.perf.timing import time_fn
 
 #: image metrics measured (DOVER scores one video per call: not an images/s figure)
 IMAGE_METRICS = tuple(m for m in protocol.METRICS if m != "dover")
-
-
-def _missing(module: str) -> str | None:
-    try:
-        importlib.import_module(module)
-    except ImportError as exc:
-        return f"{module} is not importable ({exc})"
-    return None
 
 
 def synthetic_pairs(n: int, size: int = protocol.METRIC_SIZE, seed: int = protocol.SEED):
@@ -38,36 +27,25 @@ def synthetic_pairs(n: int, size: int = protocol.METRIC_SIZE, seed: int = protoc
     return pred, target
 
 
-def _get_metric(registry, name: str, device: str):
-    """``registry.get(name)``, on ``device`` where the registry takes one (``benchmarks.metrics.get`` does)."""
-    import inspect
-
-    if "device" in inspect.signature(registry.get).parameters:
-        return registry.get(name, device=device)
-    return registry.get(name)
-
-
 def _skip(metric: str, mode: str, reason: str, n: int) -> dict:
     return {"section": "evaluation", "label": f"{metric} {mode}", "metric": metric, "mode": mode,
             "config": {"size": protocol.METRIC_SIZE, "images": n}, "status": "skipped", "reason": reason}
 
 
 def measure_metrics(device: str, quick: bool = False, metrics=IMAGE_METRICS) -> list[dict]:
+    from benchmarks import metrics as registry
+
     n = 4 if quick else 16
-    reason = _missing("benchmarks.metrics")
-    if reason:
-        return [_skip(m, mode, reason, n) for m in metrics for mode in ("batched", "one-by-one")]
-    registry = importlib.import_module("benchmarks.metrics")
 
     pred, target = (t.to(device) for t in synthetic_pairs(n))
     rows = []
     for name in metrics:
-        problem = registry.weights_problem(name) if hasattr(registry, "weights_problem") else None
+        problem = registry.weights_problem(name)
         if problem:
             rows += [_skip(name, mode, f"weights absent: {problem}", n) for mode in ("batched", "one-by-one")]
             continue
         try:
-            metric = _get_metric(registry, name, device)
+            metric = registry.get(name, device=device)
         except Exception as exc:  # recorded as an error row (the run exits non-zero), the other metrics still run
             rows += [{**_skip(name, mode, f"{type(exc).__name__}: {exc}".splitlines()[0], n), "status": "error"}
                      for mode in ("batched", "one-by-one")]
@@ -114,10 +92,6 @@ def measure_table(device: str, quick: bool = False, table: str = "table2", sampl
     import io
     import tempfile
 
-    reason = _missing("benchmarks.table_engine") or _missing("benchmarks.tables")
-    if reason:
-        return [{"section": "table", "label": "re-render", "config": {"table": table}, "status": "skipped",
-                 "reason": reason}]
     from rich.console import Console
 
     from benchmarks import table_engine as engine
@@ -142,12 +116,7 @@ def measure_table(device: str, quick: bool = False, table: str = "table2", sampl
     rows = [{"section": "table", "label": "re-render", "config": {"table": table, "samples_per_dataset": n,
                                                                    "with_paper_comparison": paper is not None},
              "status": "ok", "seconds": timing.seconds, "records": len(records), "timing": timing.as_dict()}]
-    store_reason = _missing("benchmarks.store")
-    if store_reason:
-        rows.append({"section": "table", "label": "store load", "config": {"table": table}, "status": "skipped",
-                     "reason": store_reason})
-    else:
-        rows.append(_measure_store_load(records, table, quick, scratch_dir))
+    rows.append(_measure_store_load(records, table, quick, scratch_dir))
     return rows
 
 
