@@ -101,6 +101,74 @@ def test_resume_follows_the_uninterrupted_trajectory(tmp_path):
         _trainer(flux, data, lr=1e-3).fit(12, checkpoint=tmp_path / "a.ckpt", progress=False)
 
 
+#: ops that make the host wait for the device on CUDA (a Python number or a data-dependent shape)
+HOST_SYNC_OPS = ("aten._local_scalar_dense", "aten.nonzero", "aten.is_nonzero", "aten.equal", "aten.masked_select")
+
+
+@pytest.mark.parametrize("which", ["flux", "wan"])
+def test_training_step_asks_the_device_for_no_host_values(which):
+    """After the host-side draws (seeded CPU generator), ``PromptTrainer.step`` issues none of the ops that block the
+    host on a GPU: no ``.item()``, ``float(tensor)``, ``if tensor``, ``nonzero`` in the prompt hooks, the adapter, the
+    bridge, the loss or AdamW; the loss comes back as a device tensor."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Watch(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.seen = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if str(func.overloadpacket).startswith(HOST_SYNC_OPS) or str(func).startswith(HOST_SYNC_OPS):
+                self.seen.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    backbone = tiny_flux() if which == "flux" else tiny_wan()
+    shape = (4, 4, 4) if which == "flux" else (4, 3, 4, 4)
+    trainer = _trainer(backbone, LatentPairs(tensors=random_pairs(shape)), gradient_checkpointing=True)
+    trainer.step()  # the first step creates AdamW's state
+    draw = trainer._draw
+    watch = Watch()
+
+    def draw_then_watch():
+        drawn = draw()
+        watch.__enter__()
+        return drawn
+
+    trainer._draw = draw_then_watch
+    try:
+        loss = trainer.step()
+    finally:
+        watch.__exit__(None, None, None)
+    assert isinstance(loss, torch.Tensor) and loss.ndim == 0
+    assert watch.seen == []
+    with watch:  # the detector itself sees what it should
+        float(loss)
+    assert watch.seen == ["aten._local_scalar_dense.default"]
+
+
+@pytest.mark.gpu
+def test_training_step_runs_under_cuda_sync_error_mode():
+    """On a GPU, torch's own detector: with ``set_sync_debug_mode("error")`` any synchronising call in the step
+    (including the host-to-device copies of the draws) raises."""
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    from test_backbones import tiny_flux_components
+
+    from ypt.backbones.flux import FluxBackbone
+
+    backbone = FluxBackbone(**tiny_flux_components(0), max_sequence_length=TEXT_LEN, dtype=torch.float32,
+                            device="cuda")
+    trainer = _trainer(backbone, LatentPairs(tensors=random_pairs((4, 4, 4))))
+    trainer.step()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for _ in range(3):
+            loss = trainer.step()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert loss.is_cuda and torch.isfinite(loss)
+
+
 def _load_prompt(path):
     return list(torch.load(path, weights_only=True)["prompt"].values())
 

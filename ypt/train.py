@@ -182,7 +182,9 @@ class PromptTrainer:
         self.params = [p for p in prompt.parameters() if p.requires_grad]
         if not self.params:
             raise ValueError(f"prompt variant {config.variant!r} has no trainable parameters")
-        fused = {"fused": True} if backbone.device.type == "cuda" else {}  # one kernel for all prompt tensors
+        # fused: one kernel for all prompt tensors, and the step count stays a device tensor (the for-loop AdamW
+        # reads it back with .item(), a host sync per step on a GPU)
+        fused = {"fused": True} if backbone.device.type in ("cuda", "cpu") else {}
         self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay, **fused)
         self.generator = torch.Generator("cpu").manual_seed(config.seed)
         self.step_count = 0
