@@ -44,6 +44,7 @@ def _settings(key: str, config: str | None) -> dict:
 
 def cmd_list(args) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     import baselines
@@ -55,7 +56,7 @@ def cmd_list(args) -> int:
         try:
             method = baselines.get(key)
         except Exception as exc:  # one broken file must not hide the others; say which and why
-            table.add_row(key, "-", "-", "-", "-", f"[red]cannot import: {type(exc).__name__}: {exc}[/red]")
+            table.add_row(key, "-", "-", "-", "-", f"[red]cannot import: {escape(f'{type(exc).__name__}: {exc}')}[/red]")
             continue
         spec = method.spec
         problems = method.problems(_settings(key, args.config), deep=False)

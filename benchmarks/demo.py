@@ -372,6 +372,8 @@ def run_demo(key: str, args) -> int:
     """``python -m benchmarks.run table2 --demo``: build the demo data, plan, run what is missing, render."""
     import os
 
+    from rich.markup import escape
+
     from benchmarks.plan import run_plan, split_list, wide_console
 
     console = wide_console()
@@ -384,7 +386,7 @@ def run_demo(key: str, args) -> int:
     wanted = ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq")
     metrics, absent = available_metrics(wanted)
     for name, why in absent.items():
-        console.print(f"[yellow]demo without {name}[/yellow]: {why}", highlight=False)
+        console.print(f"[yellow]demo without {name}[/yellow]: {escape(why)}", highlight=False)
     results = Path(getattr(args, "results_dir", "results")) / "demo"
     data_root = Path(os.environ.get(DEMO_DATA_ENV) or results / "data")
     console.print(f"demo for {key}: methods {', '.join(methods)} on {', '.join(sets)}; results under {results}/ "

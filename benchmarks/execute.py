@@ -149,12 +149,13 @@ def summarise(outcomes: Iterable[Outcome]) -> dict[str, int]:
 def print_failures(outcomes: Iterable[Outcome], console=None) -> int:
     """Print each failed/blocked unit with its log path; returns how many there were."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = console or Console(stderr=True)
     bad = [o for o in outcomes if not o.ok]
     for o in bad:
         where = f"  log: {o.log}" if o.log else ""
         job = f"  job {o.job_id}" if o.job_id else ""
-        console.print(f"[red]{o.status}[/red] {o.unit}: {o.error}{job}{where}", markup=True, highlight=False,
+        console.print(f"[red]{o.status}[/red] {escape(f'{o.unit}: {o.error}{job}{where}')}", highlight=False,
                       soft_wrap=True)  # paths stay whole, for copy and paste
     return len(bad)

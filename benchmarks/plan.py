@@ -490,11 +490,12 @@ def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -
 
 
 def print_missing(missing: list[Missing], console=None) -> None:
+    from rich.markup import escape
 
     console = console or wide_console(stderr=True)
     console.print(f"[red]missing {len(missing)} resource(s):[/red]")
     for m in missing:
-        console.print(f"  [bold]{m.kind}[/bold] {m.name}\n      how: {m.how}", highlight=False)
+        console.print(f"  [bold]{escape(m.kind)}[/bold] {escape(m.name)}\n      how: {escape(m.how)}", highlight=False)
     kinds: dict[str, int] = {}
     for m in missing:
         kinds[m.kind] = kinds.get(m.kind, 0) + 1

@@ -279,6 +279,7 @@ def compare(reproduced: "pd.DataFrame", paper: "pd.DataFrame", spec: TableSpec) 
 def render_comparison(comparison: "pd.DataFrame", spec: TableSpec, console=None, max_rows: int = 60) -> None:
     """Print ours / paper / delta per cell (rich) and a one-line count of missing cells."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = console or Console()
@@ -297,7 +298,7 @@ def render_comparison(comparison: "pd.DataFrame", spec: TableSpec, console=None,
         console.print(f"[dim]... {len(found) - max_rows} more cells in the saved comparison CSV[/dim]")
     console.print(f"{len(found)} of {len(found) + len(missing)} paper cells reproduced; {len(missing)} missing")
     for line in missing_cells(comparison, spec):
-        console.print(f"  [yellow]missing[/yellow] {line}")
+        console.print(f"  [yellow]missing[/yellow] {escape(line)}")
 
 
 def missing_cells(comparison: "pd.DataFrame", spec: TableSpec) -> list[str]:

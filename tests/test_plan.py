@@ -163,3 +163,20 @@ def test_slurm_without_a_usable_profile_is_a_clear_error(tmp_path, capsys):
     assert main(base + ["--cluster", "nope"]) == 2
     err = capsys.readouterr().err
     assert "no cluster profile 'nope'" in err and "Traceback" not in err
+
+
+def test_missing_items_print_their_brackets_literally():
+    """Fix instructions name TOML sections (``[viwsnet]``, ``[roots]``): rich must print them, not read them as
+    markup and drop them."""
+    import io
+
+    from rich.console import Console
+
+    from benchmarks.plan import Missing, print_missing
+
+    out = io.StringIO()
+    print_missing([Missing("checkpoint/environment", "viwsnet: no environment [x]",
+                           'set python = "/env/bin/python" in [viwsnet] in /cfg/baselines.toml')],
+                  Console(file=out, width=200))
+    text = out.getvalue()
+    assert "in [viwsnet] in /cfg/baselines.toml" in text and "no environment [x]" in text

@@ -92,6 +92,7 @@ def _fmt_pct(x) -> str:
 def render(doc: dict, console=None) -> None:
     """Print the run as rich tables (one per section) and the ratios."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = console or Console(width=None if sys.stdout.isatty() else 132)
@@ -106,7 +107,7 @@ def render(doc: dict, console=None) -> None:
             return "ok"
         reason = " ".join(str(row.get("reason", "")).split())
         reason = reason if len(reason) <= 60 else reason[:57] + "..."
-        return f"[yellow]{row['status']}[/]: {reason}"
+        return f"[yellow]{row['status']}[/]: {escape(reason)}"
 
     table = Table(title="prompt training step (batch %s)" % next((r["config"].get("batch") for r in rows
                                                                   if r["section"] == "training"), "-"))
