@@ -27,7 +27,10 @@ DEFAULT_HOURS = {"flux": 24, "wan": 24}
 
 def training_units(backbones: Sequence[str], degradations: Sequence[str], data_root: str = "",
                    iterations: int | None = None, gpus: int = 1, hours: float | None = None,
-                   variant: str = "residual", bridge: str = "ebr", t0: float = 0.4) -> list:
+                   variant: str = "residual", bridge: str = "ebr", t0: float = 0.4,
+                   extra_args: Sequence[str] = ()) -> list:
+    """One ``TrainUnit`` per (backbone, degradation); ``extra_args`` go to ``python -m ypt.train`` as they are
+    (``--gradient-checkpointing``, ``--compile``: options that change speed and memory, not the prompt)."""
     from benchmarks.plan import Needs, TrainUnit
 
     units = []
@@ -37,7 +40,7 @@ def training_units(backbones: Sequence[str], degradations: Sequence[str], data_r
             units.append(TrainUnit(backbone=backbone, degradation=degradation,
                                    dataset=TRAIN_SETS[backbone][degradation], data_root=data_root,
                                    variant=variant, bridge=bridge, t0=t0, iterations=iterations,
-                                   needs=Needs(gpus=gpus, cpus=8 * gpus, mem_gb=64 * gpus, minutes=minutes)))
+                                   extra_args=tuple(extra_args), needs=Needs(gpus=gpus, cpus=8 * gpus, mem_gb=64 * gpus, minutes=minutes)))
     return units
 
 
@@ -52,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", default="residual")
     p.add_argument("--bridge", default="ebr", choices=("naive", "ddbm", "ebr"))
     p.add_argument("--t0", type=float, default=0.4)
+    p.add_argument("--gradient-checkpointing", action="store_true",
+                   help="recompute blocks in the backward (less memory, ~1.4x the FLOPs; see ypt.train --help)")
+    p.add_argument("--compile", action="store_true", help="torch.compile each transformer block (ypt.train)")
     p.add_argument("--executor", choices=("local", "slurm"), default="local")
     p.add_argument("--cluster", help="cluster profile (slurm/clusters/NAME.toml) for --executor slurm")
     p.add_argument("--dry-run", action="store_true", help="print the plan and what is missing; train nothing")
@@ -70,8 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from benchmarks.plan import Plan, Layout, run_plan
 
+    extra = [flag for flag, on in (("--gradient-checkpointing", args.gradient_checkpointing),
+                                   ("--compile", args.compile)) if on]
     units = training_units(backbones, degradations, args.data_root, args.iterations, args.gpus, args.hours,
-                           args.variant, args.bridge, args.t0)
+                           args.variant, args.bridge, args.t0, extra)
     plan = Plan(name="train", units=units, layout=Layout())
     return run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
 

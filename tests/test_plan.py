@@ -146,6 +146,11 @@ def test_training_fan_out_units_and_resume_by_prompt_file(tmp_path, monkeypatch)
     # another T0 is another prompt, in another file
     (other,) = training_units(["flux"], ["haze"], t0=0.3)
     assert other.key != flux_haze.key and other.prompt_path() != flux_haze.prompt_path()
+    # checkpointing / compile change speed and memory, not the prompt: same unit, same file, flags passed on
+    (ckpt,) = training_units(["flux"], ["haze"], extra_args=["--gradient-checkpointing", "--compile"])
+    assert ckpt.key == flux_haze.key and ckpt.is_done()
+    assert ckpt.argv()[-2:] == ["--gradient-checkpointing", "--compile"]
+    assert ckpt.train_config().gradient_checkpointing and ckpt.train_config().compile
     from benchmarks import datasets
 
     known = set(datasets.keys())

@@ -53,9 +53,10 @@ class TrainConfig:
             self.geometry = json.loads(json.dumps(DEFAULT_GEOMETRY.get(self.backbone, {})))
 
     def hashable(self) -> dict[str, Any]:
-        """What defines the trained prompt (logging and checkpoint cadence excluded)."""
+        """What defines the trained prompt: logging and checkpoint cadence, and the execution options that change
+        speed and memory but not the prompt (``gradient_checkpointing``, ``compile``), excluded."""
         d = asdict(self)
-        for k in ("log_every", "checkpoint_every", "compile"):
+        for k in ("log_every", "checkpoint_every", "compile", "gradient_checkpointing"):
             d.pop(k)
         return d
 
@@ -301,7 +302,7 @@ class PromptTrainer:
         state = torch.load(path, map_location="cpu", weights_only=True)
         saved = json.loads(state["config"])
         mine = asdict(self.config)
-        free = ("iterations", "gradient_checkpointing")  # may change between runs without changing the result
+        free = ("iterations",)  # may change between runs (a longer run continues a shorter one)
         differs = [k for k in TrainConfig().hashable() if saved.get(k) != mine.get(k) and k not in free]
         if differs:
             raise ValueError(f"checkpoint {path} was trained with another config ({', '.join(differs)} differ); "
