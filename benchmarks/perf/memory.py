@@ -115,7 +115,7 @@ def trace_training_step(wl: Workload, gradient_checkpointing: bool, dtype_name: 
     started = time.perf_counter()
     row = {"section": "memory", "backbone": wl.backbone, "label": "ckpt" if gradient_checkpointing else "no-ckpt",
            "config": {**wl.describe(), "dtype": dtype_name, "gradient_checkpointing": gradient_checkpointing,
-                      "latents": "cached", "optimizer": "AdamW(lr=5e-4)", "method": "FakeTensorMode trace",
+                      "latents": "cached", "optimizer": "AdamW(lr=5e-4, fused)", "method": "FakeTensorMode trace",
                       "prompt": "ypt.prompts.ResidualPrompt"}}
     bridge = make_bridge("ebr", protocol.T0, protocol.T_MIN)
     with tempfile.TemporaryDirectory(prefix="ypt-perf-memory-") as scratch:
@@ -131,7 +131,7 @@ def trace_training_step(wl: Workload, gradient_checkpointing: bool, dtype_name: 
             if gradient_checkpointing:
                 engine.transformer.enable_gradient_checkpointing()
             prompt = make_prompt("residual", engine.transformer, text_len=wl.text_tokens)
-            optimizer = torch.optim.AdamW(prompt.parameters(), lr=5e-4, foreach=False)
+            optimizer = torch.optim.AdamW(prompt.parameters(), lr=5e-4, fused=True)  # as ypt.train
             x0 = torch.randn(wl.batch, *wl.latent_shape)
             y = torch.randn(wl.batch, *wl.latent_shape)
             resident = {
