@@ -67,6 +67,8 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
     from ypt.provenance import code_version
 
     console = Console()
+    if not console.is_terminal:  # logs and pipes: wide enough for the tables' labels
+        console = Console(width=140)
     started = time.perf_counter()
     info = detect(args.device, args.dtype, measure_seconds=0.3 if args.quick else 1.0)
     size = args.size if args.size != "auto" else ("full" if info.kind == "cuda" else "tiny")
