@@ -10,19 +10,11 @@ protocol overrides (``num_inference_steps``, ``image_size``, ``video_frames``, `
 """
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any, Sequence
 
 from baselines.base import BaselineError, Method, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
 from benchmarks.protocol import DEGRADATIONS, T0, VIDEO_FRAMES
-
-
-def _module_available(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 class YPTMethod(Method):
@@ -57,11 +49,7 @@ class YPTMethod(Method):
 
     def problems(self, settings: dict[str, Any], deep: bool = True,
                  degradations: Sequence[str] = DEGRADATIONS) -> list[Problem]:
-        missing = [m for m in ("ypt.restore", "ypt.prompts") if not _module_available(m)]
-        if missing:
-            return [Problem(f"the method library ({', '.join(missing)}) is not available in this checkout",
-                            "update the checkout: ypt/restore.py and ypt/prompts/ implement the method")]
-        if not deep:
+        if not deep:  # the library is this package; only the prompt files can be missing
             return []
         found = []
         for degradation in degradations:

@@ -139,10 +139,8 @@ def dataset_samples(key: str, data_root: str = "", hook: str = "") -> list:
 
 def missing_dataset(key: str, data_root: str = "", hook: str = "") -> list[Missing]:
     """[] when the dataset's samples can be listed, else one :class:`Missing` with the registry's own message."""
-    try:
-        from benchmarks import datasets
-    except ImportError as exc:
-        return [Missing("package", "benchmarks.datasets", f"not importable ({exc}); reinstall the suite")]
+    from benchmarks import datasets
+
     call_hook(hook)
     try:
         spec = datasets.get(key)
@@ -361,12 +359,7 @@ class TrainUnit(WorkUnit):
             raise RuntimeError(f"python -m ypt.train {' '.join(argv)} exited with {code}")
 
     def missing_resources(self) -> list[Missing]:
-        found = missing_dataset(self.dataset, self.data_root)
-        try:
-            self.prompt_path()
-        except RuntimeError as exc:
-            found.append(Missing("package", "ypt.prompts", str(exc)))
-        return found
+        return missing_dataset(self.dataset, self.data_root)
 
 
 # -- cost -------------------------------------------------------------------------------------------------------

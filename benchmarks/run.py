@@ -27,12 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--results-dir", default="results",
                         help="results root: result store, run outputs, rendered tables (default: results/)")
     parser.add_argument("--out", default=None, help="folder for the rendered files (default: <results-dir>/tables/...)")
-    try:
-        from benchmarks.plan import add_runner_arguments
-    except ImportError:  # the runner is optional for paper rendering
-        pass
-    else:
-        add_runner_arguments(parser)
+    from benchmarks.plan import add_runner_arguments
+
+    add_runner_arguments(parser)
     return parser
 
 
@@ -130,10 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                 return _fail(f"the result store under {results / 'store'} holds no records yet; run "
                              f"`python -m benchmarks.run {args.table}` first")
             return render_results(args.table, records, Path(args.out or results / "tables"))
-        try:
-            from benchmarks.plan import run_table
-        except ImportError as err:
-            return _fail(f"the runner is not available in this checkout ({err}); use --source paper")
+        from benchmarks.plan import run_table
+
         return run_table(args.table, args)
     except KeyboardInterrupt:
         return 130

@@ -89,11 +89,8 @@ def pairs_from_dir(pairs_dir: str | os.PathLike) -> list[tuple[Path, Path]]:
 def pairs_from_dataset(key: str, data_root: str | os.PathLike | None = None) -> list[tuple[Any, Any]]:
     """``(sample.input, sample.target)`` of ``benchmarks.datasets.get(key).samples(data_root)`` (with a target);
     ``data_root=None`` lets the registry find the set where it is configured."""
-    try:
-        from benchmarks import datasets
-    except ImportError as err:
-        raise RuntimeError("--dataset needs benchmarks.datasets (the dataset registry), not in this checkout; "
-                           "use --pairs-dir with input/ and target/ folders") from err
+    from benchmarks import datasets
+
     samples = datasets.get(key).samples(data_root)
     pairs = [(s.input, s.target) for s in samples if s.target is not None and s.target != s.input]
     if not pairs:

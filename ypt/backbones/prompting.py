@@ -14,11 +14,10 @@ VARIANT_NAMES = ("residual", "embedding", "token", "text")
 
 
 def prompts_module() -> Any:
-    try:
-        from ypt import prompts
-    except ImportError as err:
-        raise RuntimeError("ypt.prompts (the prompt conditioning modules, issue 3 part A) is not in this checkout; "
-                           "update the checkout") from err
+    """:mod:`ypt.prompts`, imported on first use (it imports torch; callers of this module's light helpers such as
+    ``--help`` paths must not)."""
+    from ypt import prompts
+
     return prompts
 
 
