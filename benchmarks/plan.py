@@ -383,6 +383,10 @@ def unit_cost(unit: WorkUnit, n_items: int | None) -> UnitCost | None:
     if isinstance(unit, TrainUnit):
         est = estimate_gpu_hours("train", unit.backbone, 1, iterations=unit.iterations)
         return UnitCost(est.gpu_hours, est.measured, est.source)
+    if not isinstance(unit, (ScoreUnit, RestoreUnit)):  # any other GPU job: its time limit bounds it
+        if unit.needs.gpus:
+            return UnitCost(unit.needs.gpus * unit.needs.minutes / 60, False, f"{unit.kind} job time limit")
+        return None
     if n_items is None:
         return None
     if isinstance(unit, ScoreUnit):

@@ -349,3 +349,24 @@ def test_traced_memory_matches_the_measured_cuda_peak(backbone, tmp_path):
     assert row["status"] == "ok", row.get("reason")
     measured = row["peak_memory_bytes"]
     assert abs(measured - traced) < 0.15 * measured, (measured / 2**30, traced / 2**30)
+
+
+def test_slurm_job_repeats_the_runs_options_and_is_keyed_by_them(tmp_path, capsys):
+    """``--executor slurm`` hands the job exactly this run's options (executor options and --out aside); another
+    option is another unit; ``--dry-run`` shows the one GPU job and submits nothing."""
+    from benchmarks.perf.__main__ import job_args, main, parse_args
+    from benchmarks.perf.unit import perf_unit
+
+    argv = ["--only", "training,memory", "--backbones", "wan", "--iters", "5", "--compile", "--executor", "slurm",
+            "--cluster", "x", "--out", str(tmp_path)]
+    args = parse_args(argv)
+    again = parse_args(job_args(args))
+    for name in ("only", "backbones", "iters", "compile", "quick", "device", "size", "dtype", "steps", "rounds"):
+        assert getattr(again, name) == getattr(args, name), name
+    unit = perf_unit(job_args(args), tmp_path)
+    assert unit.needs.gpus == 1 and unit.key != perf_unit(job_args(parse_args(["--quick"])), tmp_path).key
+    (tmp_path / "cuda-x.json").write_text(json.dumps({"settings": {"unit": unit.key}}))
+    assert unit.is_done()
+    assert main(["--executor", "slurm", "--dry-run", "--out", str(tmp_path / "none")]) == 0
+    out = capsys.readouterr().out
+    assert "benchmarks.perf" in out and "todo" in out and "1 units" in out

@@ -228,3 +228,27 @@ def test_demo_table_through_slurm_with_a_killed_job_matches_local(tmp_path):
     assert len(a) == 2 * 2 * 2 * 2  # methods x sets x samples x metrics
     pd_testing = pytest.importorskip("pandas.testing")
     pd_testing.assert_frame_equal(a, b)
+
+
+def test_perf_run_as_a_slurm_job_lands_its_document_and_is_done(tmp_path):
+    """``benchmarks.perf --executor slurm``: the run's options go to one job; its document lands in --out carrying
+    the unit's key, so the unit is done and a rerun submits nothing. (A CPU node here: evaluation section only.)"""
+    import dataclasses
+
+    from benchmarks.perf import report
+    from benchmarks.perf.unit import perf_unit
+    from benchmarks.plan import Needs
+    from slurm.executor import SlurmRunner
+    from slurm.profiles import load_profile
+
+    unit = perf_unit(["--quick", "--device", "cpu", "--only", "evaluation"], tmp_path / "perf")
+    assert unit.needs.gpus == 1 and not unit.is_done()
+    unit = dataclasses.replace(unit, needs=Needs(cpus=1, mem_gb=2, minutes=10))  # the CI node has no GPU
+    runner = SlurmRunner(load_profile("ci"), tmp_path / "logs", poll_s=0.5, progress=False)
+    (outcome,) = runner.run([unit])
+    assert outcome.ok, outcome
+    assert unit.is_done()
+    (doc,) = unit.documents()
+    assert doc["settings"]["unit"] == unit.key and report.validate(doc) == []
+    assert {r["section"] for r in doc["rows"]} == {"evaluation", "table"}
+    assert runner.run([unit])[0].status in ("skipped", "done")

@@ -6,6 +6,7 @@ Examples::
     python -m benchmarks.perf                         # GPU: full-size FLUX.1-dev and WAN 2.1 1.3B, bf16
     python -m benchmarks.perf --only training --backbones flux --compile
     python -m benchmarks.perf --only memory           # full-size peak memory, traced without a GPU (~40 s)
+    python -m benchmarks.perf --executor slurm --cluster mycluster   # one job on a GPU node of the cluster
 
 Sections: training (step time, peak memory, FLOPs, MFU), memory (the full-size FLUX / WAN training step's peak
 memory traced with fake tensors on any machine), sampling (20 bridge steps per item), evaluation (metric
@@ -45,6 +46,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="interleaved rounds per row, fastest kept (default: 3 on CPU, 1 on GPU or with --quick)")
     p.add_argument("--warmup", type=int, default=None, help="untimed iterations per row (default: 1 CPU, 3 GPU)")
     p.add_argument("--no-write", action="store_true", help="print only, write no JSON")
+    p.add_argument("--executor", choices=("local", "slurm"), default="local",
+                   help="local: measure here (default); slurm: submit the same run as one GPU job (--cluster) and "
+                        "wait; its document lands in --out, where the --dry-run cost lines find it")
+    p.add_argument("--cluster", help="cluster profile (slurm/clusters/NAME.toml) for --executor slurm")
+    p.add_argument("--dry-run", action="store_true", help="with --executor slurm: show the job, submit nothing")
+    p.add_argument("--unit", help=argparse.SUPPRESS)  # the work-unit key, recorded in the document by a job
     args = p.parse_args(argv)
     args.only = [s for s in args.only.split(",") if s]
     args.backbones = [b for b in args.backbones.split(",") if b]
@@ -57,8 +64,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
+def job_args(args: argparse.Namespace) -> list[str]:
+    """The options of this run that a SLURM job repeats (not the executor's, not ``--out``)."""
+    out = ["--only", ",".join(args.only), "--backbones", ",".join(args.backbones), "--device", args.device,
+           "--size", args.size]
+    for flag, value in (("--dtype", args.dtype), ("--steps", args.steps), ("--iters", args.iters),
+                        ("--rounds", args.rounds), ("--warmup", args.warmup)):
+        if value is not None:
+            out += [flag, str(value)]
+    return out + [flag for flag, on in (("--quick", args.quick), ("--compile", args.compile)) if on]
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.executor == "slurm" or args.dry_run:
+        from benchmarks.perf.unit import perf_unit
+        from benchmarks.plan import Plan, run_plan
+
+        plan = Plan(name="perf", units=[perf_unit(job_args(args), args.out)], title="benchmarks.perf")
+        return run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
     from benchmarks.perf.run import run_benchmark
 
     doc, path = run_benchmark(args)

@@ -183,7 +183,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
         "device": {**info.as_dict(), "slug": info.slug},
         "settings": {"quick": args.quick, "size": size, "compile": args.compile, "iters": iters, "warmup": warmup,
                      "steps": steps, "sections": list(args.only), "backbones": list(args.backbones),
-                     "rounds": rounds, "rounds_done": rounds_done,
+                     "rounds": rounds, "rounds_done": rounds_done, "unit": getattr(args, "unit", None),
                      "time_statistic": "median" if info.kind == "cuda" else "min"},
         "rows": rows,
         "ratios": report.ratios(rows),
