@@ -304,12 +304,15 @@ def test_each_trainable_variant_trains_saves_and_loads_exactly(variant, tmp_path
 
 
 @pytest.mark.slow
-def test_compiled_blocks_follow_the_eager_trajectory():
-    """``--compile``: every transformer block torch.compile'd in place, the prompt attached for the whole run; the
-    loss trajectory matches eager execution (inductor reorders float ops: close, not bit-identical)."""
-    data = LatentPairs(tensors=random_pairs((4, 4, 4)))
-    eager = _trainer(tiny_flux(), data, iterations=6).fit(6, progress=False)
-    compiled_backbone = tiny_flux()
+@pytest.mark.parametrize("which", ["flux", "wan"])
+def test_compiled_blocks_follow_the_eager_trajectory(which):
+    """``--compile``: every transformer block torch.compile'd in place, the prompt attached for the whole run (WAN:
+    through the residual prompt's shared-query attn2 processor); the loss trajectory matches eager execution
+    (inductor reorders float ops: close, not bit-identical)."""
+    make, shape = (tiny_flux, (4, 4, 4)) if which == "flux" else (tiny_wan, (4, 3, 4, 4))
+    data = LatentPairs(tensors=random_pairs(shape))
+    eager = _trainer(make(), data, iterations=6).fit(6, progress=False)
+    compiled_backbone = make()
     trainer = _trainer(compiled_backbone, data, iterations=6, compile=True)
     assert all(hasattr(b, "_compiled_call_impl") and b._compiled_call_impl is not None
                for b in compiled_backbone.transformer_blocks())
