@@ -5,15 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
+import torch
 from PIL import Image
-
-pytest.importorskip("ypt.prompts", reason="ypt.prompts (issue 3 part A) not in this checkout yet")
-pytest.importorskip("ypt.sampler", reason="ypt.sampler (issue 3 part A) not in this checkout yet")
-pytest.importorskip("ypt.bridges", reason="ypt.bridges (issue 3 part A) not in this checkout yet")
-
-import torch  # noqa: E402
-from test_backbones import (  # noqa
+from test_backbones import (
     save_tiny_folder,
     tiny_flux,
     tiny_flux_components,

@@ -320,7 +320,6 @@ def test_timing_statistics_and_warmup():
 def test_table_rerender_row():
     from benchmarks.perf import evaluation
 
-    pytest.importorskip("benchmarks.table_engine", reason="the table engine (issue 2) is not in this checkout")
     rows = evaluation.measure_table("cpu", quick=True, samples_per_dataset=2)
     render = rows[0]
     assert render["label"] == "re-render" and render["status"] == "ok" and render["seconds"] > 0
