@@ -105,26 +105,33 @@ def make_prompt(wl: Workload, transformer, device: str, seed: int = 0):
     return prompt.to(device), "ypt.prompts.ResidualPrompt"
 
 
-def build_engine(wl: Workload, device: str, dtype, scratch_dir):
-    """The ``ypt.backbones`` adapter of ``wl.backbone`` around random-weight modules (``engine.impl`` names it).
-
-    The adapter gets its null-text context from a file written to ``scratch_dir`` (random tensors of the
-    encoders' output shapes), exactly how it reuses a cached context without loading the text encoders.
-    """
+def write_null_context(wl: Workload, folder) -> Path:
+    """The null-text context file the adapters read instead of running their text encoders: random tensors of the
+    encoders' output shapes (:func:`null_conditioning`), written to ``folder``."""
     import torch
     from safetensors.torch import save_file
+
+    cond = null_conditioning(wl, "cpu", torch.float32)
+    tensors = {"encoder_hidden_states": cond.context.contiguous()}
+    if cond.pooled is not None:
+        tensors["pooled_projections"] = cond.pooled.contiguous()
+    path = Path(folder) / f"null-{wl.backbone}-{wl.size}.safetensors"
+    save_file(tensors, str(path))
+    return path
+
+
+def build_engine(wl: Workload, device: str, dtype, scratch_dir):
+    """The ``ypt.backbones`` adapter of ``wl.backbone`` around random-weight modules (``engine.impl`` names it),
+    reading its null-text context from :func:`write_null_context` in ``scratch_dir``, exactly how it reuses a cached
+    context without loading the text encoders.
+    """
+    import torch
 
     from ypt.backbones import backbone_class
 
     cls = backbone_class(wl.backbone)
     transformer = build_transformer(wl, device, dtype)
     vae = build_vae(wl, device, torch.float32)
-    cond = null_conditioning(wl, "cpu", torch.float32)
-    tensors = {"encoder_hidden_states": cond.context.contiguous()}
-    if cond.pooled is not None:
-        tensors["pooled_projections"] = cond.pooled.contiguous()
-    path = Path(scratch_dir) / f"null-{wl.backbone}-{wl.size}.safetensors"
-    save_file(tensors, str(path))
-    engine = cls(transformer, vae, dtype=dtype, device=device, null_context_file=path)
+    engine = cls(transformer, vae, dtype=dtype, device=device, null_context_file=write_null_context(wl, scratch_dir))
     engine.impl = f"ypt.backbones.{cls.__name__}"
     return engine
