@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bridge", default="ebr", choices=("naive", "ddbm", "ebr"))
     p.add_argument("--t0", type=float, default=0.4)
     p.add_argument("--gradient-checkpointing", action="store_true",
-                   help="recompute blocks in the backward (less memory, ~1.4x the FLOPs; see ypt.train --help)")
+                   help="recompute blocks in the backward (less memory, more FLOPs; see ypt.train --help)")
     p.add_argument("--compile", action="store_true", help="torch.compile each transformer block (ypt.train)")
     p.add_argument("--executor", choices=("local", "slurm"), default="local")
     p.add_argument("--cluster", help="cluster profile (slurm/clusters/NAME.toml) for --executor slurm")

@@ -338,9 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="backbone weights and autocast dtype (prompt parameters stay fp32; no fp16: it would need "
                         "loss scaling)")
     p.add_argument("--gradient-checkpointing", action="store_true",
-                   help="recompute each block in the backward: traced peak of a batch-2 step FLUX 1024 px 26.9 GiB "
-                        "instead of 63.2, WAN 33x480x832 8.8 GiB instead of 68.0, for ~1.4x the FLOPs "
-                        "(python -m benchmarks.perf --only memory)")
+                   help="recompute each block in the backward: far less activation memory for more FLOPs "
+                        "(python -m benchmarks.perf --only memory traces both at full size)")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile each transformer block (the prompt stays attached for the whole run)")
     p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), help="training resolution (default protocol)")

@@ -15,7 +15,8 @@ from benchmarks.plan import Needs, WorkUnit
 
 
 def _gpu_node() -> Needs:
-    """One GPU, a node's share of CPUs and memory for building the full-size models; about 20 minutes of work."""
+    """One GPU, and host CPUs and memory enough to build the full-size models; an hour's time limit (the run's
+    duration on a GPU has not been measured yet)."""
     return Needs(gpus=1, cpus=8, mem_gb=96, minutes=60)
 
 
