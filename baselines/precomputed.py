@@ -15,7 +15,7 @@ def import_outputs(samples: Sequence[Sample], source: Path, out_dir: Path, repor
                    expected_frames: Callable[[Sample], int | None] = expected_frame_count) -> None:
     """Copy ``source``'s output for every sample into ``out_dir`` (PNG, our names); a video must have the
     number of frames the method writes (``expected_frames``)."""
-    from benchmarks.outputs import find_image_output, find_video_frames, image_output_path, video_frame_path
+    from benchmarks.outputs import ImageOutputs, find_video_frames, image_output_path, video_frame_path
 
     from baselines.images import save_as_output
 
@@ -23,6 +23,7 @@ def import_outputs(samples: Sequence[Sample], source: Path, out_dir: Path, repor
         raise BaselineError(f"precomputed outputs folder {source} does not exist (pass --outputs DIR with the "
                             "method's result images named by sample id)")
     missing: list[str] = []
+    images = ImageOutputs(source)
     for s in samples:
         if s.modality == "video":
             frames = find_video_frames(source, s.id)
@@ -32,7 +33,7 @@ def import_outputs(samples: Sequence[Sample], source: Path, out_dir: Path, repor
             for i, frame in enumerate(frames):
                 save_as_output(frame, video_frame_path(out_dir, s.id, i))
         else:
-            found = find_image_output(source, s.id)
+            found = images.find(s.id)
             if found is None:
                 missing.append(s.id)
                 continue

@@ -81,7 +81,7 @@ def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any,
     """
     from benchmarks import datasets
     from benchmarks import metrics as registry
-    from benchmarks.outputs import find_image_output, find_video_frames
+    from benchmarks.outputs import ImageOutputs, find_video_frames
     from ypt.provenance import code_version
 
     spec = datasets.get(dataset_key)
@@ -105,9 +105,10 @@ def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any,
     version = code_version()
 
     todo: list[tuple[Any, list[Path], str, list[str]]] = []
+    images = ImageOutputs(outputs_dir)
     for sample in samples:
         outputs = find_video_frames(outputs_dir, sample.id) if video else \
-            [p for p in [find_image_output(outputs_dir, sample.id)] if p is not None]
+            [p for p in [images.find(sample.id)] if p is not None]
         if not outputs:
             summary.missing_outputs.append(sample.id)
             continue

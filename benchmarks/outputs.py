@@ -2,7 +2,7 @@
 
 Images: ``<outputs_dir>/<sample_id>.png``. Videos: ``<outputs_dir>/<sample_id>/<frame index:05d>.png``.
 Sample ids may contain ``/`` (nested folders). Precomputed folders produced elsewhere may use another image
-extension; :func:`find_image_output` accepts any of :data:`IMAGE_EXTENSIONS`, case-insensitively.
+extension; :class:`ImageOutputs` accepts any of :data:`IMAGE_EXTENSIONS`, case-insensitively.
 """
 from __future__ import annotations
 
@@ -23,16 +23,28 @@ def video_frame_path(outputs_dir: str | Path, sample_id: str, index: int) -> Pat
     return video_output_dir(outputs_dir, sample_id) / f"{index:05d}.png"
 
 
-def find_image_output(outputs_dir: str | Path, sample_id: str) -> Path | None:
-    """The output image for ``sample_id`` under any accepted extension, or None."""
-    base = Path(outputs_dir) / sample_id
-    parent = base.parent
-    if not parent.is_dir():
-        return None
-    for candidate in sorted(parent.iterdir()):
-        if candidate.is_file() and candidate.stem == base.name and candidate.suffix.lower() in IMAGE_EXTENSIONS:
-            return candidate
-    return None
+class ImageOutputs:
+    """The output images under ``outputs_dir``, each folder listed once: :meth:`find` for every sample of a set
+    costs one listing per folder instead of one per sample."""
+
+    def __init__(self, outputs_dir: str | Path):
+        self.root = Path(outputs_dir)
+        self._folders: dict[Path, dict[str, Path]] = {}
+
+    def _listing(self, folder: Path) -> dict[str, Path]:
+        if folder not in self._folders:
+            found: dict[str, Path] = {}
+            if folder.is_dir():
+                for candidate in sorted(folder.iterdir()):  # sorted: the first accepted extension wins, as ever
+                    if candidate.suffix.lower() in IMAGE_EXTENSIONS and candidate.is_file():
+                        found.setdefault(candidate.stem, candidate)
+            self._folders[folder] = found
+        return self._folders[folder]
+
+    def find(self, sample_id: str) -> Path | None:
+        """The output image for ``sample_id`` under any accepted extension, or None."""
+        base = self.root / sample_id
+        return self._listing(base.parent).get(base.name)
 
 
 def find_video_frames(outputs_dir: str | Path, sample_id: str) -> list[Path]:
