@@ -106,11 +106,13 @@ def freeze(module: torch.nn.Module | None) -> None:
         module.eval()
 
 
-@functools.lru_cache(maxsize=4)
-def _official_grid(backbone: str) -> tuple[torch.Tensor, torch.Tensor]:
+@functools.lru_cache(maxsize=8)
+def _official_grid(backbone: str, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The release's grid, built once per backbone and device: copying it to the GPU at every backbone call would
+    be an unpinned host-to-device copy, i.e. a host sync, per forward."""
     from ypt.sampler import scheduler_grid
 
-    return scheduler_grid(backbone)
+    return tuple(t.to(device) for t in scheduler_grid(backbone))
 
 
 def scheduler_timestep(sigma: torch.Tensor, backbone: str = "flux") -> torch.Tensor:
@@ -119,7 +121,7 @@ def scheduler_timestep(sigma: torch.Tensor, backbone: str = "flux") -> torch.Ten
     whose integer timesteps truncate, e.g. 0.4 -> 399). See :func:`ypt.sampler.nearest_timestep`."""
     from ypt.sampler import nearest_timestep
 
-    sigmas, timesteps = _official_grid(backbone)
+    sigmas, timesteps = _official_grid(backbone, str(sigma.device))
     return nearest_timestep(sigma.float().reshape(-1), sigmas, timesteps).float()
 
 
