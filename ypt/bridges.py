@@ -67,10 +67,6 @@ class Bridge:
     def t_max(self) -> float:
         return self.t0
 
-    @property
-    def t_range(self) -> tuple[float, float]:
-        return (self.t_min, self.t_max)
-
     def sample_t(self, batch: int, generator: torch.Generator | None = None,
                  device: torch.device | str | None = None) -> torch.Tensor:
         """Training times, uniform in ``[t_min, t_max]`` (drawn on the generator's device, then moved)."""
@@ -111,9 +107,6 @@ class NaiveBridge(Bridge):
     def sampling_mean(self, x0_hat, y, t):
         # the sampler walks the backbone's own flow path from the noisy degraded start (DDIM on the flow)
         return (1 - _expand(t, x0_hat)) * x0_hat
-
-    def start(self, y, noise):
-        return (1 - self.t_max) * y + self.t_max * noise
 
 
 class DDBMBridge(Bridge):

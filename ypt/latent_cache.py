@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from ypt.files import atomic_path, atomic_write_text
-from ypt.provenance import canonical_json, config_hash
+from ypt.provenance import config_hash
 
 PairSide = Any  # a path, a list of frame paths, or a tensor in [0, 1]
 
@@ -43,8 +43,7 @@ def _side_fingerprint(side: PairSide) -> Any:
 
 def pair_key(input_side: PairSide, target_side: PairSide) -> str:
     """Stable key of a training pair (content of tensors, path + size + mtime of files)."""
-    blob = canonical_json({"input": _side_fingerprint(input_side), "target": _side_fingerprint(target_side)})
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
+    return config_hash({"input": _side_fingerprint(input_side), "target": _side_fingerprint(target_side)}, length=24)
 
 
 @dataclass

@@ -68,7 +68,6 @@ class Restorer:
         self.backbone = backbone
         self.prompts = list(prompts)
         self.bridge = make_bridge(bridge, t0, t_min)
-        self.bridge_name = bridge
         self.num_inference_steps = num_inference_steps
         self.seed = seed
         self.image_size = tuple(image_size)
