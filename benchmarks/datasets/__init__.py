@@ -40,7 +40,6 @@ def _load_families() -> None:
     for family in FAMILIES:
         module = importlib.import_module(f"benchmarks.datasets.families.{family}")
         for spec in module.SPECS:
-            spec.family = family
             _REGISTRY.register(spec.key, spec)
 
 

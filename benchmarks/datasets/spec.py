@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.naming import natural_key
+from benchmarks.outputs import IMAGE_EXTENSIONS
 from benchmarks.protocol import VIDEO_FRAMES
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 #: names under which datasets keep their clean targets
 TARGET_ALIASES = ("gt", "clear", "target", "clean", "groundtruth", "label", "sharp", "high")
 #: folders that hold other methods' results inside some releases: never samples
@@ -194,20 +194,14 @@ class DatasetSpec:
     layouts: tuple[Layout, ...]
     notes: str = ""
     max_frames: int = VIDEO_FRAMES
-    family: str = ""
-    extra: dict = field(default_factory=dict)
     home: str | None = None           # a fixed folder for datasets registered at run time (overrides still win)
 
     @property
     def metrics(self) -> tuple[str, ...]:
-        from benchmarks.protocol import (
-            FULL_REFERENCE_METRICS,
-            NO_REFERENCE_IMAGE_METRICS,
-            NO_REFERENCE_VIDEO_METRICS,
-        )
+        """The protocol's metrics for this set (:func:`benchmarks.metrics.metrics_for`)."""
+        from benchmarks.metrics import metrics_for
 
-        nr = NO_REFERENCE_VIDEO_METRICS if self.modality == "video" else NO_REFERENCE_IMAGE_METRICS
-        return (FULL_REFERENCE_METRICS + nr) if self.paired else nr
+        return metrics_for(self.modality, self.paired)
 
     def expected_layouts(self) -> str:
         lines = []
