@@ -34,7 +34,7 @@ def table_needs(tables) -> tuple[list[str], list[str]]:
 
 def plan(metrics: list[str]) -> list[tuple[str, str, Path]]:
     """``(metric, url, destination)`` for every weight file not yet cached (DOVER when its clone is known)."""
-    from benchmarks.metrics import spec
+    from benchmarks.metrics import missing_weights
     from benchmarks.metrics.dover import WEIGHTS_URL, weights_path
 
     out = []
@@ -44,7 +44,7 @@ def plan(metrics: list[str]) -> list[tuple[str, str, Path]]:
             if dest is not None and not dest.is_file():
                 out.append((name, WEIGHTS_URL, dest))
             continue
-        out += [(name, w.url, w.path) for w in spec(name).weights if not w.path.is_file()]
+        out += [(name, w.url, w.path) for w in missing_weights(name)]
     return out
 
 
@@ -57,16 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="list what would be downloaded; download nothing")
     args = parser.parse_args(argv)
 
-    from benchmarks.metrics import keys as metric_keys
-    from benchmarks.registry import UnknownKeyError
+    from benchmarks.metrics import spec as metric_spec
     from ypt.backbones import DEFAULT_MODEL_IDS
 
     try:
         if args.metrics:
             metrics = [m for m in args.metrics.split(",") if m]
             for name in metrics:
-                if name not in metric_keys():
-                    raise UnknownKeyError("metric", name, metric_keys())
+                metric_spec(name)  # unknown names: UnknownKeyError with close matches
             backbones = ["flux", "wan"] if args.backbones else []
         else:
             from benchmarks.tables import TABLES
