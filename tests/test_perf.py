@@ -169,7 +169,7 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     from benchmarks.perf.__main__ import main
 
     assert main(["--quick", "--device", "cpu", "--iters", "1", "--warmup", "0", "--steps", "2",
-                 "--only", "training,sampling,evaluation", "--out", str(tmp_path)]) == 0
+                 "--only", "training,sampling", "--out", str(tmp_path)]) == 0
     latest = json.loads((tmp_path / "latest.json").read_text())
     stamped = [p for p in tmp_path.glob("*.json") if p.name != "latest.json"]
     assert len(stamped) == 1 and json.loads(stamped[0].read_text()) == latest
@@ -323,9 +323,9 @@ def test_table_rerender_row():
     rows = evaluation.measure_table("cpu", quick=True, samples_per_dataset=2)
     render = rows[0]
     assert render["label"] == "re-render" and render["status"] == "ok" and render["seconds"] > 0
-    records = evaluation.synthetic_records(__import__("benchmarks.tables").tables.get("table2"), 2)
-    assert render["records"] == len(records) and set(records["sample"].str.count("/")) == {1}
-    assert rows[1]["label"] == "store load" and rows[1]["status"] in ("ok", "skipped")
+    # Table 2: 6 rows x (8 datasets x 6 metrics + 2 no-reference cells) x 2 samples
+    assert render["records"] == 6 * (8 * 6 + 2) * 2
+    assert rows[1]["label"] == "store load" and rows[1]["status"] == "ok" and rows[1]["records"] == 600
 
 
 @pytest.mark.gpu

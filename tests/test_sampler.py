@@ -29,12 +29,12 @@ def test_oracle_sampler_lands_on_x0_and_stays_on_the_bridge(name, shape):
     torch.testing.assert_close(out, x0, rtol=0, atol=1e-6)
     assert len(seen) == 20
     # every visited state is the sampling-path state of (x0, y) with the start noise
-    torch.testing.assert_close(seen[0][1], bridge.start(y, e))  # ebr: 0.6 y + 0.4 e; ddbm: y; naive: 0.6 y + 0.4 e
+    start = {"ebr": 0.6 * y + 0.4 * e, "naive": 0.6 * y + 0.4 * e, "ddbm": y}[name]  # T0 = 0.4
+    torch.testing.assert_close(seen[0][1], start, rtol=1e-6, atol=1e-6)
     if name == "naive":
         return  # naive's start is anchored at y, not on the clean path: the trajectory mismatch of paper Sec. 3.1
-    for t, z in seen[1:]:
-        ref = bridge.sampling_mean(x0, y, t) + bridge.sigma(t).reshape(-1, *[1] * (len(shape) - 1)) * e
-        torch.testing.assert_close(z, ref, rtol=1e-5, atol=1e-5)
+    for t, z in seen[1:]:  # the training state of (x0, y) at t with the start noise (pinned in test_bridges)
+        torch.testing.assert_close(z, bridge.state(x0, y, t, e), rtol=1e-5, atol=1e-5)
 
 
 def test_seeded_start_is_reproducible_and_starts_at_noisy_degraded():
@@ -80,11 +80,20 @@ def test_flow_euler_on_straight_path_is_exact():
 
 def test_clip_denoised_clamps_every_estimate():
     x0, y, e = _pair((1, 2, 3, 3), seed=11)
-    seen = []
-    out = sample_bridge(lambda z, t: 3 * x0, y, make_bridge("ebr"), num_inference_steps=4, noise=e,
-                        clip_denoised=1.0, callback=lambda i, t, z: seen.append(z))
-    torch.testing.assert_close(out, (3 * x0).clamp(-1, 1))
-    assert out.abs().max() <= 1.0
+    ebr = make_bridge("ebr")
+    clamped = (3 * x0).clamp(-1, 1)
+    for clip, estimate in ((1.0, clamped), (None, 3 * x0)):
+        seen = []
+
+        def oracle(z, t):
+            seen.append((t.clone(), z.clone()))
+            return 3 * x0
+
+        out = sample_bridge(oracle, y, ebr, num_inference_steps=4, noise=e, clip_denoised=clip)
+        torch.testing.assert_close(out, estimate)
+        # every later state was built from the (un)clamped estimate, not only the returned one
+        for t, z in seen[1:]:
+            torch.testing.assert_close(z, ebr.state(estimate, y, t, e), rtol=1e-5, atol=1e-5)
 
 
 def test_nearest_timestep_matches_the_official_schedulers():
