@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Sequence
 
 from benchmarks.protocol import METRIC_LOWER_BETTER
+from benchmarks.tables import FIG7
 
-T0_CANDIDATES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
-IMAGE_METRICS = ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq")
-BACKBONES = ("flux", "wan")
+#: the sweep as Fig. 7 declares it (benchmarks.tables.FIG7)
+T0_CANDIDATES = FIG7.values
+IMAGE_METRICS = FIG7.metrics
+BACKBONES = FIG7.backbones
 DEFAULT_OUT = Path("results/ablations/t0")
 
 _LABEL = re.compile(r"^ypt_(?P<backbone>[a-z0-9]+)@t0=(?P<t0>[0-9.]+)$")
@@ -185,24 +187,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | None = None,
-            data_root: str = "", iterations: int | None = None, results_dir: str = "results"):
-    """Train one low-light prompt per (backbone, T0), then restore and score the backbone's low-light set with it."""
+            data_root: str = "", results_dir: str = "results"):
+    """Train one prompt per (backbone, T0) for Fig. 7's degradation on its training set (``slurm.train``), then
+    restore and score the backbone's Fig. 7 evaluation set with it."""
     from benchmarks.plan import TABLE_SCORE_NEEDS, Cell, Layout, expected_counts, plan_cells
-    from benchmarks.tables import FIGURES
     from slurm.train import training_units
 
-    fig = FIGURES.get("fig7")
+    fig = FIG7
     trains, cells = [], []
     for backbone in backbones:
         for t0 in candidates:
-            (unit,) = training_units([backbone], ["lowlight"], data_root=data_root, iterations=iterations, t0=t0)
+            (unit,) = training_units([backbone], [fig.degradation], data_root=data_root, t0=t0)
             trains.append(unit)
             cells.append(Cell(f"ypt_{backbone}", fig.eval_set[backbone], tuple(fig.metrics),
                               label=variant_label(backbone, t0), settings=(("t0", t0),), after=(unit.key,)))
-    for t in trains:
-        if t.dataset != fig.train_set[t.backbone]:
-            raise ValueError(f"slurm.train trains {t.backbone} lowlight on {t.dataset}, Fig. 7 on "
-                             f"{fig.train_set[t.backbone]}: align TRAIN_SETS with benchmarks.tables.FIG7")
     return plan_cells("ablation-t0", cells, layout=Layout(str(results_dir)), data_root=data_root, limit=limit,
                       title=fig.title, extra_units=trains,
                       expected=expected_counts({c.dataset for c in cells}), score_needs=TABLE_SCORE_NEEDS)
@@ -228,18 +226,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: unknown backbone(s) {', '.join(unknown)}; choose from {', '.join(BACKBONES)}", file=sys.stderr)
         return 2
     try:
-        if not args.from_results:
-            from benchmarks.plan import run_plan
+        from benchmarks.plan import plan_records, run_plan
 
-            plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=args.data_root,
-                           results_dir=args.results_dir)
+        plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=args.data_root, results_dir=args.results_dir)
+        if not args.from_results:
             code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
             if code or args.dry_run:
                 return code
         records = _load_records(args)
-        if "method" in getattr(records, "columns", ()):
-            wanted = {variant_label(b, t) for b in backbones for t in args.t0}
-            records = records[records["method"].isin(wanted)]
+        if args.records:  # an exported CSV: the variants by label
+            if "method" in getattr(records, "columns", ()):
+                wanted = {variant_label(b, t) for b in backbones for t in args.t0}
+                records = records[records["method"].isin(wanted)]
+        else:  # the store: this plan's own runs only (older configs of the same label never mix in)
+            records = plan_records(plan, records)
         scores, chosen, paths = write_t0_report(records, args.out)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -141,7 +141,6 @@ class SweepSpec:
     values: tuple[float, ...]
     backbones: tuple[str, ...]
     metrics: tuple[str, ...]
-    train_set: dict[str, str]
     eval_set: dict[str, str]
     degradation: str
     note: str = ""
@@ -219,7 +218,6 @@ FIG7 = SweepSpec(
     values=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6),
     backbones=("flux", "wan"),
     metrics=IMAGE_METRICS,
-    train_set={"flux": "lolv1_train", "wan": "sdsd_train"},
     eval_set={"flux": "lolv1", "wan": "sdsd"},
     degradation="lowlight",
     note="T0 is tuned on low light, the most severe training degradation (paper Sec. 3.3, 4.4); each metric is "

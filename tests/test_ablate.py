@@ -75,3 +75,20 @@ def test_cli_rejects_bad_candidates(capsys):
     with pytest.raises(SystemExit):
         ablate.main(["t0", "--from-results", "--t0", "0.4,1.5"])
     assert "(0, 1)" in capsys.readouterr().err
+
+
+def test_from_the_store_only_this_plans_runs_count(tmp_path, monkeypatch, capsys):
+    """Records of an older config under the same label (another prompt, changed settings) stay out: the store is
+    filtered by ``plan_records`` to this plan's own run hashes."""
+    plan = ablate.plan_t0(("flux",), T0S)
+    hashes = {u.record_label: u.run_hash for u in plan.units if u.kind == "score"}
+    fresh = per_sample_records("flux")
+    fresh["config_hash"] = fresh["method"].map(hashes)
+    stale = per_sample_records("flux")
+    stale["config_hash"] = "an-older-config"
+    stale.loc[stale["method"] == ablate.variant_label("flux", 0.2), "value"] += 100.0  # would make 0.2 win
+    monkeypatch.setattr(ablate, "_load_records", lambda args: pd.concat([fresh, stale], ignore_index=True))
+    out = tmp_path / "t0"
+    assert ablate.main(["t0", "--from-results", "--backbones", "flux", "--t0", "0.2,0.4,0.6", "--out", str(out)]) == 0
+    assert "chosen T0 for flux: 0.4" in capsys.readouterr().out
+    assert list(pd.read_csv(out / "t0_scores.csv")["score"]) == pytest.approx(HAND_SCORES, abs=1e-6)
