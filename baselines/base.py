@@ -161,22 +161,24 @@ def expected_frame_count(sample: Sample) -> int | None:
     return None
 
 
-def _frames_rule(method: str) -> Callable[[Sample], int | None]:
-    """The registered method's own output frame count (e.g. WAN keeps the largest 4k+1), else the input's."""
+def _frames_rule(method: str, settings: dict[str, Any] | None) -> Callable[[Sample], int | None]:
+    """The registered method's own output frame count under ``settings`` (e.g. WAN keeps the largest 4k+1 of its
+    ``video_frames``), else the input's."""
     from baselines import METHODS
 
     if method in METHODS:
-        return METHODS.get(method).expected_frames
+        return lambda s: METHODS.get(method).expected_frames(s, settings)
     return expected_frame_count
 
 
-def collect_outputs(method: str, samples: Sequence[Sample], out_dir: Path, log: Path | None = None
-                    ) -> dict[str, list[Path]]:
+def collect_outputs(method: str, samples: Sequence[Sample], out_dir: Path, log: Path | None = None,
+                    settings: dict[str, Any] | None = None) -> dict[str, list[Path]]:
     """Every sample's output paths under the naming contract; raises :class:`MissingOutputsError` listing the
-    samples without one (or, for a video, with another number of frames than the method writes)."""
+    samples without one (or, for a video, with another number of frames than the method writes with
+    ``settings``)."""
     from benchmarks.outputs import find_video_frames, image_output_path
 
-    expected = _frames_rule(method)
+    expected = _frames_rule(method, settings)
     outputs: dict[str, list[Path]] = {}
     missing: list[str] = []
     for s in samples:
@@ -222,8 +224,9 @@ class Method:
         return {"method": self.key, "upstream_commit": self.spec.upstream_commit,
                 "settings": {k: v for k, v in sorted(settings.items()) if k not in self.RUNTIME_SETTINGS}}
 
-    def expected_frames(self, sample: Sample) -> int | None:
-        """How many output frames this method writes for a video sample (default: one per input frame)."""
+    def expected_frames(self, sample: Sample, settings: dict[str, Any] | None = None) -> int | None:
+        """How many output frames this method writes for a video sample with ``settings`` (default: one per input
+        frame)."""
         return expected_frame_count(sample)
 
     # -- to implement -------------------------------------------------------------------------------------------
@@ -254,7 +257,8 @@ class Method:
             from baselines.precomputed import import_outputs
 
             report.source = "precomputed"
-            import_outputs(samples, Path(config.precomputed), out_dir, report, self.expected_frames)
+            import_outputs(samples, Path(config.precomputed), out_dir, report,
+                           lambda s: self.expected_frames(s, config.settings))
         else:
             unsupported = [s.id for s in samples if s.modality not in self.spec.modalities]
             if unsupported:
@@ -266,7 +270,8 @@ class Method:
                 raise SetupError(self.key, problems)
             from baselines.inputs import INPUTS_DIR, as_image_samples
 
-            todo = [s for s in samples if not _has_output(self.key, s, out_dir)] if config.resume else samples
+            todo = ([s for s in samples if not _has_output(self.key, s, out_dir, config.settings)]
+                    if config.resume else samples)
             if len(todo) < len(samples):
                 report.notes.append(f"resume: {len(samples) - len(todo)} sample(s) already restored, kept")
             inputs_dir = out_dir / INPUTS_DIR / report.token
@@ -277,7 +282,7 @@ class Method:
 
                 shutil.rmtree(inputs_dir, ignore_errors=True)
                 _remove_if_empty(out_dir / INPUTS_DIR)
-        report.outputs = collect_outputs(self.key, samples, out_dir, report.log)
+        report.outputs = collect_outputs(self.key, samples, out_dir, report.log, config.settings)
         report.seconds = time.perf_counter() - start
         from ypt.files import atomic_write_text
 
@@ -300,9 +305,9 @@ def _remove_if_empty(folder: Path) -> None:
         pass
 
 
-def _has_output(method: str, sample: Sample, out_dir: Path) -> bool:
+def _has_output(method: str, sample: Sample, out_dir: Path, settings: dict[str, Any] | None = None) -> bool:
     try:
-        collect_outputs(method, [sample], out_dir)
+        collect_outputs(method, [sample], out_dir, settings=settings)
     except MissingOutputsError:
         return False
     return True

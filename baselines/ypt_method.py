@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from baselines.base import BaselineError, Method, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
-from benchmarks.protocol import DEGRADATIONS, T0, VIDEO_FRAMES
+from benchmarks.protocol import DEGRADATIONS, T0, VIDEO_FRAMES, usable_frames
 
 
 class YPTMethod(Method):
@@ -26,12 +26,11 @@ class YPTMethod(Method):
         super().__init__(spec)
         self.backbone = backbone
 
-    def expected_frames(self, sample: Sample) -> int | None:
-        """WAN restores the first ``VIDEO_FRAMES`` frames, cut to the largest 4k+1 (its temporal compression)."""
+    def expected_frames(self, sample: Sample, settings: dict[str, Any] | None = None) -> int | None:
+        """WAN restores the first ``video_frames`` (default ``VIDEO_FRAMES``) frames, cut to the largest 4k+1."""
         if sample.modality != "video":
             return None
-        n = min(len(sample.input), VIDEO_FRAMES)
-        return n - (n - 1) % 4
+        return usable_frames(min(len(sample.input), int((settings or {}).get("video_frames", VIDEO_FRAMES))))
 
     def prompt_options(self, settings: dict[str, Any]) -> dict[str, Any]:
         return {"variant": settings.get("variant", "residual"), "bridge": settings.get("bridge", "ebr"),

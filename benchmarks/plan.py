@@ -257,7 +257,7 @@ class RestoreUnit(SampleUnit):
         from baselines.base import MissingOutputsError, collect_outputs
 
         try:
-            collect_outputs(self.method, self.samples(), self.out_dir)
+            collect_outputs(self.method, self.samples(), self.out_dir, settings=self.settings)
         except MissingOutputsError:
             return False
         return True

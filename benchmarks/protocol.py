@@ -42,3 +42,10 @@ NO_REFERENCE_VIDEO_METRICS = ("clipiqa", "musiq", "dover")
 
 #: the five degradations a prompt is trained for
 DEGRADATIONS = ("haze", "rain", "snow", "lowlight", "blur")
+
+
+def usable_frames(num_frames: int, temporal_compression: int = 4) -> int:
+    """Largest ``k * temporal_compression + 1`` not above ``num_frames`` (WAN's VAE needs 4k+1 frames)."""
+    if num_frames < 1:
+        raise ValueError("a clip needs at least one frame")
+    return (num_frames - 1) // temporal_compression * temporal_compression + 1

@@ -186,6 +186,8 @@ def test_ypt_entries_route_samples_to_prompt_groups(tmp_path):
         return Sample("v", [tmp_path / f"{i}.png" for i in range(n)], None, ("haze",), "video", "rhvd")
 
     assert [wan.expected_frames(clip(n)) for n in (33, 40, 32, 30, 5)] == [33, 33, 29, 29, 5]
+    # a run with video_frames set writes that many (cut to 4k+1), and its outputs count as complete only then
+    assert [wan.expected_frames(clip(40), {"video_frames": f}) for f in (17, 20, 49)] == [17, 17, 37]
 
 
 def test_ypt_entries_without_library_or_prompts_say_what_is_missing(tmp_path, monkeypatch):

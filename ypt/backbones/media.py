@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from benchmarks.outputs import IMAGE_EXTENSIONS
+from benchmarks.protocol import usable_frames
 
 
 def pil_to_tensor(img: Any, size: tuple[int, int] | None = None) -> torch.Tensor:
@@ -88,13 +89,6 @@ def resize(pixels: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     x = pixels.reshape(-1, *pixels.shape[-3:]).float()
     x = torch.nn.functional.interpolate(x, size=tuple(size), mode="bicubic", antialias=True, align_corners=False)
     return x.clamp(0, 1).reshape(*lead, *x.shape[-3:])
-
-
-def usable_frames(num_frames: int, temporal_compression: int = 4) -> int:
-    """Largest ``k * temporal_compression + 1`` not above ``num_frames`` (WAN's VAE needs 4k+1 frames)."""
-    if num_frames < 1:
-        raise ValueError("a clip needs at least one frame")
-    return (num_frames - 1) // temporal_compression * temporal_compression + 1
 
 
 def prepare_clip(clip: torch.Tensor, num_frames: int, size: tuple[int, int], temporal_compression: int = 4) -> torch.Tensor:
