@@ -59,13 +59,8 @@ def cmd_list(args) -> int:
             table.add_row(key, "-", "-", "-", "-", f"[red]cannot import: {escape(f'{type(exc).__name__}: {exc}')}[/red]")
             continue
         spec = method.spec
-        problems = method.problems(_settings(key, args.config), deep=False)
-        if problems:
-            ready = f"[yellow]no ({len(problems)} missing)[/yellow]"
-        elif method.partial_quick_check:
-            ready = "[cyan]library ok; prompts: run check[/cyan]"
-        else:
-            ready = "[green]yes[/green]"
+        problems = method.problems(_settings(key, args.config))
+        ready = f"[yellow]no ({len(problems)} missing)[/yellow]" if problems else "[green]yes[/green]"
         runs = f"upstream {spec.upstream_repo}" if spec.external else spec.invocation.split(":")[0]
         table.add_row(key, spec.display_name, ",".join(spec.modalities), ",".join(spec.degradations), runs, ready)
     Console(width=160).print(table)

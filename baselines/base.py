@@ -212,8 +212,6 @@ class Method:
     def key(self) -> str:
         return self.spec.key
 
-    #: True when ``problems(deep=False)`` cannot see everything (``list`` then says to run ``check``)
-    partial_quick_check = False
 
     #: settings that say where or how a method runs, not what it computes (left out of :meth:`identity`)
     RUNTIME_SETTINGS = frozenset({"python", "conda_env", "conda", "env", "repo", "stage_dir", "device"})
@@ -230,9 +228,9 @@ class Method:
         return expected_frame_count(sample)
 
     # -- to implement -------------------------------------------------------------------------------------------
-    def problems(self, settings: dict[str, Any], deep: bool = True) -> list[Problem]:
-        """What is missing to run (repository, environment, checkpoints); empty when ready. ``deep=False``
-        (used by ``list``) must stay cheap: no heavy imports."""
+    def problems(self, settings: dict[str, Any]) -> list[Problem]:
+        """What is missing to run (repository, environment, checkpoints); empty when ready. ``list`` calls it for
+        every method: it must stay cheap (file checks, no heavy imports)."""
         return []
 
     def run(self, samples: Sequence[Sample], out_dir: Path, config: RestoreConfig, report: RestoreReport) -> None:

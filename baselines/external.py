@@ -43,7 +43,7 @@ class ExternalMethod(Method):
             return self.repo(settings) / default
         return None
 
-    def problems(self, settings: dict[str, Any], deep: bool = True) -> list[Problem]:
+    def problems(self, settings: dict[str, Any]) -> list[Problem]:
         found = repo_problems(self.key, settings, self.spec.upstream_repo, self.spec.upstream_commit,
                               self.spec.entry_files)
         found += environment_problems(self.key, settings)

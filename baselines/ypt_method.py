@@ -20,8 +20,6 @@ from benchmarks.protocol import DEGRADATIONS, T0, VIDEO_FRAMES, usable_frames
 class YPTMethod(Method):
     """``backbone``: ``"flux"`` or ``"wan"``."""
 
-    partial_quick_check = True  # prompt files are found through ypt.prompts, which imports torch
-
     def __init__(self, spec: MethodSpec, backbone: str):
         super().__init__(spec)
         self.backbone = backbone
@@ -46,10 +44,7 @@ class YPTMethod(Method):
         needed = sorted({d for prompts in self.routes(samples) for d in prompts})
         return self.problems(settings, degradations=needed)
 
-    def problems(self, settings: dict[str, Any], deep: bool = True,
-                 degradations: Sequence[str] = DEGRADATIONS) -> list[Problem]:
-        if not deep:  # the library is this package; only the prompt files can be missing
-            return []
+    def problems(self, settings: dict[str, Any], degradations: Sequence[str] = DEGRADATIONS) -> list[Problem]:
         found = []
         for degradation in degradations:
             path = self.prompt_path(degradation, settings)

@@ -32,11 +32,15 @@ def test_list_imports_no_heavy_module(tmp_path):
     code = ("import sys; from baselines.__main__ import main; main(['list']); "
             "heavy = [m for m in sys.modules if m.split('.')[0] in ('torch', 'diffusers', 'pyiqa', 'transformers')]; "
             "print('HEAVY', heavy)")
-    result = _run(["-c", code], env_extra={"YPT_BASELINES_CONFIG": str(tmp_path / "none.toml")})
+    result = _run(["-c", code], env_extra={"YPT_BASELINES_CONFIG": str(tmp_path / "none.toml"),
+                                           "YPT_PROMPTS": str(tmp_path / "prompts"), "COLUMNS": "200"})
     assert result.returncode == 0, result.stderr
     assert "HEAVY []" in result.stdout
     for key in ("input", "dcp", *PAPER_KEYS):
         assert key in result.stdout
+    # the method's own prompt files are checked too (torch-free paths): five missing per backbone
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 3}
+    assert "no (5 missing)" in rows["ypt_flux"] and "no (5 missing)" in rows["ypt_wan"]
 
 
 def test_check_names_each_missing_piece_with_its_fix(tmp_path, monkeypatch, capsys):

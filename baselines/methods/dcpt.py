@@ -70,8 +70,8 @@ class DCPT(ExternalMethod):
             return self.repo(settings) / "pretrained_models" / f"dcpt_{self.variant(settings).lower()}_5d.pth"
         return None
 
-    def problems(self, settings, deep: bool = True):
-        found = super().problems(settings, deep)
+    def problems(self, settings):
+        found = super().problems(settings)
         if settings.get("repo") and not found:
             template = template_path(self.repo(settings), self.variant(settings))
             if not template.is_file():

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ypt.prompts.paths import VARIANTS, default_prompt_path, sidecar_path
+
 #: variants that need the text encoders at run time (the others only need the cached null-text context)
 TEXT_VARIANTS = ("token", "text")
-VARIANT_NAMES = ("residual", "embedding", "token", "text")
 
 
 def prompts_module() -> Any:
@@ -26,7 +27,7 @@ def file_variant(path: str | os.PathLike) -> str:
     path = Path(path)
     if path.suffix == ".pt":
         return "residual"
-    sidecar = path.with_suffix(".json")
+    sidecar = sidecar_path(path)
     if sidecar.is_file():
         return str(json.loads(sidecar.read_text()).get("variant", "residual"))
     return "residual"
@@ -35,7 +36,7 @@ def file_variant(path: str | os.PathLike) -> str:
 def needs_text_encoders(variants_or_paths: str | Sequence[Any]) -> bool | str:
     """``True`` when a variant needs the text encoders loaded and kept, else ``"auto"`` (null context only)."""
     items = [variants_or_paths] if isinstance(variants_or_paths, str) else list(variants_or_paths)
-    variants = [str(v) if str(v) in VARIANT_NAMES else file_variant(v) for v in items]
+    variants = [str(v) if str(v) in VARIANTS else file_variant(v) for v in items]
     return True if any(v in TEXT_VARIANTS for v in variants) else "auto"
 
 
@@ -95,8 +96,8 @@ def new_prompt(variant: str, backbone: Any, instruction: str | None = None, gene
 
 def default_path(config: Any) -> Path:
     """Where training writes (and ``ypt_flux``/``ypt_wan`` look): ``ypt.prompts.default_prompt_path``."""
-    return Path(prompts_module().default_prompt_path(config.backbone, config.degradation, variant=config.variant,
-                                                     bridge=config.bridge, t0=config.t0))
+    return default_prompt_path(config.backbone, config.degradation, variant=config.variant, bridge=config.bridge,
+                               t0=config.t0)
 
 
 def save(prompt: Any, path: str | os.PathLike, backbone: Any, config: Any, extra: dict[str, Any] | None = None) -> Path:

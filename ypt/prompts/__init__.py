@@ -5,7 +5,8 @@
 ``load_prompt`` / ``load_official_wan`` read and write prompt files; ``default_prompt_path`` says where training
 writes and the ``ypt_flux`` / ``ypt_wan`` methods look.
 
-Names are resolved lazily (PEP 562) so ``python -m ypt.prompts --help`` does not import torch.
+Names are resolved lazily (PEP 562) so ``python -m ypt.prompts --help`` does not import torch, and the path
+helpers (``default_prompt_path``, ``read_sidecar``) never do.
 """
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "ypt.prompts.files": ("PromptShapeError", "default_prompt_path", "load_official_wan", "load_prompt",
-                          "read_official", "read_sidecar", "save_prompt"),
-    "ypt.prompts.modules": ("VARIANTS", "EmbeddingPrompt", "PromptModule", "ResidualPrompt", "TextPrompt",
+    "ypt.prompts.files": ("PromptShapeError", "load_official_wan", "load_prompt", "read_official", "save_prompt"),
+    "ypt.prompts.paths": ("VARIANTS", "default_prompt_path", "read_sidecar"),
+    "ypt.prompts.modules": ("EmbeddingPrompt", "PromptModule", "ResidualPrompt", "TextPrompt",
                             "TokenPrompt", "make_prompt", "transformer_arch"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

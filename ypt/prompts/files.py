@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from ypt.files import atomic_path, atomic_write_text
+from ypt.prompts.paths import default_prompt_path, read_sidecar, sidecar_path  # noqa: F401  (re-exported)
 from ypt.prompts.modules import (
     PromptModule,
     ResidualPrompt,
@@ -32,21 +33,6 @@ FORMAT = "ypt-prompt/1"
 
 class PromptShapeError(ValueError):
     """A prompt file does not fit the transformer it is loaded into."""
-
-
-def sidecar_path(path: str | os.PathLike) -> Path:
-    return Path(path).with_suffix(".json")
-
-
-def default_prompt_path(backbone: str, degradation: str, variant: str = "residual", bridge: str = "ebr",
-                        t0: float = 0.4, root: str | os.PathLike | None = None) -> Path:
-    """Where training writes a prompt and where ``ypt_flux`` / ``ypt_wan`` look for it.
-
-    ``<root>/<backbone>/<variant>-<bridge>-t0<T0>/<degradation>.safetensors`` with root ``$YPT_PROMPTS`` or
-    ``~/.cache/ypt-bench/prompts``.
-    """
-    base = Path(root or os.environ.get("YPT_PROMPTS") or Path.home() / ".cache" / "ypt-bench" / "prompts")
-    return base.expanduser() / backbone / f"{variant}-{bridge}-t0{t0:g}" / f"{degradation}.safetensors"
 
 
 def save_prompt(prompt: PromptModule, path: str | os.PathLike, meta: dict[str, Any] | None = None) -> Path:
@@ -73,13 +59,6 @@ def save_prompt(prompt: PromptModule, path: str | os.PathLike, meta: dict[str, A
     }
     atomic_write_text(sidecar_path(path), json.dumps(sidecar, indent=2, sort_keys=True, default=str))
     return path
-
-
-def read_sidecar(path: str | os.PathLike) -> dict[str, Any]:
-    side = sidecar_path(path)
-    if not side.is_file():
-        raise FileNotFoundError(f"prompt file {path} has no JSON sidecar {side}; it was not written by ypt-bench")
-    return json.loads(side.read_text())
 
 
 def _check_shapes(path: Path, expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]]) -> None:

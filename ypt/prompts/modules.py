@@ -30,7 +30,8 @@ from typing import Any
 import torch
 from torch import nn
 
-VARIANTS = ("residual", "embedding", "token", "text")
+from ypt.prompts.paths import VARIANTS
+
 #: transformers that currently carry a prompt's hooks (a second prompt would stack on the first)
 _ATTACHED: weakref.WeakSet = weakref.WeakSet()
 INIT_STD = 0.02
