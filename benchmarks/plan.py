@@ -172,7 +172,8 @@ def is_scored(unit) -> bool:
     current protocol and metric versions (metrics without weights are reported by the plan, not waited for)."""
     from benchmarks import metrics as registry
 
-    runnable = [m for m in unit.metrics if m not in metric_problems(unit.metrics)]
+    absent = metric_problems(unit.metrics)
+    runnable = [m for m in unit.metrics if m not in absent]
     done = open_store(unit.results_root).scored(
         unit.record_label, unit.dataset, unit.run_hash,
         metric_versions={m: registry.spec(m).version for m in runnable})
@@ -417,26 +418,27 @@ class Plan:
     #: unit key -> number of items (samples) it covers, when known without the data (expected counts)
     sizes: dict = field(default_factory=dict)
 
-    def status(self) -> dict[str, str]:
-        """unit key -> ``done`` / ``todo`` / ``missing`` (a resource it needs is absent)."""
-        result = {}
+    def survey(self) -> tuple[dict[str, str], list[Missing]]:
+        """One pass over the units (each looks at the disk once): unit key -> ``done`` / ``todo`` / ``missing`` (a
+        resource it needs is absent), and the missing resources, each once."""
+        status: dict[str, str] = {}
+        seen: dict[tuple, Missing] = {}
         for u in self.units:
-            if u.missing_resources():
-                result[u.key] = "missing"
-            else:
-                result[u.key] = "done" if u.is_done() else "todo"
-        return result
+            absent = u.missing_resources()
+            for m in [*absent, *u.partial_resources()]:
+                seen.setdefault((m.kind, m.name), m)
+            status[u.key] = "missing" if absent else ("done" if u.is_done() else "todo")
+        return status, list(seen.values())
+
+    def status(self) -> dict[str, str]:
+        return self.survey()[0]
 
     def todo(self) -> list:
         status = self.status()
         return [u for u in self.units if status[u.key] != "done"]
 
     def missing(self) -> list[Missing]:
-        seen: dict[tuple, Missing] = {}
-        for u in self.units:
-            for m in [*u.missing_resources(), *u.partial_resources()]:
-                seen.setdefault((m.kind, m.name), m)
-        return list(seen.values())
+        return self.survey()[1]
 
     def cost(self, status: dict[str, str] | None = None) -> tuple[float, float, list[str]]:
         """(GPU-hours of the whole plan, GPU-hours still to run, the sources of the estimates)."""
@@ -505,27 +507,27 @@ def run_plan(plan: Plan, executor: str = "local", cluster: str | None = None, dr
     """Print (dry run) or run the plan's missing units. Exit code: 0 all done, 1 something missing or failed,
     2 the run could not start (unknown executor, missing or unsuitable cluster profile)."""
 
-    from benchmarks.execute import execute, print_failures, summarise
+    from benchmarks.execute import Outcome, execute, print_failures, summarise
 
     console = wide_console()
-    status = plan.status()
-    missing = plan.missing()
+    status, missing = plan.survey()
     if dry_run:
         print_plan(plan, status, console)
         if missing:
             print_missing(missing)
             return 1
         return 0
-    runnable = [u for u in plan.units if status[u.key] != "missing"]
+    runnable = [u for u in plan.units if status[u.key] == "todo"]  # done ones are not looked at again
     if missing:
         print_missing(missing)
     try:
-        outcomes = execute(runnable, executor=executor, cluster=cluster, log_root=plan.layout.logs(plan.name),
-                           progress=progress)
+        outcomes = [Outcome(u.key, "skipped") for u in plan.units if status[u.key] == "done"]
+        outcomes += execute(runnable, executor=executor, cluster=cluster, log_root=plan.layout.logs(plan.name),
+                            progress=progress)
     except ValueError as exc:  # unknown executor, missing or bad cluster profile, a unit the profile cannot host
         wide_console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
         return 2
-    console.print(f"units: {summarise(outcomes)}" + (f", {len(plan.units) - len(runnable)} missing a resource"
+    console.print(f"units: {summarise(outcomes)}" + (f", {list(status.values()).count('missing')} missing a resource"
                                                       if missing else ""))
     failed = print_failures(outcomes)
     return 1 if (failed or missing) else 0
