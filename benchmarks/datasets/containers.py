@@ -5,6 +5,7 @@ A sample from a container is addressed as ``<file>#<index>@<array>`` (e.g. ``pol
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from benchmarks.datasets.spec import DatasetError, LayoutMismatch, Sample
@@ -40,18 +41,27 @@ def _to_uint8(array):
 
 
 def _mat_array(path: Path, key: str):
-    from scipy.io import loadmat
+    """Array ``key`` of a ``.mat`` file, read once per file version: a UDC set is one file holding every image,
+    so reading it again for each image (and again to list the samples) would load it hundreds of times."""
+    stat = path.stat()
+    return _load_mat_array(str(path.resolve()), key, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_mat_array(path: str, key: str, mtime_ns: int, size: int):
+    from scipy.io import loadmat, whosmat
 
     try:
-        data = loadmat(str(path))
+        data = loadmat(path, variable_names=[key])
+        if key not in data:
+            found = sorted(name for name, _, _ in whosmat(path))
+            raise LayoutMismatch(f"{path} has no array {key!r} (found {found})")
     except NotImplementedError:  # MATLAB v7.3 files are HDF5
-        import h5py  # noqa: F401  (optional dependency; v7.3 files are rare for UDC)
-
-        raise DatasetError(f"{path} is a MATLAB v7.3 (HDF5) file; install h5py or re-save it as v7") from None
+        raise DatasetError(f"{path} is a MATLAB v7.3 (HDF5) file, which scipy cannot read; re-save it as v7") from None
+    except LayoutMismatch:
+        raise
     except Exception as err:  # noqa: BLE001  (any decoding failure becomes one clear DatasetError)
         raise DatasetError(f"cannot read {path}: {err}") from None
-    if key not in data:
-        raise LayoutMismatch(f"{path} has no array {key!r} (found {sorted(k for k in data if not k.startswith('__'))})")
     return data[key]
 
 
@@ -64,7 +74,7 @@ def read_image(ref):
         raise DatasetError(f"cannot read {ref}: no such file")
     try:
         if path.suffix.lower() == ".mat":
-            return _to_uint8(_mat_array(path, key or "test_display")[index or 0])
+            return _to_uint8(np.array(_mat_array(path, key or "test_display")[index or 0]))  # a copy: cached
         if path.suffix.lower() == ".npy":
             array = np.load(path, allow_pickle=False)
             return _to_uint8(array if index is None else array[index])
