@@ -66,7 +66,8 @@ def choose_metrics(spec: Any, requested: list[str] | None) -> tuple[list[str], b
         metric_spec(name)  # unknown names raise with close matches
         if name not in allowed:
             why = "it has no reference images" if not paired and metric_spec(name).needs_reference else \
-                "dover scores videos only" if name == "dover" else "the protocol does not score it there"
+                f"{name} scores whole videos only" if metric_spec(name).video_only else \
+                "the protocol does not score it there"
             raise EvaluationError(f"{name} cannot be computed on {spec.key}: {why}. Valid here: {', '.join(allowed)}")
     return list(requested), True
 
@@ -184,7 +185,8 @@ def _score_video(item, registry) -> list[dict[str, float]]:
     """Frame metrics are means over the frames (output frame i against target frame i); DOVER scores the clip."""
     sample, frames, _, needed = item
     out: dict[str, float] = {}
-    frame_metrics = [n for n in needed if n != "dover"]
+    frame_metrics = [n for n in needed if not registry.spec(n).video_only]
+    clip_metrics = [n for n in needed if registry.spec(n).video_only]
     if frame_metrics:
         paired = any(registry.spec(n).needs_reference for n in frame_metrics)
         targets = list(sample.target) if paired else None
@@ -196,8 +198,8 @@ def _score_video(item, registry) -> list[dict[str, float]]:
             for name, values in _run(frame_metrics, preds, tgts, registry).items():
                 sums[name] += sum(values)
         out.update({n: s / count for n, s in sums.items()})
-    if "dover" in needed:
-        out["dover"] = registry.get("dover").score_clip(frames)
+    for name in clip_metrics:
+        out[name] = registry.get(name).score_clip(frames)
     return [out]
 
 
