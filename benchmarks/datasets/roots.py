@@ -20,24 +20,10 @@ def overrides() -> dict[str, str]:
     path = config_path()
     if not path.is_file():
         return {}
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10: the [roots] table is plain `key = "value"` lines
-        return _simple_roots(path.read_text())
+    import tomllib
+
     with open(path, "rb") as fh:
         return {str(k): str(v) for k, v in tomllib.load(fh).get("roots", {}).items()}
-
-
-def _simple_roots(text: str) -> dict[str, str]:
-    out, section = {}, None
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line.startswith("["):
-            section = line.strip("[]").strip()
-        elif "=" in line and section == "roots":
-            key, value = (part.strip() for part in line.split("=", 1))
-            out[key] = value.strip("\"'")
-    return out
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
