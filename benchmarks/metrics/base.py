@@ -25,16 +25,8 @@ class Metric:
         return self.spec.key
 
     @property
-    def lower_better(self) -> bool:
-        return self.spec.lower_better
-
-    @property
     def needs_reference(self) -> bool:
         return self.spec.needs_reference
-
-    @property
-    def version(self) -> str:
-        return self.spec.version
 
     def __call__(self, pred, target=None):
         from benchmarks.metrics.resize import protocol_resize
