@@ -202,9 +202,7 @@ def _tex_escape(text: str) -> str:
 def to_latex(table: "pd.DataFrame", spec: TableSpec, title: str | None = None) -> str:
     """booktabs LaTeX with a grouped header (``\\multicolumn`` per group, ``\\cmidrule`` under each)."""
     marks = ranks(table)
-    tex_metric = {"psnr": r"PSNR$\uparrow$", "ssim": r"SSIM$\uparrow$", "lpips": r"LPIPS$\downarrow$",
-                  "dists": r"DISTS$\downarrow$", "clipiqa": r"CLIPIQA$\uparrow$", "musiq": r"MUSIQ$\uparrow$",
-                  "dover": r"DOVER$\uparrow$"}
+    tex_metric = {m: m.upper() + (r"$\downarrow$" if lower_better(m) else r"$\uparrow$") for _, m in table.columns}
     spans: list[tuple[str, int]] = []
     for group, _ in table.columns:
         if spans and spans[-1][0] == group:

@@ -24,8 +24,8 @@ VIDEO_METRICS = IMAGE_METRICS + ("dover",)
 AVERAGE = "average"
 ABLATION = "ablation"
 
-METRIC_LABELS = {"psnr": "PSNR↑", "ssim": "SSIM↑", "lpips": "LPIPS↓", "dists": "DISTS↓", "clipiqa": "CLIPIQA↑",
-                 "musiq": "MUSIQ↑", "dover": "DOVER↑"}
+#: "PSNR↑": the metric's name with its direction (benchmarks.protocol.METRIC_LOWER_BETTER), as the paper prints it
+METRIC_LABELS = {m: m.upper() + ("↓" if lower else "↑") for m, lower in METRIC_LOWER_BETTER.items()}
 METHOD_LABELS = {
     "dcpt": "DCPT", "dfpir": "DFPIR", "autodir": "AutoDIR", "pixwizard": "PixWizard", "foundir": "FoundIR",
     "viwsnet": "ViWS-Net", "avernet": "AverNet", "ypt_flux": "FLUX (Ours)", "ypt_wan": "WAN (Ours)",
