@@ -272,20 +272,6 @@ def register_datasets() -> None:
             datasets.register(spec)
 
 
-def available_metrics(metrics: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str]]:
-    """(the metrics whose weights are on this machine, {metric: why not} for the others)."""
-    from benchmarks import metrics as registry
-
-    ok, absent = [], {}
-    for name in metrics:
-        problem = registry.weights_problem(name)
-        if problem:
-            absent[name] = problem
-        else:
-            ok.append(name)
-    return tuple(ok), absent
-
-
 DEMO_HOOK = "benchmarks.demo:register_datasets"
 DEMO_TITLE = "Built-in demo (synthetic degradations of scikit-image photos; not the paper's numbers)"
 
@@ -383,8 +369,11 @@ def run_demo(key: str, args) -> int:
     if unknown:
         console.print(f"error: unknown demo dataset(s) {', '.join(unknown)}; demo sets: {', '.join(DEMO_KEYS)}")
         return 2
-    wanted = ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq")
-    metrics, absent = available_metrics(wanted)
+    from benchmarks.plan import metric_problems
+    from benchmarks.tables import IMAGE_METRICS
+
+    absent = metric_problems(IMAGE_METRICS)
+    metrics = tuple(m for m in IMAGE_METRICS if m not in absent)
     for name, why in absent.items():
         console.print(f"[yellow]demo without {name}[/yellow]: {escape(why)}", highlight=False)
     results = Path(getattr(args, "results_dir", "results")) / "demo"
