@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from baselines.base import BaselineError, Method, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
+from baselines.base import Method, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
 from benchmarks.protocol import DEGRADATIONS, T0, VIDEO_FRAMES, usable_frames
 
 
@@ -71,11 +71,7 @@ class YPTMethod(Method):
         report.weights = {"backbone": self.backbone, "model": settings.get("model"),
                           **{k: v for k, v in self.prompt_options(settings).items() if k != "root"}, "prompts": {}}
         for prompts, group in groups.items():
-            paths = [self.prompt_path(d, settings) for d in prompts]
-            absent = [str(p) for p in paths if not p.exists()]
-            if absent:
-                raise BaselineError(f"{self.key}: prompt file(s) missing: {', '.join(absent)}; train them with "
-                                    f"python -m ypt.train or set prompts_root in [{self.key}]")
+            paths = [self.prompt_path(d, settings) for d in prompts]  # present: restore() checked setup_problems
             report.weights["prompts"]["+".join(prompts)] = [str(p) for p in paths]
             report.notes.append(f"{'+'.join(prompts)}: {len(group)} sample(s)"
                                 + (" (mixed prompts)" if len(prompts) > 1 else ""))
@@ -92,7 +88,8 @@ class YPTMethod(Method):
             restorer.restore_sample(s, out_dir)
 
 
-#: settings passed on to ``Restorer.from_pretrained`` (each one changes the run's identity hash when set)
+#: settings passed on to ``Restorer.from_pretrained`` (each changes the run's identity hash when set, except the
+#: runtime ones, ``Method.RUNTIME_SETTINGS`` such as ``device``)
 RESTORER_SETTINGS = ("model", "revision", "device", "dtype", "num_inference_steps", "seed", "image_size",
                      "video_frames", "video_size", "output_size", "batch_size")
 

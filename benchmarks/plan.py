@@ -457,7 +457,8 @@ class Plan:
 
 
 def wide_console(stderr: bool = False):
-    """A rich console; when writing to a pipe or file, 140 columns instead of rich's 80 (logs stay readable)."""
+    """A rich console; when writing to a pipe or file, at least 160 columns instead of rich's 80 (logs stay
+    readable)."""
     from rich.console import Console
 
     console = Console(stderr=stderr)
@@ -570,10 +571,8 @@ def plan_cells(name: str, cells, *, layout: Layout = Layout(), data_root: str = 
     for c in cells:
         c = c if isinstance(c, Cell) else Cell(*c)
         k = (c.label or c.method, c.dataset)
-        if k in merged:
-            old = merged[k]
-            c = Cell(old.method, old.dataset, old.metrics + tuple(m for m in c.metrics if m not in old.metrics),
-                     old.label, old.settings, old.after)
+        if k in merged:  # one restore and one score unit per (row, dataset): a second cell would be dropped
+            raise ValueError(f"{name}: two cells for row {k[0]!r} on {k[1]!r}; give one cell all its metrics")
         merged[k] = c
     units: list = list(extra_units)
     sizes: dict = {}

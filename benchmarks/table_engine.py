@@ -287,7 +287,7 @@ def render_comparison(comparison: "pd.DataFrame", spec: TableSpec, console=None,
     for name in ("Method", "Column", "Metric", "Ours", "Paper", "Δ"):
         out.add_column(name, justify="left" if name in ("Method", "Column", "Metric") else "right")
     for row in found.head(max_rows).itertuples():
-        out.add_row(_label(spec, row.method), spec.group_label(row.dataset) if row.dataset != AVERAGE else "Average",
+        out.add_row(_label(spec, row.method), spec.group_label(row.dataset),
                     row.metric, format_value(row.metric, row.ours), format_value(row.metric, row.paper),
                     f"{row.delta:+.3f}")
     if len(found):

@@ -234,7 +234,3 @@ FIGURES.register(FIG7.key, FIG7)
 def get(key: str) -> TableSpec:
     """The table spec ``key`` (``table1``..``table5``); unknown names raise with close matches."""
     return TABLES.get(key)
-
-
-def keys() -> list[str]:
-    return TABLES.keys()

@@ -21,7 +21,8 @@ TRAIN_SETS = {
     "wan": {"haze": "revide_train", "rain": "nturain_synthetic_train", "snow": "rvsd_train",
             "lowlight": "sdsd_train", "blur": "gopro_video_train"},
 }
-#: per-job needs: one GPU per prompt by default (``--gpus`` for more), a full H100 node's share of memory
+#: time limit asked per training job: a chosen ceiling, not an estimate (the dry-run's cost line estimates; a job
+#: cut short by it, or by the cluster profile's limit, requeues and resumes from its checkpoint); ``--hours``
 DEFAULT_HOURS = {"flux": 24, "wan": 24}
 
 
