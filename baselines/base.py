@@ -204,6 +204,9 @@ class Method:
     """Base class: subclasses set ``spec`` and implement :meth:`run` (and :meth:`problems` when they need setup)."""
 
     spec: MethodSpec
+    #: the diffusion backbone whose prompts this method restores with (``flux`` / ``wan``: the plan trains them
+    #: first and costs the method by that backbone's sampling), None for every other method
+    backbone: str | None = None
 
     def __init__(self, spec: MethodSpec):
         self.spec = spec

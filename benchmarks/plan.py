@@ -397,9 +397,8 @@ def unit_cost(unit: WorkUnit, n_items: int | None) -> UnitCost | None:
         import baselines
 
         method = baselines.get(unit.method)
-        backbone = getattr(method, "backbone", None)
-        if backbone:
-            est = estimate_gpu_hours("sample", backbone, n_items)
+        if method.backbone:
+            est = estimate_gpu_hours("sample", method.backbone, n_items)
             return UnitCost(est.gpu_hours, est.measured, est.source)
         if unit.needs.gpus == 0:
             return UnitCost(0.0, False, "runs on CPU")
@@ -540,7 +539,7 @@ def restore_needs(method_key: str) -> Needs:
     import baselines
 
     method = baselines.get(method_key)
-    if method.spec.external or getattr(method, "backbone", None):
+    if method.spec.external or method.backbone:
         return Needs(gpus=1, cpus=8, mem_gb=64, minutes=240)
     return Needs(gpus=0, cpus=1, mem_gb=2, minutes=60)
 
@@ -642,6 +641,7 @@ def plan_table(key: str, methods=None, datasets=None, limit: int | None = None, 
     members). Rows of our method (and the training variants of Tables 4-5) wait for their prompts' training units."""
     from benchmarks.protocol import DEGRADATIONS
     from benchmarks.tables import get
+    import baselines
     from slurm.train import training_units
 
     spec = get(key)
@@ -652,8 +652,7 @@ def plan_table(key: str, methods=None, datasets=None, limit: int | None = None, 
         settings = dict(spec.variants.get(row.key, {}))
         method, label = (f"ypt_{spec.backbone}", row.key) if spec.variants else (row.key, "")
         after: tuple[str, ...] = ()
-        if method.startswith("ypt_"):
-            backbone = method.removeprefix("ypt_")
+        if backbone := baselines.get(method).backbone:
             units = training_units([backbone], DEGRADATIONS, data_root=data_root,
                                    variant=settings.get("variant", "residual"), bridge=settings.get("bridge", "ebr"))
             trains.update({u.key: u for u in units})
