@@ -113,18 +113,13 @@ def cmd_restore(args) -> int:
     import baselines
     from baselines.base import BaselineError, RestoreConfig
 
-    method = baselines.get(args.method)
-    import importlib
+    from benchmarks import datasets
 
-    try:
-        datasets = importlib.import_module("benchmarks.datasets")
-    except ImportError as exc:
-        raise BaselineError(f"the dataset registry benchmarks.datasets is not available ({exc})") from None
+    method = baselines.get(args.method)
     dataset = datasets.get(args.dataset)
-    dataset_error = getattr(datasets, "DatasetError", ())
     try:
         samples = list(dataset.samples(args.data_root))
-    except dataset_error as exc:  # missing data / wrong layout: the registry's message says where to get it
+    except datasets.DatasetError as exc:  # missing data / wrong layout: the registry's message says where to get it
         raise BaselineError(str(exc)) from None
     config = RestoreConfig(settings=_settings(method.key, args.config), precomputed=args.outputs,
                            keep_work=args.keep_work, resume=args.resume)

@@ -96,37 +96,28 @@ def test_new_rejects_bad_names(bad, tmp_path):
 
 
 def test_restore_command_runs_a_dataset_through_a_method(tmp_path, monkeypatch, capsys):
-    import types
-    from dataclasses import dataclass
-
     import numpy as np
     from PIL import Image
 
-    @dataclass
-    class S:
-        id: str
-        input: Path
-        target: Path | None
-        degradation: tuple
-        modality: str
-        dataset: str
+    from benchmarks import datasets
 
     root = tmp_path / "data"
-    root.mkdir()
-    Image.fromarray(np.full((6, 9, 3), 77, np.uint8)).save(root / "a.png")
+    (root / "input").mkdir(parents=True)
+    Image.fromarray(np.full((6, 9, 3), 77, np.uint8)).save(root / "input/a.png")
+    toy = datasets.paired_folder("toy", root, ("haze",), paired=False)
+    roots = []
 
-    class Spec:
-        def samples(self, data_root=None):
-            assert data_root == root
-            return [S("a", data_root / "a.png", None, ("haze",), "image", "toy")]
+    def get(key):
+        if key != "toy":
+            return real_get(key)
+        return type("Toy", (), {"samples": lambda self, data_root=None: roots.append(data_root) or toy.samples()})()
 
-    fake = types.ModuleType("benchmarks.datasets")
-    fake.get = lambda key: Spec() if key == "toy" else (_ for _ in ()).throw(KeyError(key))
-    monkeypatch.setitem(sys.modules, "benchmarks.datasets", fake)
+    real_get = datasets.get
+    monkeypatch.setattr(datasets, "get", get)
     monkeypatch.setenv("YPT_BASELINES_CONFIG", str(tmp_path / "none.toml"))
     assert main(["restore", "input", "--dataset", "toy", "--out", str(tmp_path / "out"),
                  "--data-root", str(root)]) == 0
-    assert "1 outputs" in capsys.readouterr().out
+    assert "1 outputs" in capsys.readouterr().out and roots == [root]  # --data-root reaches the registry
     assert np.asarray(Image.open(tmp_path / "out/a.png"))[0, 0, 0] == 77
     # a method that is not set up: the fix, exit 2, no traceback
     assert main(["restore", "foundir", "--dataset", "toy", "--out", str(tmp_path / "o2"),
