@@ -2,7 +2,7 @@
 
 Most dataset samples point at image files, but some sets store inputs in containers (TOLED/POLED ``.mat``
 arrays addressed as ``file.mat#index``, SDSD ``.npy``). Such samples are decoded once with the dataset
-registry's loader (``benchmarks.datasets.load_sample``) and written as PNG under ``<out>/_inputs/<token>/``; the method
+registry's reader (``benchmarks.datasets.read_image``, 8-bit RGB as the set stores it) and written as PNG under ``<out>/_inputs/<token>/``; the method
 then sees a copy of the sample whose ``input`` is that PNG (or list of PNG frames).
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from baselines.base import BaselineError, Sample
+from baselines.base import Sample
 from benchmarks.datasets.spec import Sample as DatasetSample
 
 INPUTS_DIR = "_inputs"
@@ -31,16 +31,10 @@ def needs_decoding(sample: Sample) -> bool:
     return not _is_image_file(sample.input)
 
 
-def _to_hwc(array) -> "Any":
-    import numpy as np
-
-    data = array.detach().cpu().float().numpy() if hasattr(array, "detach") else np.asarray(array, dtype=np.float32)
-    return np.moveaxis(data, -3, -1)  # (C,H,W) -> (H,W,C); (T,C,H,W) -> (T,H,W,C)
-
-
 def as_image_samples(samples: Sequence[Sample], folder: Path) -> list[Sample]:
     """``samples`` with every non-image input decoded to PNG under ``folder``."""
     from baselines.images import write_png
+    from benchmarks.datasets import read_image
     from benchmarks.outputs import image_output_path, video_frame_path
 
     result: list[Sample] = []
@@ -48,16 +42,10 @@ def as_image_samples(samples: Sequence[Sample], folder: Path) -> list[Sample]:
         if not needs_decoding(s):
             result.append(s)
             continue
-        try:
-            from benchmarks.datasets import load_sample
-        except ImportError as exc:
-            raise BaselineError(f"sample {s.id}: input {s.input!r} is not an image file and the dataset loader "
-                                f"benchmarks.datasets.load_sample is not available ({exc})") from None
-        decoded = _to_hwc(load_sample(s)[0])
         if s.modality == "video":
-            frames = [write_png(frame, video_frame_path(folder, s.id, i)) for i, frame in enumerate(decoded)]
+            frames = [write_png(read_image(frame), video_frame_path(folder, s.id, i)) for i, frame in enumerate(s.input)]
             result.append(DatasetSample(s.id, frames, s.target, tuple(s.degradation), s.modality, s.dataset))
         else:
-            path = write_png(decoded, image_output_path(folder, s.id))
+            path = write_png(read_image(s.input), image_output_path(folder, s.id))
             result.append(DatasetSample(s.id, path, s.target, tuple(s.degradation), s.modality, s.dataset))
     return result

@@ -236,22 +236,20 @@ def test_lime_brightens_a_dark_image_end_to_end(tmp_path):
     assert lime[0] > floor[0] + 5.0, (floor, lime)
 
 
-def test_container_inputs_are_decoded_with_the_dataset_loader(tmp_path, monkeypatch):
-    """A .mat#index input (TOLED/POLED style) reaches the method as a PNG decoded by load_sample."""
-    import sys
-    import types
+def test_container_inputs_are_decoded_with_the_dataset_loader(tmp_path):
+    """A POLED sample (``poled_test_display.mat#k@test_display``, as the registry lists it) reaches the method as a
+    PNG holding exactly the stored 8-bit image."""
+    from scipy.io import savemat
 
-    import torch
+    from benchmarks import datasets
 
-    image = np.random.default_rng(8).uniform(size=(3, 6, 10)).astype(np.float32)
-    fake = types.ModuleType("benchmarks.datasets")
-    fake.load_sample = lambda s: (torch.from_numpy(image), None)
-    monkeypatch.setitem(sys.modules, "benchmarks.datasets", fake)
-    sample = Sample("poled/3", Path(str(tmp_path / "poled.mat") + "#3"), None, ("lowlight", "blur"), "image",
-                        "poled")
+    display = np.random.default_rng(8).integers(0, 256, (4, 6, 10, 3), dtype=np.uint8)
+    (tmp_path / "UDC/poled").mkdir(parents=True)
+    savemat(tmp_path / "UDC/poled/poled_test_display.mat", {"test_display": display})
+    sample = datasets.get("poled").samples(tmp_path)[3]
+    assert sample.input.endswith("poled_test_display.mat#3@test_display")
     report = baselines.get("input").restore([sample], tmp_path / "out", RestoreConfig(progress=False))
-    got = np.asarray(Image.open(report.outputs["poled/3"][0]), dtype=np.float32) / 255
-    assert np.abs(got - image.transpose(1, 2, 0)).max() <= 0.5 / 255 + 1e-6
+    np.testing.assert_array_equal(np.asarray(Image.open(report.outputs[sample.id][0])), display[3])
     assert not (tmp_path / "out/_inputs").exists()
 
 
