@@ -22,6 +22,8 @@ SEED = 42
 NUM_INFERENCE_STEPS = 20
 T0 = 0.4
 T_MIN = 1e-4
+#: prompt-training iterations per backbone (paper Sec. 4.2: AdamW, batch 2)
+TRAIN_ITERATIONS = {"flux": 40_000, "wan": 20_000}
 #: SICE: only inputs with exposure index <= this are evaluated.
 SICE_MAX_EXPOSURE_INDEX = 3
 

@@ -22,10 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: paper iterations per backbone
-PAPER_ITERATIONS = {"wan": 20_000, "flux": 40_000}
-#: training geometry per backbone (protocol sizes; see ypt.backbones.media)
-DEFAULT_GEOMETRY = {"flux": {"size": [1024, 1024]}, "wan": {"frames": 33, "size": [480, 832]}}
+from benchmarks.protocol import FLUX_SIZE, TRAIN_ITERATIONS, VIDEO_FRAMES, VIDEO_HEIGHT, VIDEO_WIDTH
+
+#: training geometry per backbone (the protocol's sizes; see ypt.backbones.media)
+DEFAULT_GEOMETRY = {"flux": {"size": [FLUX_SIZE, FLUX_SIZE]},
+                    "wan": {"frames": VIDEO_FRAMES, "size": [VIDEO_HEIGHT, VIDEO_WIDTH]}}
 
 
 @dataclass
@@ -36,7 +37,7 @@ class TrainConfig:
     bridge: str = "ebr"
     t0: float = 0.4
     t_min: float = 1e-4
-    iterations: int = 40_000
+    iterations: int | None = None  # None: the paper's for the backbone (benchmarks.protocol.TRAIN_ITERATIONS)
     batch_size: int = 2
     lr: float = 5e-4
     weight_decay: float = 0.01
@@ -49,6 +50,8 @@ class TrainConfig:
     geometry: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.iterations is None:
+            self.iterations = TRAIN_ITERATIONS[self.backbone]
         if not self.geometry:
             self.geometry = json.loads(json.dumps(DEFAULT_GEOMETRY.get(self.backbone, {})))
 
@@ -318,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Train one prompt (one degradation) on a frozen FLUX or WAN 2.1 backbone with the bridge loss "
         "|| x0_hat(z_t, t; prompt) - x0 ||^2. Writes the prompt file where ypt.prompts.default_prompt_path says "
         "(or --out) and a resumable checkpoint beside it."))
-    p.add_argument("--backbone", choices=sorted(PAPER_ITERATIONS), required=True)
+    p.add_argument("--backbone", choices=sorted(TRAIN_ITERATIONS), required=True)
     p.add_argument("--degradation", required=True, help="haze, rain, snow, lowlight or blur")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--pairs-dir", help="folder with input/ and target/ (same names; images or frame folders)")
@@ -361,7 +364,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         geometry["frames"] = args.frames
     return TrainConfig(
         backbone=args.backbone, degradation=args.degradation, variant=args.variant, bridge=args.bridge,
-        t0=args.t0, t_min=args.t_min, iterations=args.iterations or PAPER_ITERATIONS[args.backbone],
+        t0=args.t0, t_min=args.t_min, iterations=args.iterations or None,
         batch_size=args.batch_size, lr=args.lr, seed=args.seed, dtype=args.dtype,
         gradient_checkpointing=args.gradient_checkpointing, compile=args.compile, log_every=args.log_every,
         checkpoint_every=args.checkpoint_every, geometry=geometry,
@@ -379,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ypt.bridges import make_bridge
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[config.dtype]
+    dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[config.dtype]
     extra = {"max_sequence_length": args.text_len} if args.text_len else {}
     backbone = load_backbone(config.backbone, args.model, revision=args.revision, dtype=dtype, device=device,
                              text_encoders=prompting.needs_text_encoders(config.variant), **extra)

@@ -22,8 +22,6 @@ from benchmarks import protocol
 from benchmarks.perf.device import datasheet_peak
 from benchmarks.perf.workloads import workload
 
-#: paper: AdamW, batch 2, 20k iterations (WAN) / 40k (FLUX)
-TRAIN_ITERATIONS = {"flux": 40_000, "wan": 20_000}
 #: assumed model-FLOPs utilisation for unmeasured defaults (the issue's target is >= 40%; assume a bit less)
 DEFAULT_MFU = 0.35
 #: assumed device for unmeasured defaults
@@ -136,11 +134,11 @@ def estimate_gpu_hours(kind: str, backbone: str | None, n_items: int, *, prompts
     """
     if kind not in KINDS:
         raise ValueError(f"unknown cost kind {kind!r}; choose from {', '.join(KINDS)}")
-    if kind != "evaluate" and backbone not in TRAIN_ITERATIONS:
-        raise ValueError(f"unknown backbone {backbone!r}; choose from {', '.join(TRAIN_ITERATIONS)}")
+    if kind != "evaluate" and backbone not in protocol.TRAIN_ITERATIONS:
+        raise ValueError(f"unknown backbone {backbone!r}; choose from {', '.join(protocol.TRAIN_ITERATIONS)}")
     if n_items < 0 or prompts < 1:
         raise ValueError("n_items must be >= 0 and prompts >= 1")
-    iterations = iterations if iterations is not None else TRAIN_ITERATIONS.get(backbone or "", 0)
+    iterations = iterations if iterations is not None else protocol.TRAIN_ITERATIONS.get(backbone or "", 0)
     found = latest_gpu_document(directory)
     if found is not None:
         doc, path = found
@@ -156,7 +154,7 @@ def main(argv=None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m benchmarks.perf.cost", description="GPU-hour estimate of a plan item.")
     p.add_argument("kind", choices=KINDS)
-    p.add_argument("backbone", choices=sorted(TRAIN_ITERATIONS), help="(ignored for evaluate)")
+    p.add_argument("backbone", choices=sorted(protocol.TRAIN_ITERATIONS), help="(ignored for evaluate)")
     p.add_argument("n_items", type=int, help="prompts to train / items to sample / images to evaluate")
     p.add_argument("--prompts", type=int, default=1, help="prompts mixed per item (sample)")
     p.add_argument("--metrics", default="psnr,ssim", help="comma list (evaluate)")
