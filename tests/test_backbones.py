@@ -288,3 +288,28 @@ def test_full_size_models_on_the_meta_device_take_protocol_latents_and_paper_pro
         assert tuple(prompt.prompt.shape) == prompt_shape
         z = torch.empty(shape, device="meta")
         assert bb.predict_x0(z, torch.tensor([0.3], device="meta"), prompt).shape == shape
+
+
+def test_predictor_mixes_prompts_by_averaging_their_estimates():
+    """Mixed degradations: ``predictor([a, b])`` is the mean of the single-prompt estimates (x0_hat is affine in the
+    velocity at fixed z and sigma, so this is the velocity mean the release uses); two copies of one prompt equal
+    that prompt alone; the bridge's sigma(t) is what the backbone sees."""
+    from ypt.backbones.prompting import new_prompt
+    from ypt.bridges import make_bridge
+
+    bb = tiny_flux()
+    g = torch.Generator().manual_seed(3)
+    a, b = new_prompt("residual", bb), new_prompt("residual", bb)
+    with torch.no_grad():
+        for p in (a, b):
+            p.gates.fill_(1.0)
+            p.prompt.normal_(0, 1.0, generator=g)
+    z, t = torch.randn(2, 4, 4, 4, generator=g), torch.tensor([0.3, 0.1])
+    bridge = make_bridge("ddbm", 0.4, 1e-4)
+    with torch.no_grad():
+        one_a, one_b = bb.predict_x0(z, bridge.sigma(t), a), bb.predict_x0(z, bridge.sigma(t), b)
+        mixed = bb.predictor([a, b], bridge)(z, t)
+        twice = bb.predictor([a, a], bridge)(z, t)
+    assert (one_a - one_b).abs().max() > 1e-3  # the two prompts really differ
+    torch.testing.assert_close(mixed, (one_a + one_b) / 2)
+    torch.testing.assert_close(twice, one_a)

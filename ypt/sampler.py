@@ -1,4 +1,4 @@
-"""Samplers: the deterministic bridge sampler (the method) and the plain SDEdit / flow-Euler path (controls).
+"""The deterministic bridge sampler (the method; with the ``naive`` bridge, the SDEdit control).
 
 Bridge sampler (DESIGN.md, DDIM-like on the bridge): grid ``T0 = t_0 > ... > t_{K-1} = t_min``; seeded start
 ``z = m_T0(y) + s_T0 * e``. At each grid time: ``x0_hat = predict_x0(z, t)``; re-estimate the noise
@@ -6,14 +6,12 @@ Bridge sampler (DESIGN.md, DDIM-like on the bridge): grid ``T0 = t_0 > ... > t_{
 point); move to ``z = m_t'(x0_hat, y) + s_t' * e_hat``. The last ``x0_hat`` (at ``t_min``) is returned, so with a
 perfect ``predict_x0`` the sampler lands on ``x0`` and every intermediate state lies on the training bridge.
 
-Mixed degradations: pass several predictors; their clean estimates are averaged at every step. At a fixed state
-``z`` and noise level ``s`` the estimate ``x0_hat = z - s * v`` is affine in the velocity, so this is exactly the
-average of the prompts' velocities (the official code averages velocities).
+Mixed degradations: the backbone adapter's ``predictor(prompts, bridge)`` averages the prompts' clean estimates at
+every step (:meth:`ypt.backbones.base.Backbone.predictor`).
 """
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 
@@ -27,25 +25,8 @@ def _noise_like(y: torch.Tensor, generator: torch.Generator | None) -> torch.Ten
     return torch.randn(y.shape, generator=generator, device=device, dtype=torch.float32).to(y.device)
 
 
-def mix_predictors(predictors: Sequence[Predictor]) -> Predictor:
-    """One predictor averaging several (velocity averaging, see the module docstring)."""
-    predictors = list(predictors)
-    if not predictors:
-        raise ValueError("mix_predictors needs at least one predictor")
-    if len(predictors) == 1:
-        return predictors[0]
-
-    def mixed(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        total = predictors[0](z, t)
-        for predict in predictors[1:]:
-            total = total + predict(z, t)
-        return total / len(predictors)
-
-    return mixed
-
-
 def sample_bridge(
-    predict_x0: Predictor | Sequence[Predictor],
+    predict_x0: Predictor,
     y: torch.Tensor,
     bridge: Bridge,
     num_inference_steps: int = 20,
@@ -56,13 +37,12 @@ def sample_bridge(
 ) -> torch.Tensor:
     """Restore ``y`` (a degraded latent, batch first) along ``bridge``; returns the final clean estimate.
 
-    ``predict_x0(z, t) -> x0_hat`` with ``t`` a 1-D tensor of batch size (or a list of such predictors, mixed by
-    velocity averaging). ``noise`` overrides the seeded start noise. ``callback(step, t, z)`` sees every state.
+    ``predict_x0(z, t) -> x0_hat`` with ``t`` a 1-D tensor of batch size. ``noise`` overrides the seeded start
+    noise. ``callback(step, t, z)`` sees every state.
     ``clip_denoised=c`` clamps every clean estimate to ``[-c, c]``; off by default, as in the official evaluation
     (its ``inference.py`` calls ``bridge_sample(..., clip_denoised=False)``).
-    NFE = ``num_inference_steps`` per predictor.
+    NFE = ``num_inference_steps`` per prompt of the predictor.
     """
-    predict = mix_predictors(predict_x0) if isinstance(predict_x0, (list, tuple)) else predict_x0
     y = y.float()
     e = (noise.to(y.device, torch.float32) if noise is not None else _noise_like(y, generator))
     z = bridge.start(y, e)
@@ -73,7 +53,7 @@ def sample_bridge(
         if callback is not None:
             callback(i, torch.tensor(t), z)
         t_vec = torch.full((batch,), t, dtype=torch.float32, device=y.device)
-        x0_hat = predict(z, t_vec).float()
+        x0_hat = predict_x0(z, t_vec).float()
         if clip_denoised is not None:
             x0_hat = x0_hat.clamp(-clip_denoised, clip_denoised)
         if i == len(grid) - 1:
@@ -84,31 +64,6 @@ def sample_bridge(
         t_next = float(grid[i + 1])
         z = bridge.sampling_mean(x0_hat, y, t_next) + float(bridge.sigma(t_next)) * e
     return x0_hat
-
-
-def sample_flow(
-    predict_velocity: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | Sequence[Callable],
-    y: torch.Tensor,
-    t_start: float,
-    num_inference_steps: int = 20,
-    generator: torch.Generator | None = None,
-    noise: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """SDEdit on the flow: start at ``(1 - t_start) * y + t_start * e`` and Euler-integrate ``dz/ds = v`` to 0.
-
-    Used by the naive-prompt and text controls (Fig. 1-2). ``predict_velocity(z, s)`` with ``s`` of batch size.
-    """
-    predict = mix_predictors(predict_velocity) if isinstance(predict_velocity, (list, tuple)) else predict_velocity
-    if not 0.0 < t_start <= 1.0:
-        raise ValueError(f"t_start must be in (0, 1], got {t_start}")
-    y = y.float()
-    e = noise.to(y.device, torch.float32) if noise is not None else _noise_like(y, generator)
-    z = (1 - t_start) * y + t_start * e
-    grid = torch.linspace(t_start, 0.0, num_inference_steps + 1, dtype=torch.float64).tolist()
-    for s, s_next in itertools.pairwise(grid):
-        s_vec = torch.full((y.shape[0],), s, dtype=torch.float32, device=y.device)
-        z = z + (s_next - s) * predict(z, s_vec).float()
-    return z
 
 
 # ---- the timestep the backbone is fed ------------------------------------------------------------------------------

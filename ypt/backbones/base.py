@@ -337,9 +337,7 @@ class Backbone:
 
         def predict(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
             sigma = bridge.sigma(t) if bridge is not None else t
-            sigma = self._sigma_vector(sigma, z)
-            v = sum(self.velocity(z, sigma, p) for p in plist) / len(plist)
-            return z.float() - _expand(sigma, z) * v
+            return sum(self.predict_x0(z, sigma, p) for p in plist) / len(plist)
 
         return predict
 
