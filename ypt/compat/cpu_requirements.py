@@ -1,7 +1,7 @@
 """The CPU install's requirement list: this project's dependencies with pyiqa's development extras left out.
 
 pyiqa declares tools it never imports at run time (bitsandbytes, tensorboard, pre-commit, ruff, yapf, pytest) and
-facexlib (face metrics only, dragging numba and llvmlite): about 400 MB that CPU machines and CI do not need.
+facexlib (face metrics only, dragging numba and llvmlite), which CPU machines and CI do not need.
 Measured: ``import pyiqa`` and the suite's metrics (LPIPS, DISTS, CLIPIQA+, MUSIQ, SSIM archs) work with all of
 them blocked. pip cannot drop a dependency's requirements, so the Makefile's CPU path installs the project and
 pyiqa with ``--no-deps`` and then this list. GPU installs (``pip install -e .``) take pyiqa as it is.
