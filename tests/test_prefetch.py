@@ -66,16 +66,3 @@ def test_prefetch_unknown_metric_names_the_valid_ones(capsys):
     assert main(["--metrics", "lpipss", "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "unknown metric 'lpipss'" in err and "'lpips'" in err and "dover" in err
-
-
-def test_cli_help_imports_nothing_heavy():
-    import subprocess
-    import sys
-
-    code = ("import sys, runpy\n"
-            "for mod in ('benchmarks.prefetch', 'benchmarks.evaluate'):\n"
-            "    sys.argv = [mod, '--help']\n"
-            "    try:\n        runpy.run_module(mod, run_name='__main__')\n    except SystemExit:\n        pass\n"
-            "print('HEAVY', sorted(m for m in ('torch', 'pyiqa', 'diffusers', 'pandas') if m in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "HEAVY []" in out and "--backbones" in out and "--results-dir" in out
