@@ -280,21 +280,6 @@ def test_resume_and_precomputed_use_the_methods_frame_count(tmp_path):
     assert _has_output("ypt_wan", sample, tmp_path / "out") and not _has_output("input", sample, tmp_path / "out")
 
 
-def test_classics_beat_the_input_on_the_demo_benchmark(tmp_path):
-    """Natural photos (scikit-image) in the demo's real on-disk layout, degraded with known parameters."""
-    from benchmarks.demo import DEMO_DATASETS, build_demo
-
-    build_demo(tmp_path / "data", sets=("demo_haze", "demo_lowlight"), size=96)
-    for key, method in (("demo_haze", "dcp"), ("demo_lowlight", "lime")):
-        samples = DEMO_DATASETS[key].samples(tmp_path / "data")
-        floor = _scores(samples, baselines.get("input").restore(samples, tmp_path / key / "input",
-                                                                RestoreConfig(progress=False)))
-        fixed = _scores(samples, baselines.get(method).restore(samples, tmp_path / key / method,
-                                                               RestoreConfig(progress=False)))
-        gain = np.mean([fixed[s.id][0] - floor[s.id][0] for s in samples])
-        assert gain > 2.0, (key, method, floor, fixed)
-
-
 def test_lime_large_images_solve_on_a_downscaled_map():
     from baselines.methods.lime import LIMEParams, enhance
 
