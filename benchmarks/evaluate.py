@@ -83,6 +83,7 @@ def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any,
     from benchmarks import datasets
     from benchmarks import metrics as registry
     from benchmarks.outputs import ImageOutputs, find_video_frames
+    from benchmarks.store import NO_CONFIG
     from ypt.provenance import code_version
 
     spec = datasets.get(dataset_key)
@@ -130,7 +131,7 @@ def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any,
     def record(sample, name, value, digest):
         return {"method": method, "dataset": dataset_key, "sample": sample.id, "metric": name, "value": float(value),
                 "protocol": PROTOCOL_VERSION, "metric_version": registry.spec(name).version,
-                "output_sha256": digest, "config_hash": config_hash or "none", "code_version": version}
+                "output_sha256": digest, "config_hash": config_hash or NO_CONFIG, "code_version": version}
 
     from rich.progress import Progress
 
@@ -145,7 +146,7 @@ def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any,
                 summary.scored += len(needed)
             bar.advance(task, len(chunk))
 
-    frame = store.load(method=method, dataset=dataset_key, config_hash=config_hash or "none")
+    frame = store.load(method=method, dataset=dataset_key, config_hash=config_hash or NO_CONFIG)
     ids = {s.id for s in samples}
     frame = frame[frame["sample"].isin(ids) & frame["metric"].isin(names)]
     summary.means = {m: float(v) for m, v in frame.groupby("metric")["value"].mean().items()}

@@ -97,14 +97,14 @@ class ResultStore:
         return frame.sort_values(KEY, kind="stable").reset_index(drop=True)
 
     def scored(self, method: str, dataset: str, config_hash: str | None = None,
-               protocol: str | None = None, metric_versions: dict[str, str] | None = None) -> set[tuple[str, str]]:
-        """``{(sample, metric)}`` already recorded for this run (and, when given, this protocol / metric versions)."""
+               metric_versions: dict[str, str] | None = None) -> set[tuple[str, str]]:
+        """``{(sample, metric)}`` already recorded for this run under the current protocol (and, when given, these
+        metric versions)."""
         from benchmarks.protocol import PROTOCOL_VERSION
 
-        protocol = protocol or PROTOCOL_VERSION
         done = set()
         for r in self.records(method, dataset, config_hash or NO_CONFIG):
-            if r["protocol"] != protocol:
+            if r["protocol"] != PROTOCOL_VERSION:
                 continue
             if metric_versions and metric_versions.get(r["metric"], r["metric_version"]) != r["metric_version"]:
                 continue
