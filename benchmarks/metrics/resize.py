@@ -36,29 +36,12 @@ def protocol_resize(images, size: int = METRIC_SIZE):
     return images.clamp(0.0, 1.0)
 
 
-def _read_rgb(ref: Any):
-    """An HxWx3 uint8 array from an image path, or a dataset-registry reference (``.mat`` / ``.npy`` frames)."""
-    from benchmarks.datasets import read_image
-
-    return read_image(ref)
-
-
-def to_tensor(array, size_hw: tuple[int, int] | None = None):
-    """HxWx3 uint8 -> (3, H, W) float in [0, 1] (``ToTensor``), PIL-bicubic-resized to ``size_hw`` first when given
-    and different (torchvision's ``Resize`` on PIL images)."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    if size_hw is not None and tuple(array.shape[:2]) != tuple(size_hw):
-        height, width = size_hw
-        array = np.asarray(Image.fromarray(array).resize((width, height), Image.BICUBIC))
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32) / 255.0).permute(2, 0, 1)
-
-
 def load_pair(output: Any, target: Any | None, size: int = METRIC_SIZE):
-    """A saved output and its target as (1, 3, size, size) tensors ready for any metric (target may be None)."""
-    pred_array = _read_rgb(output)
-    pred = to_tensor(pred_array)
-    tgt = None if target is None else to_tensor(_read_rgb(target), pred_array.shape[:2])
+    """A saved output and its target as (1, 3, size, size) tensors ready for any metric (target may be None): the
+    target PIL-bicubic-resized to the output's size (:func:`ypt.backbones.media.load_image`, which reads image files
+    and the registry's ``.mat`` / ``.npy`` references alike)."""
+    from ypt.backbones.media import load_image
+
+    pred = load_image(output)
+    tgt = None if target is None else load_image(target, tuple(pred.shape[-2:]))
     return protocol_resize(pred[None], size), (None if tgt is None else protocol_resize(tgt[None], size))
