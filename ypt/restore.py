@@ -159,7 +159,12 @@ class Restorer:
 
         from ypt.backbones import media
 
-        size = tuple(clip.shape[-2:]) if isinstance(clip, torch.Tensor) else media.image_size(media.frame_paths(clip)[0])
+        if self.output_size != "input":
+            size = None
+        elif isinstance(clip, torch.Tensor):
+            size = tuple(clip.shape[-2:])
+        else:
+            size = media.image_size(media.frame_paths(clip)[0])
         if not isinstance(clip, torch.Tensor):
             clip = media.load_clip(clip, self.video_frames, self.video_size)  # PIL bicubic per frame
         x = media.prepare_clip(clip, self.video_frames, self.video_size,
@@ -200,7 +205,8 @@ def _prepare_image(image: Any, size: tuple[int, int]) -> tuple[Any, tuple[int, i
             raise ValueError(f"image tensors are (3, H, W) in [0, 1], got {tuple(image.shape)}")
         return media.resize(image.float(), size), tuple(image.shape[-2:])
     if isinstance(image, (str, os.PathLike)):
-        return media.load_image(image, size), media.image_size(image)
+        with media.open_image(image) as img:  # decoded once: pixels and original size from the same image
+            return media.pil_to_tensor(img, size), (img.height, img.width)
     return media.pil_to_tensor(image, size), (image.height, image.width)
 
 

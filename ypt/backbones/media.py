@@ -35,7 +35,8 @@ def is_container_ref(path: str | os.PathLike) -> bool:
     return "#" in text or Path(text).suffix.lower() in (".mat", ".npy")
 
 
-def _open(path: str | os.PathLike) -> Any:
+def open_image(path: str | os.PathLike) -> Any:
+    """A PIL image for an image file or an array reference (decoded by the dataset registry's reader)."""
     from PIL import Image
 
     if is_container_ref(path):  # UDC .mat / SDSD .npy sets, decoded by the dataset registry's reader
@@ -48,13 +49,13 @@ def _open(path: str | os.PathLike) -> Any:
 def load_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> torch.Tensor:
     """``(3, H, W)`` in [0, 1] from an image file or an array reference (``x.mat#3``, ``x.npy``);
     ``size=(height, width)`` resizes with PIL's bicubic filter."""
-    with _open(path) as img:
+    with open_image(path) as img:
         return pil_to_tensor(img, size)
 
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """``(height, width)`` of an image (files are not decoded)."""
-    with _open(path) as img:
+    with open_image(path) as img:
         return img.height, img.width
 
 
