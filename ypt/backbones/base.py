@@ -70,16 +70,6 @@ def load_component(cls: Any, model_dir: Path, subfolder: str, what: str, **kwarg
         raise MissingModelError(f"{what}: cannot load {subfolder}/ from {model_dir} (incomplete download?): {err}") from err
 
 
-def num_train_timesteps(model_dir: Path) -> int:
-    """``num_train_timesteps`` of the folder's scheduler config (1000 when absent)."""
-    import json
-
-    cfg = Path(model_dir) / "scheduler" / "scheduler_config.json"
-    if cfg.is_file():
-        return int(json.loads(cfg.read_text()).get("num_train_timesteps", 1000))
-    return 1000
-
-
 def cast_module(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
     """Move to ``device`` and cast floating tensors to ``dtype``, keeping the model's ``_keep_in_fp32_modules``
     (e.g. WAN's norms and time embedder) in fp32, as diffusers' ``from_pretrained(torch_dtype=...)`` does."""
@@ -184,7 +174,6 @@ class Backbone:
         backbone = cls(
             transformer, vae, **text,
             max_sequence_length=max_sequence_length,
-            num_train_timesteps=num_train_timesteps(model_dir),
             dtype=dtype, device=device, model_id=model_id, revision=revision,
             null_context_file=null_context_file, source=str(model_dir.resolve()),
         )

@@ -16,6 +16,7 @@ from ypt.backbones.base import (
     freeze,
     scheduler_timestep,
 )
+from ypt.sampler import OFFICIAL_SCHEDULERS
 
 FLUX_MODEL_ID = "black-forest-labs/FLUX.1-dev"
 
@@ -72,7 +73,6 @@ class FluxBackbone(Backbone):
         tokenizer_2: Any = None,
         *,
         max_sequence_length: int = 512,
-        num_train_timesteps: int = 1000,
         guidance_scale: float = 1.0,
         **kwargs: Any,
     ) -> None:
@@ -86,7 +86,6 @@ class FluxBackbone(Backbone):
                 enc.to(self.device)
                 freeze(enc)
         self.max_sequence_length = max_sequence_length
-        self.num_train_timesteps = num_train_timesteps
         self.guidance_scale = guidance_scale
         self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
         self._ids: dict[tuple[int, int], torch.Tensor] = {}
@@ -159,7 +158,8 @@ class FluxBackbone(Backbone):
         tokens = pack_latents(z.to(self.device, self.dtype))
         text = context["encoder_hidden_states"].expand(b, -1, -1)
         pooled = context["pooled_projections"].expand(b, -1)
-        timestep = scheduler_timestep(sigma, "flux") / self.num_train_timesteps
+        # FLUX takes the release grid's timestep over that grid's num_train_timesteps
+        timestep = scheduler_timestep(sigma, "flux") / OFFICIAL_SCHEDULERS["flux"][1]["num_train_timesteps"]
         guidance = None
         if getattr(self.transformer.config, "guidance_embeds", False):
             guidance = torch.full((b,), self.guidance_scale, device=self.device, dtype=torch.float32)

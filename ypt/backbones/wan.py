@@ -40,7 +40,6 @@ class WanBackbone(Backbone):
         tokenizer: Any = None,
         *,
         max_sequence_length: int = 226,
-        num_train_timesteps: int = 1000,
         **kwargs: Any,
     ) -> None:
         super().__init__(transformer, vae, **kwargs)
@@ -50,7 +49,6 @@ class WanBackbone(Backbone):
             text_encoder.to(self.device)
             freeze(text_encoder)
         self.max_sequence_length = max_sequence_length
-        self.num_train_timesteps = num_train_timesteps
         cfg = self.vae.config
         self.temporal_compression = int(getattr(cfg, "scale_factor_temporal", None) or 4)
         self.spatial_compression = int(getattr(cfg, "scale_factor_spatial", None) or 8)
