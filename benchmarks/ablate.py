@@ -167,6 +167,8 @@ def _parse_floats(text: str) -> tuple[float, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from benchmarks.plan import add_executor_arguments
+
     p = argparse.ArgumentParser(prog="python -m benchmarks.ablate", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="ablation", required=True)
@@ -178,11 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     t0.add_argument("--records", type=Path, help="a tidy records CSV to score instead of the result store")
     t0.add_argument("--results-dir", default="results", help="results root holding the result store (default results/)")
     t0.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    t0.add_argument("--executor", choices=("local", "slurm"), default="local")
-    t0.add_argument("--cluster", help="cluster profile for --executor slurm (slurm/clusters/NAME.toml)")
-    t0.add_argument("--dry-run", action="store_true", help="print the plan and what is missing; run nothing")
     t0.add_argument("--limit", type=int, help="first N samples of the low-light set (smoke runs)")
-    t0.add_argument("--data-root", default="", help="data root (default: $YPT_DATA)")
+    add_executor_arguments(t0)
     return p
 
 
@@ -220,7 +219,9 @@ def _load_records(args):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    backbones = tuple(b for b in args.backbones.split(",") if b)
+    from benchmarks.plan import split_list
+
+    backbones = split_list(args.backbones) or ()
     unknown = sorted(set(backbones) - set(BACKBONES))
     if unknown:
         print(f"error: unknown backbone(s) {', '.join(unknown)}; choose from {', '.join(BACKBONES)}", file=sys.stderr)

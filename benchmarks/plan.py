@@ -596,20 +596,29 @@ def plan_cells(name: str, cells, *, layout: Layout = Layout(), data_root: str = 
 
 
 # -- the runner's command line (used by benchmarks.run) --------------------------------------------------------------
+def add_executor_arguments(parser, data_root: bool = True) -> None:
+    """``--dry-run``, ``--executor``, ``--cluster`` (and ``--data-root``): how every planning command runs its work
+    (``benchmarks.run``, ``benchmarks.ablate``, ``slurm.train``, ``benchmarks.perf``)."""
+    from benchmarks.execute import EXECUTORS
+
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan, what is missing (and how to get it) and its GPU-hours; run nothing")
+    parser.add_argument("--executor", choices=EXECUTORS, default="local",
+                        help="local: in this process (default); slurm: job arrays through submitit")
+    parser.add_argument("--cluster", help="cluster profile for --executor slurm (slurm/clusters/NAME.toml)")
+    if data_root:
+        parser.add_argument("--data-root", default="", help="data root (default: $YPT_DATA)")
+
+
 def add_runner_arguments(parser) -> None:
     """The options of ``python -m benchmarks.run tableN`` that plan and run work (no heavy imports)."""
     parser.add_argument("--demo", action="store_true",
                         help="the built-in demo benchmark (CPU methods on generated data; results/demo/)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print the plan, what is missing (and how to get it) and its GPU-hours; run nothing")
-    parser.add_argument("--executor", choices=("local", "slurm"), default="local",
-                        help="local: in this process (default); slurm: job arrays through submitit")
-    parser.add_argument("--cluster", help="cluster profile for --executor slurm (slurm/clusters/NAME.toml)")
+    add_executor_arguments(parser)
     parser.add_argument("--methods", help="comma list: only these rows")
     parser.add_argument("--datasets", help="comma list: only these datasets")
     parser.add_argument("--limit", type=int, help="first N samples per dataset (smoke runs)")
     parser.add_argument("--shards", type=int, default=1, help="restore jobs per (method, dataset) (default 1)")
-    parser.add_argument("--data-root", default="", help="data root (default: $YPT_DATA)")
 
 
 def split_list(text: str | None) -> tuple[str, ...] | None:

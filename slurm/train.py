@@ -46,10 +46,11 @@ def training_units(backbones: Sequence[str], degradations: Sequence[str], data_r
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from benchmarks.plan import add_executor_arguments
+
     p = argparse.ArgumentParser(prog="python -m slurm.train", description=__doc__.split("\n\n")[0])
     p.add_argument("--backbone", required=True, help="flux, wan, or flux,wan")
     p.add_argument("--degradations", default="all", help=f"'all' or a comma list of {', '.join(DEGRADATIONS)}")
-    p.add_argument("--data-root", default="", help="data root (default: $YPT_DATA)")
     p.add_argument("--iterations", type=int, help="default: the paper's (FLUX 40000, WAN 20000)")
     p.add_argument("--gpus", type=int, default=1, help="GPUs per training job (default 1)")
     p.add_argument("--hours", type=float, help="time limit per job; a timed-out job requeues and resumes")
@@ -59,17 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gradient-checkpointing", action="store_true",
                    help="recompute blocks in the backward (less memory, more FLOPs; see ypt.train --help)")
     p.add_argument("--compile", action="store_true", help="torch.compile each transformer block (ypt.train)")
-    p.add_argument("--executor", choices=("local", "slurm"), default="local")
-    p.add_argument("--cluster", help="cluster profile (slurm/clusters/NAME.toml) for --executor slurm")
-    p.add_argument("--dry-run", action="store_true", help="print the plan and what is missing; train nothing")
+    add_executor_arguments(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    backbones = [b for b in args.backbone.split(",") if b]
-    degradations = list(DEGRADATIONS) if args.degradations == "all" else [
-        d for d in args.degradations.split(",") if d]
+    from benchmarks.plan import split_list
+
+    backbones = list(split_list(args.backbone) or ())
+    degradations = list(DEGRADATIONS) if args.degradations == "all" else list(split_list(args.degradations) or ())
     bad = sorted(set(backbones) - set(TRAIN_SETS)) + sorted(set(degradations) - set(DEGRADATIONS))
     if bad:
         print(f"error: unknown {', '.join(bad)}; backbones: {', '.join(TRAIN_SETS)}; degradations: "

@@ -23,6 +23,8 @@ SECTIONS = ("training", "memory", "sampling", "evaluation")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from benchmarks.plan import add_executor_arguments
+
     p = argparse.ArgumentParser(prog="python -m benchmarks.perf", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Writes <out>/<device>-<UTC time>.json and <out>/latest.json "
@@ -46,11 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="interleaved rounds per row, fastest kept (default: 3 on CPU, 1 on GPU or with --quick)")
     p.add_argument("--warmup", type=int, default=None, help="untimed iterations per row (default: 1 CPU, 3 GPU)")
     p.add_argument("--no-write", action="store_true", help="print only, write no JSON")
-    p.add_argument("--executor", choices=("local", "slurm"), default="local",
-                   help="local: measure here (default); slurm: submit the same run as one GPU job (--cluster) and "
-                        "wait; its document lands in --out, where the --dry-run cost lines find it")
-    p.add_argument("--cluster", help="cluster profile (slurm/clusters/NAME.toml) for --executor slurm")
-    p.add_argument("--dry-run", action="store_true", help="with --executor slurm: show the job, submit nothing")
+    add_executor_arguments(p, data_root=False)  # slurm: the same run as one GPU job; its document lands in --out
     p.add_argument("--unit", help=argparse.SUPPRESS)  # the work-unit key, recorded in the document by a job
     args = p.parse_args(argv)
     args.only = [s for s in args.only.split(",") if s]
