@@ -88,9 +88,7 @@ def _layout_text(sample: Sample) -> str:
         return f"layout {sample.layout or '?'}"
     for layout in getattr(spec, "layouts", ()):
         if layout.name == sample.layout:
-            target = f" -> {layout.targets}" if layout.targets else ""
-            return f"layout {layout.name}: {layout.inputs}{target}" + (f", {layout.description}" if layout.description
-                                                                        else "")
+            return f"layout {layout.name}: {layout.describe()}"
     return f"layout {sample.layout or '?'}"
 
 

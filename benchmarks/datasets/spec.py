@@ -166,6 +166,12 @@ class Layout:
     def id_of(self, rel: str) -> str:
         return self.sample_id(rel) if self.sample_id is not None else rel
 
+    def describe(self) -> str:
+        """``inputs -> targets: description`` (what ``check`` prints and read errors name)."""
+        target = (f" -> {self.targets}" if self.targets else
+                  " (inputs and targets in .mat arrays)" if self.reader == "mat" else " (no reference)")
+        return f"{self.inputs}{target}" + (f": {self.description}" if self.description else "")
+
     @property
     def suffixes(self) -> tuple[str, ...]:
         return (".npy",) if self.reader == "npy" else IMAGE_EXTENSIONS
@@ -204,12 +210,7 @@ class DatasetSpec:
         return metrics_for(self.modality, self.paired)
 
     def expected_layouts(self) -> str:
-        lines = []
-        for layout in self.layouts:
-            target = (f" -> {layout.targets}" if layout.targets else
-                      " (inputs and targets in .mat arrays)" if layout.reader == "mat" else " (no reference)")
-            lines.append(f"  [{layout.name}] {layout.inputs}{target}" + (f": {layout.description}" if layout.description else ""))
-        return "\n".join(lines)
+        return "\n".join(f"  [{layout.name}] {layout.describe()}" for layout in self.layouts)
 
     def root_for(self, root: str | os.PathLike | None) -> Path:
         from benchmarks.datasets.roots import dataset_root, overrides
