@@ -10,7 +10,7 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 EXECUTORS = ("local", "slurm")
 
@@ -74,35 +74,48 @@ def settled(unit, failed: set[str]) -> Outcome | None:
     return None
 
 
-def run_local(units: Sequence, log_root: Path, progress: bool = True) -> list[Outcome]:
-    """Run ``units`` in this process, one after another, with a rich progress bar."""
+def run_waves(units: Sequence, run_batch: Callable[[list], Iterable[Outcome]],
+              on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Every executor's loop: per dependency wave, settle what needs no run (:func:`settled`), hand the rest to
+    ``run_batch`` (one at a time here, a job array on SLURM), and block the dependents of whatever failed."""
     outcomes: list[Outcome] = []
     failed: set[str] = set()
-    ordered = [u for wave in dependency_waves(units) for u in wave]
-    bar = None
-    if progress:
-        from rich.progress import Progress
 
-        bar = Progress(transient=False)
-        bar.start()
-        task = bar.add_task("work units", total=len(ordered))
-    try:
-        for unit in ordered:
-            if bar is not None:
-                bar.update(task, description=f"{unit.kind} {unit.label}")
+    def record(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    for wave in dependency_waves(units):
+        todo = []
+        for unit in wave:
             outcome = settled(unit, failed)
-            if outcome is not None:
-                outcomes.append(outcome)
+            if outcome is None:
+                todo.append(unit)
             else:
-                outcomes.append(_run_one_local(unit, log_root, progress))
-                if not outcomes[-1].ok:
-                    failed.add(unit.key)
-            if bar is not None:
-                bar.advance(task)
-    finally:
-        if bar is not None:
-            bar.stop()
+                record(outcome)
+        for outcome in run_batch(todo):
+            record(outcome)
+            if not outcome.ok:
+                failed.add(outcome.unit)
     return outcomes
+
+
+def run_local(units: Sequence, log_root: Path, progress: bool = True) -> list[Outcome]:
+    """Run ``units`` in this process, one after another, with a rich progress bar."""
+    if not progress:
+        return run_waves(units, lambda todo: (_run_one_local(u, log_root, False) for u in todo))
+    from rich.progress import Progress
+
+    with Progress(transient=False) as bar:
+        task = bar.add_task("work units", total=len(units))
+
+        def run_batch(todo):
+            for unit in todo:
+                bar.update(task, description=f"{unit.kind} {unit.label}")
+                yield _run_one_local(unit, log_root, True)
+
+        return run_waves(units, run_batch, on_outcome=lambda _: bar.advance(task))
 
 
 def _run_one_local(unit, log_root: Path, progress: bool) -> Outcome:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from benchmarks.execute import Outcome, dependency_waves, settled, unit_log_dir
+from benchmarks.execute import Outcome, run_waves, unit_log_dir
 from slurm.profiles import ClusterProfile
 
 
@@ -125,18 +125,5 @@ class SlurmRunner:
 
     # -- the whole plan -----------------------------------------------------------------------------------------
     def run(self, units: Sequence) -> list[Outcome]:
-        outcomes: list[Outcome] = []
-        failed: set[str] = set()
-        for wave in dependency_waves(units):
-            todo = []
-            for u in wave:
-                outcome = settled(u, failed)
-                if outcome is not None:
-                    outcomes.append(outcome)
-                else:
-                    todo.append(u)
-            for o in self.wait(self.submit(todo)):
-                outcomes.append(o)
-                if not o.ok:
-                    failed.add(o.unit)
-        return outcomes
+        """Per dependency wave, one job array per group of equal needs; waits for each wave."""
+        return run_waves(units, lambda todo: self.wait(self.submit(todo)) if todo else [])
