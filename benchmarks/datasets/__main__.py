@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -35,12 +34,12 @@ def _list(role: str | None) -> int:
 
 def check_one(spec, root) -> tuple[str, str]:
     """(status, detail): status is found, missing, mismatch or error; never raises."""
-    from benchmarks.datasets.spec import DatasetError
+    from benchmarks.datasets.spec import DatasetError, DatasetMissing
 
     try:
         samples = spec.samples(root)
     except DatasetError as err:
-        return ("missing" if type(err).__name__ == "DatasetMissing" else "error"), str(err)
+        return ("missing" if isinstance(err, DatasetMissing) else "error"), str(err)
     except OSError as err:
         return "error", f"{spec.key}: cannot read the dataset folder: {err}"
     except Exception as err:  # noqa: BLE001  (check reports, it never shows a traceback)
@@ -66,13 +65,15 @@ def _check(keys: list[str], root: str | None) -> int:
     except UnknownKeyError as err:
         console.print(f"[red]error:[/red] {escape(str(err))}")
         return 2
-    from benchmarks.datasets.roots import config_path, overrides
+    from benchmarks.datasets.roots import data_root, overrides
+    from benchmarks.datasets.spec import DatasetMissing
 
-    if not (root or os.environ.get("YPT_DATA")) and not any(getattr(s, "home", None) for s in specs) \
-            and not set(overrides()) & {s.key for s in specs}:
-        console.print("[red]error:[/red] no data root: pass --data-root DIR or set YPT_DATA (per-dataset folders "
-                      f"can be set in {escape(str(config_path()))} under \\[roots])")
-        return 2
+    if not any(getattr(s, "home", None) for s in specs) and not set(overrides()) & {s.key for s in specs}:
+        try:
+            data_root(root)  # every set needs the data root: one message instead of one per set
+        except DatasetMissing as err:
+            console.print(f"[red]error:[/red] {escape(str(err))}")
+            return 2
     table = Table(title="Dataset check", header_style="bold", show_lines=True)
     table.add_column("key", no_wrap=True)
     table.add_column("status", no_wrap=True)
