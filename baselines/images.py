@@ -20,14 +20,9 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 
 def write_png(image: np.ndarray, path: str | Path) -> Path:
     """Write a float [0, 1] or uint8 RGB array as PNG (atomic: no half-written file on interruption)."""
-    from PIL import Image
+    from ypt.files import atomic_write_png
 
-    from ypt.files import atomic_path
-
-    array = image if image.dtype == np.uint8 else to_uint8(image)
-    with atomic_path(path) as tmp:
-        Image.fromarray(array).save(tmp, format="PNG")
-    return Path(path)
+    return atomic_write_png(image if image.dtype == np.uint8 else to_uint8(image), path)
 
 
 def image_size(path: str | Path) -> tuple[int, int]:

@@ -183,12 +183,9 @@ def manifest_for(set_key: str, size: int) -> dict[str, Any]:
 
 
 def _write_png(path: Path, image) -> None:
-    from PIL import Image
+    from ypt.files import atomic_write_png
 
-    from ypt.files import atomic_path
-
-    with atomic_path(path) as tmp:
-        Image.fromarray(to_uint8(image)).save(tmp, format="PNG")
+    atomic_write_png(to_uint8(image), path)
 
 
 def build_demo(root: str | Path, size: int = DEFAULT_SIZE, sets: tuple[str, ...] = DEMO_KEYS) -> Path:

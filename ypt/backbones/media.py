@@ -101,11 +101,7 @@ def prepare_clip(clip: torch.Tensor, num_frames: int, size: tuple[int, int], tem
 
 def save_png(pixels: torch.Tensor, path: str | os.PathLike) -> Path:
     """Write ``(3, H, W)`` in [0, 1] as an 8-bit PNG, atomically."""
-    from PIL import Image
-
-    from ypt.files import atomic_path
+    from ypt.files import atomic_write_png
 
     arr = (pixels.detach().float().clamp(0, 1).cpu().permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)
-    with atomic_path(path) as tmp:
-        Image.fromarray(arr).save(tmp, format="PNG")
-    return Path(path)
+    return atomic_write_png(arr, path)
