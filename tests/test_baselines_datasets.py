@@ -4,15 +4,14 @@ the metrics/evaluate/store of the suite."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from official import OFFICIAL
 from PIL import Image
 
-SHARED = Path(os.environ.get("YPT_SHARED") or Path(__file__).resolve().parents[2] / "shared")
-MANIFEST = SHARED / "reference/ypt-official/test_img_jsons/HazeRD.json"
+MANIFEST = OFFICIAL / "test_img_jsons/HazeRD.json"
 pytestmark = pytest.mark.skipif(not MANIFEST.is_file(), reason=f"official manifest not found at {MANIFEST} "
                                                                 "(set YPT_SHARED to the shared folder)")
 

@@ -7,11 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from official import OFFICIAL
 
 from benchmarks import datasets
 
-SHARED = Path(os.environ.get("YPT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-OFFICIAL = SHARED / "reference" / "ypt-official"
 pytestmark = pytest.mark.skipif(not OFFICIAL.is_dir(), reason=f"official manifests not found at {OFFICIAL}")
 
 IMAGE_MANIFESTS = {

@@ -2,10 +2,10 @@
 files round-trip exactly, and the authors' released wan_*.pt loads into a module sized for WAN 2.1 1.3B."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from official import OFFICIAL as OFFICIAL_ROOT
 import torch
 from test_backbones import TEXT_LEN, tiny_flux, tiny_wan
 
@@ -19,8 +19,7 @@ from ypt.prompts import (
     save_prompt,
 )
 
-SHARED = Path(os.environ.get("YPT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-OFFICIAL = SHARED / "reference" / "ypt-official" / "ckpts"
+CKPTS = OFFICIAL_ROOT / "ckpts"
 
 
 @pytest.fixture(scope="module")
@@ -263,37 +262,37 @@ def wan_1_3b():
     return wan_1_3b_on_meta()
 
 
-@pytest.mark.skipif(not OFFICIAL.is_dir(), reason=f"official checkpoints not found at {OFFICIAL}")
+@pytest.mark.skipif(not CKPTS.is_dir(), reason=f"official checkpoints not found at {CKPTS}")
 def test_official_wan_prompts_load_into_wan_1_3b(wan_1_3b):
     assert len(wan_1_3b.blocks) == 30
     for degradation in ("haze", "rain", "snow", "lowlight", "blur"):
-        prompt = load_official_wan(OFFICIAL / f"wan_{degradation}.pt", wan_1_3b)
+        prompt = load_official_wan(CKPTS / f"wan_{degradation}.pt", wan_1_3b)
         assert prompt.prompt.shape == (1, 226, 1536) and prompt.gates.shape == (30,)
         assert prompt.num_trainable() == 226 * 1536 + 30  # the paper's "~300K" residual budget
         assert prompt.gates.abs().sum() > 0  # trained gates, not the zero initialisation
-    raw = torch.load(OFFICIAL / "wan_haze.pt", map_location="cpu", weights_only=True)
-    assert torch.equal(load_official_wan(OFFICIAL / "wan_haze.pt", wan_1_3b).prompt.detach(),
+    raw = torch.load(CKPTS / "wan_haze.pt", map_location="cpu", weights_only=True)
+    assert torch.equal(load_official_wan(CKPTS / "wan_haze.pt", wan_1_3b).prompt.detach(),
                        raw["deep_prompt_bank"]["prompts"].float())
 
 
-@pytest.mark.skipif(not OFFICIAL.is_dir(), reason=f"official checkpoints not found at {OFFICIAL}")
+@pytest.mark.skipif(not CKPTS.is_dir(), reason=f"official checkpoints not found at {CKPTS}")
 def test_official_prompt_with_mismatched_shape_is_refused(wan):
     with pytest.raises(PromptShapeError, match=r"prompt: file \(1, 226, 1536\) vs model \(1, 226, 16\)"):
-        load_official_wan(OFFICIAL / "wan_haze.pt", wan.transformer)
+        load_official_wan(CKPTS / "wan_haze.pt", wan.transformer)
 
 
-@pytest.mark.skipif(not OFFICIAL.is_dir(), reason=f"official checkpoints not found at {OFFICIAL}")
+@pytest.mark.skipif(not CKPTS.is_dir(), reason=f"official checkpoints not found at {CKPTS}")
 def test_import_official_cli_writes_loadable_prompts(tmp_path, wan_1_3b, capsys):
     from ypt.prompts.__main__ import main
 
-    assert main(["import-official", "--src", str(OFFICIAL), "--root", str(tmp_path)]) == 0
+    assert main(["import-official", "--src", str(CKPTS), "--root", str(tmp_path)]) == 0
     path = default_prompt_path("wan", "snow", root=tmp_path)
     assert read_sidecar(path)["source"] == "official release wan_snow.pt"
     torch.testing.assert_close(load_prompt(path, wan_1_3b).gates.detach(),
-                               load_official_wan(OFFICIAL / "wan_snow.pt", wan_1_3b).gates.detach())
+                               load_official_wan(CKPTS / "wan_snow.pt", wan_1_3b).gates.detach())
     capsys.readouterr()
     assert main(["show", str(path)]) == 0
     assert '"degradation": "snow"' in capsys.readouterr().out
-    assert main(["show", str(OFFICIAL / "wan_snow.pt")]) == 0
+    assert main(["show", str(CKPTS / "wan_snow.pt")]) == 0
     assert "'prompt': (1, 226, 1536), 'gates': (30,)" in capsys.readouterr().out
     assert main(["show", str(tmp_path / "missing.safetensors")]) == 2

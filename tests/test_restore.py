@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from official import OFFICIAL
 import torch
 from PIL import Image
 from test_backbones import (
@@ -108,13 +109,10 @@ def test_train_then_restore_clis_end_to_end(tmp_path, monkeypatch):
 
 
 def test_official_wan_prompt_is_refused_by_a_tiny_wan_with_a_clear_message():
-    import os
-    from pathlib import Path
 
     from ypt.backbones.prompting import load_prompts
 
-    shared = Path(os.environ.get("YPT_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-    official = shared / "reference" / "ypt-official" / "ckpts" / "wan_haze.pt"
+    official = OFFICIAL / "ckpts" / "wan_haze.pt"
     if not official.is_file():
         pytest.skip(f"official checkpoint not found at {official}")
     with pytest.raises(ValueError, match="does not fit this transformer"):
