@@ -296,3 +296,14 @@ def test_import_official_cli_writes_loadable_prompts(tmp_path, wan_1_3b, capsys)
     assert main(["show", str(CKPTS / "wan_snow.pt")]) == 0
     assert "'prompt': (1, 226, 1536), 'gates': (30,)" in capsys.readouterr().out
     assert main(["show", str(tmp_path / "missing.safetensors")]) == 2
+
+
+def test_backbone_refuses_a_second_prompt_while_one_is_attached(wan):
+    """The adapter keeps one prompt attached (training holds it through the backward); the same prompt again is a
+    no-op, another one is refused by ypt.prompts' own guard."""
+    first, second = (make_prompt("residual", wan.transformer, TEXT_LEN) for _ in range(2))
+    with wan.attached(first):
+        with wan.attached(first):
+            pass
+        with pytest.raises(RuntimeError, match="already attached"), wan.attached(second):
+            pass

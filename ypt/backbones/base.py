@@ -288,9 +288,7 @@ class Backbone:
         if prompt is None or prompt is self._attached:
             yield
             return
-        if self._attached is not None:
-            raise RuntimeError("another prompt is attached to this backbone; detach it first")
-        with prompt.applied(self.transformer):
+        with prompt.applied(self.transformer):  # refuses a second prompt on the transformer itself
             self._attached = prompt
             try:
                 yield
