@@ -168,7 +168,7 @@ class Restorer:
         if not isinstance(clip, torch.Tensor):
             clip = media.load_clip(clip, self.video_frames, self.video_size)  # PIL bicubic per frame
         x = media.prepare_clip(clip, self.video_frames, self.video_size,
-                               getattr(self.backbone, "temporal_compression", 4))[None]
+                               self.backbone.temporal_compression)[None]
         y = self.backbone.encode(x)
         restored = self.backbone.decode(self.restore_latents(y))[0].cpu()
         if self.output_size == "input":

@@ -128,6 +128,8 @@ class Backbone:
     transformer_class = ""
     vae_class = ""
     text_parts: tuple[tuple[str, str, str], ...] = ()
+    #: the attribute holding the text encoder whose input embeddings a token prompt learns
+    token_encoder = "text_encoder"
 
     @classmethod
     def from_pretrained(

@@ -49,6 +49,7 @@ def image_ids(packed_height: int, packed_width: int, device: torch.device | str 
 
 class FluxBackbone(Backbone):
     name = "flux"
+    token_encoder = "text_encoder_2"  # T5 (text_encoder is CLIP)
     label = "FLUX.1-dev"
     default_text_len = 512
     transformer_class = "FluxTransformer2DModel"

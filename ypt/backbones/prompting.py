@@ -64,7 +64,7 @@ def common_text_len(paths: Sequence[str | os.PathLike]) -> int | None:
 
 def _text_encoder(backbone: Any) -> Any:
     """The encoder whose input embeddings a token prompt learns: T5 for FLUX, UMT5 for WAN."""
-    encoder = getattr(backbone, "text_encoder_2", None) if backbone.name == "flux" else backbone.text_encoder
+    encoder = getattr(backbone, backbone.token_encoder, None)
     if encoder is None:
         raise RuntimeError(f"a token prompt needs the {backbone.name} text encoder: load the backbone with "
                            "text_encoders=True")
