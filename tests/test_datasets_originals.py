@@ -79,14 +79,19 @@ def _rel(path, root: Path) -> str:
     return Path(path).relative_to(root).as_posix()
 
 
+def _touch_pairs(root, pairs, decoys=()):
+    """Empty files for every (input, target or None) pair and every decoy path."""
+    for inp, tgt in pairs:
+        _touch(root, inp)
+        if tgt:
+            _touch(root, tgt)
+    for rel in decoys:
+        _touch(root, rel)
+
+
 @pytest.mark.parametrize("key", sorted(IMAGE_CASES))
 def test_original_image_layout_pairs(key, tmp_path):
-    for inp, tgt in IMAGE_CASES[key]:
-        _touch(tmp_path, inp)
-        if tgt:
-            _touch(tmp_path, tgt)
-    for rel in DECOYS.get(key, ()):
-        _touch(tmp_path, rel)
+    _touch_pairs(tmp_path, IMAGE_CASES[key], DECOYS.get(key, ()))
     samples = datasets.get(key).samples(tmp_path)
     assert {(_rel(s.input, tmp_path), s.target and _rel(s.target, tmp_path)) for s in samples} == set(IMAGE_CASES[key])
     assert len(samples) == len(IMAGE_CASES[key])
@@ -97,13 +102,8 @@ def test_original_image_layout_pairs(key, tmp_path):
 
 @pytest.mark.parametrize("key", sorted(VIDEO_CASES))
 def test_original_video_layout_clips(key, tmp_path):
-    for frames in VIDEO_CASES[key].values():
-        for inp, tgt in frames:
-            _touch(tmp_path, inp)
-            if tgt:
-                _touch(tmp_path, tgt)
-    for rel in VIDEO_DECOYS.get(key, ()):
-        _touch(tmp_path, rel)
+    _touch_pairs(tmp_path, [pair for frames in VIDEO_CASES[key].values() for pair in frames],
+                 VIDEO_DECOYS.get(key, ()))
     clips = datasets.get(key).samples(tmp_path)
     assert [c.id for c in clips] == list(VIDEO_CASES[key])          # natural order of clip ids
     for clip in clips:
