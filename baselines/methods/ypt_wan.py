@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from baselines.base import MethodSpec
 from baselines.ypt_method import YPTMethod
+from benchmarks.protocol import DEGRADATIONS, NUM_INFERENCE_STEPS, SEED, VIDEO_FRAMES, VIDEO_HEIGHT, VIDEO_WIDTH
 
 SPEC = MethodSpec(
     key="ypt_wan",
     display_name="Ours (WAN)",
     citation="Rajagopalan, Patel. Your Pre-trained Diffusion Model Secretly Knows Restoration",
     modalities=("video",),
-    degradations=("haze", "rain", "snow", "lowlight", "blur"),
-    invocation="in-process: ypt.restore.Restorer (WAN 2.1 backbone, prompts routed per test set, 20 EBR steps, "
-               "seed 42)",
-    resolution="clips: first 33 frames (fewer: the largest 4k+1) at 480x832 (protocol); outputs at that size",
+    degradations=DEGRADATIONS,
+    invocation=f"in-process: ypt.restore.Restorer (WAN 2.1 backbone, prompts routed per test set, "
+               f"{NUM_INFERENCE_STEPS} EBR steps, seed {SEED})",
+    resolution=f"clips: first {VIDEO_FRAMES} frames (fewer: the largest 4k+1) at {VIDEO_HEIGHT}x{VIDEO_WIDTH} "
+               "(protocol); outputs at that size",
     weights_note="prompts trained by this suite, or the authors' released wan_*.pt converted by ypt.prompts",
 )
 
