@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.registry import Registry, UnknownKeyError
+from ypt.registry import Registry, UnknownKeyError
 
 METHODS_DIR = Path(__file__).resolve().parent / "methods"
 METHODS_PACKAGE = "baselines.methods"

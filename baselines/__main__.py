@@ -132,7 +132,7 @@ def cmd_restore(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from baselines.base import BaselineError
-    from benchmarks.registry import UnknownKeyError
+    from ypt.registry import UnknownKeyError
 
     handler = {"list": cmd_list, "check": cmd_check, "new": cmd_new, "restore": cmd_restore}[args.command]
     try:

@@ -60,7 +60,7 @@ def demo_set(key: str) -> DemoSet:
     for s in DEMO_SETS:
         if s.key == key:
             return s
-    from benchmarks.registry import UnknownKeyError
+    from ypt.registry import UnknownKeyError
 
     raise UnknownKeyError("demo dataset", key, list(DEMO_KEYS))
 

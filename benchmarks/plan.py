@@ -125,7 +125,7 @@ def shard_bounds(n: int, shard: int, num_shards: int) -> tuple[int, int]:
 def call_hook(hook: str) -> None:
     """Run a ``"module:attr"`` setup hook (e.g. the demo's dataset registration) in this process."""
     if hook:
-        from benchmarks.registry import import_object
+        from ypt.registry import import_object
 
         import_object(hook)()
 

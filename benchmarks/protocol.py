@@ -5,25 +5,26 @@ with it, so that records computed under different protocols are never mixed in o
 """
 from __future__ import annotations
 
+from ypt import defaults
+
 PROTOCOL_VERSION = "ypt-v1"
 
-#: FLUX inputs are bicubic-resized to this square size before restoration.
-FLUX_SIZE = 1024
-#: WAN clips: the first VIDEO_FRAMES frames at VIDEO_HEIGHT x VIDEO_WIDTH.
-VIDEO_FRAMES = 33
-VIDEO_HEIGHT = 480
-VIDEO_WIDTH = 832
+#: the method's defaults (``ypt.defaults``) that the evaluation protocol pins: FLUX inputs are bicubic-resized to
+#: FLUX_SIZE x FLUX_SIZE; WAN clips are the first VIDEO_FRAMES frames at VIDEO_HEIGHT x VIDEO_WIDTH; the sampler's
+#: seed, steps, T0 and t_min; prompt-training iterations per backbone (paper Sec. 4.2: AdamW, batch 2)
+FLUX_SIZE = defaults.FLUX_SIZE
+VIDEO_FRAMES = defaults.VIDEO_FRAMES
+VIDEO_HEIGHT = defaults.VIDEO_HEIGHT
+VIDEO_WIDTH = defaults.VIDEO_WIDTH
+SEED = defaults.SEED
+NUM_INFERENCE_STEPS = defaults.NUM_INFERENCE_STEPS
+T0 = defaults.T0
+T_MIN = defaults.T_MIN
+TRAIN_ITERATIONS = defaults.TRAIN_ITERATIONS
 #: predictions and targets are bicubic-resized to METRIC_SIZE x METRIC_SIZE before every metric.
 METRIC_SIZE = 512
 #: DOVER scores a lossless video written at this frame rate and METRIC_SIZE.
 DOVER_FPS = 15
-#: sampler settings
-SEED = 42
-NUM_INFERENCE_STEPS = 20
-T0 = 0.4
-T_MIN = 1e-4
-#: prompt-training iterations per backbone (paper Sec. 4.2: AdamW, batch 2)
-TRAIN_ITERATIONS = {"flux": 40_000, "wan": 20_000}
 #: SICE: only inputs with exposure index <= this are evaluated.
 SICE_MAX_EXPOSURE_INDEX = 3
 
@@ -43,11 +44,5 @@ NO_REFERENCE_IMAGE_METRICS = ("clipiqa", "musiq")
 NO_REFERENCE_VIDEO_METRICS = ("clipiqa", "musiq", "dover")
 
 #: the five degradations a prompt is trained for
-DEGRADATIONS = ("haze", "rain", "snow", "lowlight", "blur")
-
-
-def usable_frames(num_frames: int, temporal_compression: int = 4) -> int:
-    """Largest ``k * temporal_compression + 1`` not above ``num_frames`` (WAN's VAE needs 4k+1 frames)."""
-    if num_frames < 1:
-        raise ValueError("a clip needs at least one frame")
-    return (num_frames - 1) // temporal_compression * temporal_compression + 1
+DEGRADATIONS = defaults.DEGRADATIONS
+usable_frames = defaults.usable_frames

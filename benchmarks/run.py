@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.table == "list":
         return list_tables()
-    from benchmarks.registry import UnknownKeyError
+    from ypt.registry import UnknownKeyError
     from benchmarks.tables import TABLES
 
     if args.table not in TABLES:

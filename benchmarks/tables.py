@@ -17,7 +17,7 @@ from benchmarks.protocol import (
     NO_REFERENCE_VIDEO_METRICS,
 )
 from benchmarks.datasets.groups import group_members
-from benchmarks.registry import Registry
+from ypt.registry import Registry
 
 IMAGE_METRICS = ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq")
 VIDEO_METRICS = IMAGE_METRICS + ("dover",)

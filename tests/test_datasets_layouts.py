@@ -134,7 +134,7 @@ def test_messages_name_dataset_path_and_layout(tmp_path):
 
 
 def test_unknown_key_and_runtime_registration(tmp_path):
-    from benchmarks.registry import UnknownKeyError
+    from ypt.registry import UnknownKeyError
 
     with pytest.raises(UnknownKeyError, match="Did you mean 'hazerd'"):
         datasets.get("hazrd")

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from benchmarks.registry import Registry, UnknownKeyError
+from ypt.registry import Registry, UnknownKeyError
 from ypt.files import atomic_path, atomic_write_text, file_sha256
 from ypt.provenance import canonical_json, config_hash
 

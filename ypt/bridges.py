@@ -18,10 +18,12 @@ a bridge never needs to know the layout (packed FLUX ``(B, L, C)``, ``(B, C, H, 
 """
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 
 import torch
+
+from ypt.defaults import T0, T_MIN
+from ypt.registry import check_key
 
 BRIDGES = ("naive", "ddbm", "ebr")
 
@@ -39,7 +41,7 @@ class Bridge:
 
     name = "bridge"
 
-    def __init__(self, t0: float = 0.4, t_min: float = 1e-4):
+    def __init__(self, t0: float = T0, t_min: float = T_MIN):
         if not 0.0 < t_min < t0 <= 1.0:
             raise ValueError(f"{self.name} bridge needs 0 < t_min < t0 <= 1, got t_min={t_min}, t0={t0}")
         self.t0 = float(t0)
@@ -150,12 +152,6 @@ class EBRBridge(Bridge):
 _FACTORIES: dict[str, Callable[..., Bridge]] = {"naive": NaiveBridge, "ddbm": DDBMBridge, "ebr": EBRBridge}
 
 
-def make_bridge(name: str, t0: float = 0.4, t_min: float = 1e-4) -> Bridge:
+def make_bridge(name: str, t0: float = T0, t_min: float = T_MIN) -> Bridge:
     """The bridge ``name`` (``naive``, ``ddbm`` or ``ebr``) with start time ``t0`` and end time ``t_min``."""
-    try:
-        factory = _FACTORIES[name]
-    except KeyError:
-        close = difflib.get_close_matches(str(name), BRIDGES, n=2, cutoff=0.4)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"unknown bridge {name!r}.{hint} Valid: {', '.join(BRIDGES)}") from None
-    return factory(t0=t0, t_min=t_min)
+    return _FACTORIES[check_key("bridge", name, BRIDGES)](t0=t0, t_min=t_min)

@@ -26,7 +26,7 @@ from benchmarks.datasets.spec import (
     LayoutMismatch,
     Sample,
 )
-from benchmarks.registry import Registry
+from ypt.registry import Registry
 
 _REGISTRY: Registry = Registry("dataset")
 _LOADED = False

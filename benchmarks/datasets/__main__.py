@@ -56,7 +56,7 @@ def _check(keys: list[str], root: str | None) -> int:
     from rich.table import Table
 
     from benchmarks import datasets
-    from benchmarks.registry import UnknownKeyError
+    from ypt.registry import UnknownKeyError
 
     console = Console()
     keys = [m for k in keys for m in (datasets.GROUPS[k][1] if k in datasets.GROUPS else (k,))]  # groups expand

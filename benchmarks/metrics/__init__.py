@@ -16,7 +16,7 @@ from benchmarks.metrics.specs import (
     missing_weights,
     weights_problem,
 )
-from benchmarks.registry import Registry, UnknownKeyError
+from ypt.registry import Registry, UnknownKeyError
 
 _IMPLEMENTATIONS: Registry = Registry("metric")
 _IMPLEMENTATIONS.register("psnr", "benchmarks.metrics.reference:PSNR")

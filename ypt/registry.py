@@ -1,4 +1,6 @@
-"""A registry keyed by stable names, with lazy entries and close-match errors.
+"""The one registry helper of the suite: stable names -> entries, lazy entries, duplicates rejected, unknown names
+answered with close matches (bridges, backbones and prompt variants here; tables, datasets, methods and metrics
+above).
 
 Entries are either objects or ``"module:attr"`` strings imported on first use, so listing a registry never
 imports a heavy module and one broken optional entry never breaks the others.
@@ -9,20 +11,26 @@ import difflib
 import importlib
 from typing import Any, Generic, Iterator, TypeVar
 
+from ypt.errors import UnknownKey
+
 T = TypeVar("T")
 
 
-class UnknownKeyError(KeyError):
+class UnknownKeyError(UnknownKey):
     """An unknown registry key; the message names close matches and every valid key."""
 
-    def __init__(self, kind: str, key: str, valid: list[str]):
-        self.kind, self.key, self.valid = kind, key, valid
-        close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+    def __init__(self, kind: str, key: str, valid):
+        self.kind, self.key, self.valid = kind, key, list(valid)
+        close = difflib.get_close_matches(str(key), self.valid, n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        super().__init__(f"unknown {kind} {key!r}.{hint} Valid: {', '.join(valid)}")
+        super().__init__(f"unknown {kind} {key!r}.{hint} Valid: {', '.join(self.valid)}")
 
-    def __str__(self) -> str:  # KeyError quotes its message otherwise
-        return self.args[0]
+
+def check_key(kind: str, key: str, valid) -> str:
+    """``key`` when it is one of ``valid``, else :class:`UnknownKeyError` with the close matches."""
+    if key not in valid:
+        raise UnknownKeyError(kind, key, valid)
+    return key
 
 
 def import_object(path: str) -> Any:
@@ -49,7 +57,7 @@ class Registry(Generic[T]):
                 return obj
             return decorator
         if key in self._entries:
-            raise ValueError(f"duplicate {self.kind} {key!r}")
+            raise ValueError(f"duplicate {self.kind} {key!r}: registered already")
         self._entries[key] = entry
         return entry
 

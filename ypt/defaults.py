@@ -1,0 +1,35 @@
+"""The method's defaults, from the paper and the authors' release: the bridge's start and end times, the sampler's
+steps and seed, the backbones' working geometry and the training recipe.
+
+``ypt`` uses these when a caller gives nothing else. The benchmark pins them for its evaluation protocol
+(``benchmarks.protocol`` reads them from here and versions them); nothing else retypes them.
+"""
+from __future__ import annotations
+
+#: EBR start noise level (paper Sec. 3.3, Fig. 7) and the bridge's end time
+T0 = 0.4
+T_MIN = 1e-4
+#: deterministic bridge sampler: steps and the seed of its start noise
+NUM_INFERENCE_STEPS = 20
+SEED = 42
+#: FLUX works on square images of this side
+FLUX_SIZE = 1024
+#: WAN clips: the first VIDEO_FRAMES frames at VIDEO_HEIGHT x VIDEO_WIDTH
+VIDEO_FRAMES = 33
+VIDEO_HEIGHT = 480
+VIDEO_WIDTH = 832
+#: prompt training (paper Sec. 4.2): AdamW, learning rate, batch size, iterations per backbone
+LEARNING_RATE = 5e-4
+BATCH_SIZE = 2
+TRAIN_ITERATIONS = {"flux": 40_000, "wan": 20_000}
+#: the five degradations the paper trains a prompt for
+DEGRADATIONS = ("haze", "rain", "snow", "lowlight", "blur")
+#: context lengths of the null-text context and of the paper's prompts (FLUX T5 512 tokens, WAN UMT5 226)
+TEXT_LEN = {"flux": 512, "wan": 226}
+
+
+def usable_frames(num_frames: int, temporal_compression: int = 4) -> int:
+    """Largest ``k * temporal_compression + 1`` not above ``num_frames`` (WAN's VAE needs 4k+1 frames)."""
+    if num_frames < 1:
+        raise ValueError("a clip needs at least one frame")
+    return (num_frames - 1) // temporal_compression * temporal_compression + 1
