@@ -1,0 +1,54 @@
+"""What every command-line entry point of the suite shares: expected failures as one or two lines, tracebacks
+only when asked for.
+
+Wrap a ``main(argv) -> int`` with :func:`entry_point`: a :class:`ypt.errors.YPTError` prints ``error: <message>``
+on stderr and returns the error's ``exit_code`` (2 usage or unknown key, 3 missing resource, 1 any other failure);
+``--debug`` on the command line or ``YPT_DEBUG=1`` lets it propagate with its traceback. ``KeyboardInterrupt``
+returns 130. Any other exception is a bug and keeps its traceback.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from ypt.errors import YPTError
+
+DEBUG_ENV = "YPT_DEBUG"
+DEBUG_FLAG = "--debug"
+
+
+def debug_requested(argv: Sequence[str] | None = None) -> bool:
+    argv = sys.argv[1:] if argv is None else argv
+    return DEBUG_FLAG in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def add_debug_argument(parser) -> None:
+    """``--debug``: show the traceback of an expected failure (also ``YPT_DEBUG=1``)."""
+    parser.add_argument(DEBUG_FLAG, action="store_true",
+                        help=f"show tracebacks of expected failures too (or {DEBUG_ENV}=1)")
+
+
+def report(error: BaseException, stream=None) -> None:
+    """``error: <message>`` on stderr; the message's own line breaks kept."""
+    print(f"error: {error}", file=stream or sys.stderr)
+
+
+def entry_point(main: Callable[..., int]) -> Callable[..., int]:
+    """``main(argv=None) -> int`` with the suite's error handling (see the module docstring)."""
+
+    @functools.wraps(main)
+    def wrapped(argv: Sequence[str] | None = None, *args, **kwargs) -> int:
+        try:
+            return main(argv, *args, **kwargs)
+        except YPTError as error:
+            if debug_requested(argv):
+                raise
+            report(error)
+            return error.exit_code
+        except KeyboardInterrupt:
+            print("interrupted; rerun the same command to resume (finished work is kept)", file=sys.stderr)
+            return 130
+
+    return wrapped
