@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 from typing import Sequence
 
-from benchmarks.protocol import METRIC_LOWER_BETTER
+from benchmarks.metrics.specs import lower_better
 from benchmarks.tables import FIG7
+from ypt.cli import entry_point
+from ypt.errors import BadInput, MissingData, UsageError
 
 #: the sweep as Fig. 7 declares it (benchmarks.tables.FIG7)
 T0_CANDIDATES = FIG7.values
@@ -50,7 +51,7 @@ def metric_means(records):
     parsed = frame["method"].map(parse_variant_label)
     frame = frame[parsed.notna()].copy()
     if frame.empty:
-        raise ValueError("no T0 ablation records (method labels like 'ypt_flux@t0=0.4') in the given records")
+        raise BadInput("no T0 ablation records (method labels like 'ypt_flux@t0=0.4') in the given records")
     frame["backbone"] = [p[0] for p in parsed[parsed.notna()]]
     frame["t0"] = [p[1] for p in parsed[parsed.notna()]]
     return frame.groupby(["backbone", "t0", "metric"], as_index=False)["value"].mean()
@@ -62,19 +63,19 @@ def normalised_scores(means, metrics: Sequence[str] = IMAGE_METRICS):
 
     missing = sorted(set(metrics) - set(means["metric"]))
     if missing:
-        raise ValueError(f"records lack metric(s) {', '.join(missing)} needed for the T0 score")
+        raise BadInput(f"records lack metric(s) {', '.join(missing)} needed for the T0 score")
     rows = []
     for backbone, group in means[means["metric"].isin(metrics)].groupby("backbone", sort=False):
         wide = group.pivot(index="t0", columns="metric", values="value").sort_index()
         incomplete = wide[wide.isna().any(axis=1)]
         if len(incomplete):
-            raise ValueError(f"{backbone}: T0 {', '.join(map(str, incomplete.index))} lack some metric values")
+            raise BadInput(f"{backbone}: T0 {', '.join(map(str, incomplete.index))} lack some metric values")
         norm = pd.DataFrame(index=wide.index)
         for metric in metrics:
             col = wide[metric]
             span = col.max() - col.min()
             n = (col - col.min()) / span if span > 0 else col * 0 + 0.5
-            norm[f"{metric}_norm"] = 1.0 - n if METRIC_LOWER_BETTER[metric] else n
+            norm[f"{metric}_norm"] = 1.0 - n if lower_better(metric) else n
         norm["score"] = norm[[f"{m}_norm" for m in metrics]].mean(axis=1)
         best_t0 = norm["score"].idxmax()  # first maximum = smallest T0 on ties (index sorted)
         norm["best"] = norm.index == best_t0
@@ -167,7 +168,7 @@ def _parse_floats(text: str) -> tuple[float, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from benchmarks.plan import add_executor_arguments
+    from benchmarks.runner.options import add_executor_arguments
 
     p = argparse.ArgumentParser(prog="python -m benchmarks.ablate", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -187,10 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | None = None,
             data_root: str = "", results_dir: str = "results"):
-    """Train one prompt per (backbone, T0) for Fig. 7's degradation on its training set (``slurm.train``), then
-    restore and score the backbone's Fig. 7 evaluation set with it."""
-    from benchmarks.plan import TABLE_SCORE_NEEDS, Cell, Layout, expected_counts, plan_cells
-    from slurm.train import training_units
+    """Train one prompt per (backbone, T0) for Fig. 7's degradation on its training set, then restore and score the
+    backbone's Fig. 7 evaluation set with it."""
+    from benchmarks.runner.planning import Cell, expected_counts, plan_cells
+    from benchmarks.runner.training import training_units
+    from benchmarks.runner.units import GPU_SCORE_NEEDS, ResultsLayout
 
     fig = FIG7
     trains, cells = [], []
@@ -200,9 +202,9 @@ def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | 
             trains.append(unit)
             cells.append(Cell(f"ypt_{backbone}", fig.eval_set[backbone], tuple(fig.metrics),
                               label=variant_label(backbone, t0), settings=(("t0", t0),), after=(unit.key,)))
-    return plan_cells("ablation-t0", cells, layout=Layout(str(results_dir)), data_root=data_root, limit=limit,
+    return plan_cells("ablation-t0", cells, layout=ResultsLayout(str(results_dir)), data_root=data_root, limit=limit,
                       title=fig.title, extra_units=trains,
-                      expected=expected_counts({c.dataset for c in cells}), score_needs=TABLE_SCORE_NEEDS)
+                      expected=expected_counts({c.dataset for c in cells}), score_needs=GPU_SCORE_NEEDS)
 
 
 def _load_records(args):
@@ -210,41 +212,37 @@ def _load_records(args):
 
     if args.records:
         if not args.records.is_file():
-            raise FileNotFoundError(f"records file {args.records} does not exist")
+            raise MissingData(f"records file {args.records} does not exist")
         return pd.read_csv(args.records)
-    from benchmarks.plan import open_store
+    from benchmarks.runner.units import open_store
 
     return open_store(args.results_dir).load()
 
 
+@entry_point
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from benchmarks.plan import split_list
+    from benchmarks.runner.options import split_list
 
     backbones = split_list(args.backbones) or ()
     unknown = sorted(set(backbones) - set(BACKBONES))
     if unknown:
-        print(f"error: unknown backbone(s) {', '.join(unknown)}; choose from {', '.join(BACKBONES)}", file=sys.stderr)
-        return 2
-    try:
-        from benchmarks.plan import plan_records, run_plan
+        raise UsageError(f"unknown backbone(s) {', '.join(unknown)}; choose from {', '.join(BACKBONES)}")
+    from benchmarks.runner.execute import run_plan
 
-        plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=args.data_root, results_dir=args.results_dir)
-        if not args.from_results:
-            code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
-            if code or args.dry_run:
-                return code
-        records = _load_records(args)
-        if args.records:  # an exported CSV: the variants by label
-            if "method" in getattr(records, "columns", ()):
-                wanted = {variant_label(b, t) for b in backbones for t in args.t0}
-                records = records[records["method"].isin(wanted)]
-        else:  # the store: this plan's own runs only (older configs of the same label never mix in)
-            records = plan_records(plan, records)
-        scores, chosen, paths = write_t0_report(records, args.out)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=args.data_root, results_dir=args.results_dir)
+    if not args.from_results:
+        code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
+        if code or args.dry_run:
+            return code
+    records = _load_records(args)
+    if args.records:  # an exported CSV: the variants by label
+        if "method" in getattr(records, "columns", ()):
+            wanted = {variant_label(b, t) for b in backbones for t in args.t0}
+            records = records[records["method"].isin(wanted)]
+    else:  # the store: this plan's own runs only (older configs of the same label never mix in)
+        records = plan.records(records)
+    scores, chosen, paths = write_t0_report(records, args.out)
     print_report(scores, chosen, paths)
     return 0
 

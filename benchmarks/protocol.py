@@ -28,20 +28,7 @@ DOVER_FPS = 15
 #: SICE: only inputs with exposure index <= this are evaluated.
 SICE_MAX_EXPOSURE_INDEX = 3
 
-#: metric key -> True when lower is better
-METRIC_LOWER_BETTER = {
-    "psnr": False,
-    "ssim": False,
-    "lpips": True,
-    "dists": True,
-    "clipiqa": False,
-    "musiq": False,
-    "dover": False,
-}
-METRICS = tuple(METRIC_LOWER_BETTER)
-FULL_REFERENCE_METRICS = ("psnr", "ssim", "lpips", "dists")
-NO_REFERENCE_IMAGE_METRICS = ("clipiqa", "musiq")
-NO_REFERENCE_VIDEO_METRICS = ("clipiqa", "musiq", "dover")
+#: the metrics, their directions and which sets get which: the metric table, benchmarks.metrics.specs
 
 #: the five degradations a prompt is trained for
 DEGRADATIONS = defaults.DEGRADATIONS

@@ -14,10 +14,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from ypt.cli import entry_point
+
 SOURCES = ("run", "paper", "results")
+#: where a demo table's runs, store, tables and generated data live, under the results root
+DEMO_RESULTS = "demo"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from benchmarks.runner.options import add_runner_arguments
+
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("table", help="table1..table5, or 'list'")
@@ -27,22 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--results-dir", default="results",
                         help="results root: result store, run outputs, rendered tables (default: results/)")
     parser.add_argument("--out", default=None, help="folder for the rendered files (default: <results-dir>/tables/...)")
-    from benchmarks.plan import add_runner_arguments
-
     add_runner_arguments(parser)
     return parser
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
 
 
 def list_tables() -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from benchmarks.tables import FIGURES, TABLES
+    from benchmarks.tables import DEMO_TABLES, FIGURES, TABLES
 
     out = Table(title="Tables and figures", header_style="bold")
     for name in ("key", "title", "rows", "column groups", "backbone"):
@@ -52,86 +51,76 @@ def list_tables() -> int:
     for key, spec in FIGURES.items():
         out.add_row(key, spec.title, "T0 " + ", ".join(f"{v:g}" for v in spec.values),
                     "eval " + ", ".join(f"{b}: {d}" for b, d in spec.eval_set.items()), ", ".join(spec.backbones))
+    for key, spec in DEMO_TABLES.items():
+        out.add_row(f"{spec.demo_of} --demo", spec.title, str(len(spec.rows)), str(len(spec.groups)), "CPU")
     Console().print(out)
     return 0
 
 
-def render_paper(key: str, out_dir: Path) -> int:
-    from rich.console import Console
+def run_table(spec, args) -> int:
+    """Plan ``spec`` (a paper table, or its demo with ``--demo``), run what is missing, render beside the paper."""
+    import os
 
-    from benchmarks import table_engine as engine
-    from benchmarks.tables import get
+    from benchmarks.datasets.synthetic import DEMO_DATA_ENV
+    from benchmarks.runner.execute import run_plan
+    from benchmarks.runner.options import split_list
+    from benchmarks.runner.planning import plan_table
+    from benchmarks.runner.render import render_results
+    from benchmarks.runner.report import wide_console
+    from benchmarks.runner.units import ResultsLayout, open_store
 
-    spec = get(key)
-    table = engine.build_table(engine.load_paper(key), spec, compute_average=False)
-    console = Console()
-    title = f"{spec.title} — as printed in the paper"
-    engine.render(table, spec, console, title=title)
-    written = engine.save_table(table, spec, out_dir, stem=key, title=title)
-    console.print("saved " + ", ".join(str(p) for p in written.values()))
-    return 0
-
-
-def render_results(key: str, records, out_dir: Path, title_suffix: str = "reproduced") -> int:
-    """Render ``records`` (tidy) as table ``key``, save it, and compare it with the paper."""
-    from rich.console import Console
-
-    from benchmarks import table_engine as engine
-    from benchmarks.tables import get
-    from ypt.files import atomic_write_text
-
-    spec = get(key)
-    console = Console()
-    title = f"{spec.title} — {title_suffix}"
-    table = engine.build_table(records, spec)
-    engine.render(table, spec, console, title=title)
-    written = engine.save_table(table, spec, out_dir, stem=key, title=title)
-    try:
-        paper = engine.load_paper(key)
-    except engine.MissingPaperTable:
-        paper = None
-    if paper is not None:
-        comparison = engine.compare(records, paper, spec)
-        engine.render_comparison(comparison, spec, console)
-        written["comparison"] = atomic_write_text(out_dir / f"{key}_vs_paper.csv",
-                                                  comparison.to_csv(index=False, float_format="%.6g"))
-    console.print("saved " + ", ".join(str(p) for p in written.values()))
-    return 0
+    console = wide_console()
+    root = Path(args.results_dir) / (DEMO_RESULTS if spec.is_demo else "")
+    layout = ResultsLayout(str(root))
+    data_root = args.data_root
+    if spec.is_demo and not data_root:  # the demo builds its data beside its results
+        data_root = str(Path(os.environ.get(DEMO_DATA_ENV) or root / "data").resolve())
+        console.print(f"{spec.title}: results under {root}/ (the paper's tables are not touched)")
+    methods, datasets = split_list(args.methods), split_list(args.datasets)
+    plan = plan_table(spec, methods, datasets, args.limit, data_root, args.shards, layout)
+    for name, why in plan.dropped_metrics.items():
+        console.print(f"[yellow]{spec.key} without {name}[/yellow]: {why}", highlight=False, markup=False)
+    code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
+    if args.dry_run or code == 2:  # 2: the run could not start (executor or cluster profile)
+        return code
+    records = plan.records(open_store(layout.root).load())
+    if records.empty:
+        print(f"no records for {spec.key} yet: nothing could be scored (see the missing resources above)")
+        return code or 1
+    render_results(spec.narrowed(methods, datasets, plan.dropped_metrics), records, Path(args.out or layout.tables),
+                   console=console)
+    return code
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.table == "list":
         return list_tables()
-    from ypt.registry import UnknownKeyError
-    from benchmarks.tables import TABLES
+    from benchmarks import tables
 
-    if args.table not in TABLES:
-        return _fail(str(UnknownKeyError("table", args.table, TABLES.keys())))
+    spec = tables.get(args.table)  # an unknown table: its close matches, exit 2
     results = Path(args.results_dir)
-    try:
-        if args.source == "paper":
-            from benchmarks.table_engine import MissingPaperTable
+    if args.demo:
+        spec = tables.demo_of(args.table)
+    if args.source == "paper":
+        from benchmarks.runner.render import render_paper
 
-            try:
-                return render_paper(args.table, Path(args.out or results / "tables" / "paper"))
-            except MissingPaperTable as err:
-                return _fail(f"{err}. Valid tables: {', '.join(TABLES.keys())}")
-        if args.source == "results":
-            from benchmarks.store import ResultStore
+        render_paper(spec, Path(args.out or results / "tables" / "paper"))
+        return 0
+    if args.source == "results":
+        from benchmarks.runner.render import render_results
+        from benchmarks.store import ResultStore
+        from ypt.errors import MissingData
 
-            records = ResultStore(results).load()
-            if records.empty:
-                return _fail(f"the result store under {results / 'store'} holds no records yet; run "
-                             f"`python -m benchmarks.run {args.table}` first")
-            return render_results(args.table, records, Path(args.out or results / "tables"))
-        from benchmarks.plan import run_table
-
-        return run_table(args.table, args)
-    except KeyboardInterrupt:
-        return 130
+        records = ResultStore(results).load()
+        if records.empty:
+            raise MissingData(f"the result store under {results / 'store'} holds no records yet; run "
+                              f"`python -m benchmarks.run {args.table}` first")
+        render_results(spec, records, Path(args.out or results / "tables"))
+        return 0
+    return run_table(spec, args)
 
 
 if __name__ == "__main__":

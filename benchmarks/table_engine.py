@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks.tables import AVERAGE, METRIC_LABELS, TableSpec, lower_better
+from benchmarks.metrics.specs import SPECS as METRIC_SPECS
+from benchmarks.metrics.specs import lower_better
+from benchmarks.tables import AVERAGE, TableSpec
+from ypt.errors import MissingResource
 from ypt.files import atomic_write_text
 
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI's help and list paths never need it
@@ -20,8 +23,8 @@ PAPER_DIR = Path(__file__).resolve().parent.parent / "results" / "paper"
 MISSING = "–"
 
 
-class MissingPaperTable(FileNotFoundError):
-    pass
+class MissingPaperTable(MissingResource):
+    """The paper's transcribed numbers for a table are not in ``results/paper/`` (a damaged checkout)."""
 
 
 def load_paper(key: str, paper_dir: Path | None = None) -> "pd.DataFrame":
@@ -30,7 +33,10 @@ def load_paper(key: str, paper_dir: Path | None = None) -> "pd.DataFrame":
 
     path = Path(paper_dir or PAPER_DIR) / f"{key}.csv"
     if not path.is_file():
-        raise MissingPaperTable(f"no paper numbers for {key}: {path} is missing (reinstall or restore results/paper/)")
+        from benchmarks.tables import TABLES
+
+        raise MissingPaperTable(f"no paper numbers for {key}: {path} is missing (reinstall or restore results/paper/). "
+                                f"Valid tables: {', '.join(TABLES.keys())}")
     return pd.read_csv(path)
 
 
@@ -127,7 +133,7 @@ def format_value(metric: str, value: float) -> str:
 
 
 def _label(spec: TableSpec, method: str) -> str:
-    return spec.row(method).label if method in spec.methods else method
+    return spec.row(method).printed if method in spec.methods else method
 
 
 def panels(table: "pd.DataFrame", width: int) -> list[list[tuple[str, str]]]:
@@ -164,8 +170,8 @@ def render(table: "pd.DataFrame", spec: TableSpec, console=None, title: str | No
         out.add_column("Method", no_wrap=True)
         previous = None
         for group, metric in columns:
-            header = f"{spec.group_label(group)}\n{METRIC_LABELS[metric]}" if group != previous else \
-                f"\n{METRIC_LABELS[metric]}"
+            header = f"{spec.group_label(group)}\n{METRIC_SPECS[metric].arrow_label}" if group != previous else \
+                f"\n{METRIC_SPECS[metric].arrow_label}"
             out.add_column(header, justify="right", no_wrap=True, overflow="ellipsis")
             previous = group
         for method, values in table[columns].iterrows():
@@ -182,7 +188,7 @@ def render(table: "pd.DataFrame", spec: TableSpec, console=None, title: str | No
 
 def to_markdown(table: "pd.DataFrame", spec: TableSpec, title: str | None = None) -> str:
     marks = ranks(table)
-    head = ["Method"] + [f"{spec.group_label(g)} {METRIC_LABELS[m]}" for g, m in table.columns]
+    head = ["Method"] + [f"{spec.group_label(g)} {METRIC_SPECS[m].arrow_label}" for g, m in table.columns]
     lines = [f"**{title or spec.title}**", "", "| " + " | ".join(head) + " |",
              "|" + "|".join([" --- "] + [" ---: "] * len(table.columns)) + "|"]
     for method, values in table.iterrows():
@@ -202,7 +208,7 @@ def _tex_escape(text: str) -> str:
 def to_latex(table: "pd.DataFrame", spec: TableSpec, title: str | None = None) -> str:
     """booktabs LaTeX with a grouped header (``\\multicolumn`` per group, ``\\cmidrule`` under each)."""
     marks = ranks(table)
-    tex_metric = {m: m.upper() + (r"$\downarrow$" if lower_better(m) else r"$\uparrow$") for _, m in table.columns}
+    tex_metric = {m: METRIC_SPECS[m].latex_label for _, m in table.columns}
     spans: list[tuple[str, int]] = []
     for group, _ in table.columns:
         if spans and spans[-1][0] == group:

@@ -3,7 +3,12 @@
 A :class:`TableSpec` names its rows (methods), its column groups (a dataset, or a mean over several datasets such
 as Table 1's within-distribution columns), the metrics of each group and whether it prints an Average. Averages
 follow DESIGN.md: each metric is averaged over the groups that have it (Table 2: PSNR..DISTS over the 8 paired
-sets, CLIPIQA and MUSIQ over all 9). Metric directions come from :mod:`benchmarks.protocol`.
+sets, CLIPIQA and MUSIQ over all 9). Metric lists and directions come from the metric table
+(:mod:`benchmarks.metrics.specs`). A method row's label is its method's ``display_name`` (filled in by the runner,
+:func:`benchmarks.runner.render.labelled`); rows that are not methods (ablation variants) carry their own.
+
+The built-in demo's tables are data here too (:data:`DEMO_TABLES`): each names the paper table it miniaturises
+(``demo_of``), and ``python -m benchmarks.run table2 --demo`` runs it through the ordinary planner.
 
 Nothing here imports pandas or torch: ``python -m benchmarks.run list`` and ``--help`` stay instant.
 """
@@ -11,37 +16,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from benchmarks.protocol import (
-    METRIC_LOWER_BETTER,
+from benchmarks.datasets.groups import group_members
+from benchmarks.datasets.synthetic import DEMO_SETS
+from benchmarks.metrics.specs import (
+    IMAGE_METRICS,
     NO_REFERENCE_IMAGE_METRICS,
     NO_REFERENCE_VIDEO_METRICS,
+    VIDEO_METRICS,
 )
-from benchmarks.datasets.groups import group_members
 from ypt.registry import Registry
 
-IMAGE_METRICS = ("psnr", "ssim", "lpips", "dists", "clipiqa", "musiq")
-VIDEO_METRICS = IMAGE_METRICS + ("dover",)
 AVERAGE = "average"
 ABLATION = "ablation"
-
-#: "PSNR↑": the metric's name with its direction (benchmarks.protocol.METRIC_LOWER_BETTER), as the paper prints it
-METRIC_LABELS = {m: m.upper() + ("↓" if lower else "↑") for m, lower in METRIC_LOWER_BETTER.items()}
-METHOD_LABELS = {
-    "dcpt": "DCPT", "dfpir": "DFPIR", "autodir": "AutoDIR", "pixwizard": "PixWizard", "foundir": "FoundIR",
-    "viwsnet": "ViWS-Net", "avernet": "AverNet", "ypt_flux": "FLUX (Ours)", "ypt_wan": "WAN (Ours)",
-    "naive": "Naive", "ddbm": "DDBM bridge", "ebr": "EBR bridge",
-    "embedding": "Embedding-space", "residual": "Residual prompt",
-    "input": "Input (degraded)", "dcp": "Dark channel prior", "lime": "LIME",
-}
 
 #: within-distribution test sets behind Table 1's mean columns (one per training set of paper Sec. 4.2); the
 #: dataset registry's groups are the one place that lists them
 WD_IMAGE_SETS = group_members("wd_image")
 WD_VIDEO_SETS = group_members("wd_video")
-
-
-def lower_better(metric: str) -> bool:
-    return METRIC_LOWER_BETTER[metric]
 
 
 @dataclass(frozen=True)
@@ -60,14 +51,17 @@ class Group:
 
 @dataclass(frozen=True)
 class Row:
-    """A table row; ``groups`` limits it to some column groups (Table 1: image methods have no video columns)."""
+    """A table row; ``groups`` limits it to some column groups (Table 1: image methods have no video columns).
+    ``label``: how the row is printed; empty for a method row until the runner fills in the method's display name
+    (an ablation variant's row, which is no method, carries its own)."""
 
     key: str
     groups: tuple[str, ...] | None = None
+    label: str = ""
 
     @property
-    def label(self) -> str:
-        return METHOD_LABELS.get(self.key, self.key)
+    def printed(self) -> str:
+        return self.label or self.key
 
 
 @dataclass(frozen=True)
@@ -81,6 +75,33 @@ class TableSpec:
     note: str = ""
     #: Tables 4-5 compare training variants of one backbone; these settings distinguish the rows
     variants: dict[str, dict] = field(default_factory=dict)
+    #: a demo table: the paper table it miniaturises (its runs, store and tables live under ``<results>/demo``,
+    #: it scores on a CPU, and metrics this machine cannot run are left out instead of reported missing)
+    demo_of: str = ""
+    #: the stem of the saved CSV/MD/TeX files (default: the key)
+    stem: str = ""
+
+    @property
+    def is_demo(self) -> bool:
+        return bool(self.demo_of)
+
+    @property
+    def file_stem(self) -> str:
+        return self.stem or self.key
+
+    def metrics(self) -> tuple[str, ...]:
+        """Every metric of the table, in table order."""
+        return tuple(m for m in VIDEO_METRICS if any(m in g.metrics for g in self.groups))
+
+    def narrowed(self, methods=None, datasets=None, without_metrics=()) -> TableSpec:
+        """The table as a run restricted to ``methods`` rows and ``datasets`` prints it: only those rows, the column
+        groups that hold one of those datasets, and no column of ``without_metrics``."""
+        import dataclasses
+
+        rows = tuple(r for r in self.rows if not methods or r.key in methods)
+        groups = tuple(dataclasses.replace(g, metrics=tuple(m for m in g.metrics if m not in without_metrics))
+                       for g in self.groups if not datasets or set(g.datasets) & set(datasets))
+        return dataclasses.replace(self, rows=rows, groups=tuple(g for g in groups if g.metrics))
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -193,7 +214,7 @@ TABLE3 = TableSpec(
 TABLE4 = TableSpec(
     key="table4",
     title="Table 4: naive prompt tuning vs. DDBM-like vs. EBR-like bridge",
-    rows=(Row("naive"), Row("ddbm"), Row("ebr")),
+    rows=(Row("naive", label="Naive"), Row("ddbm", label="DDBM bridge"), Row("ebr", label="EBR bridge")),
     groups=(Group("ablation", "Ablation (mean)", IMAGE_METRICS, WD_IMAGE_SETS),),
     backbone="flux",
     variants={"naive": {"bridge": "naive"}, "ddbm": {"bridge": "ddbm"}, "ebr": {"bridge": "ebr"}},
@@ -204,7 +225,7 @@ TABLE4 = TableSpec(
 TABLE5 = TableSpec(
     key="table5",
     title="Table 5: embedding-space prompt vs. residual prompt (WAN)",
-    rows=(Row("embedding"), Row("residual")),
+    rows=(Row("embedding", label="Embedding-space"), Row("residual", label="Residual prompt")),
     groups=(Group("ablation", "Ablation (mean)", IMAGE_METRICS, WD_VIDEO_SETS),),
     backbone="wan",
     variants={"embedding": {"variant": "embedding"}, "residual": {"variant": "residual"}},
@@ -230,7 +251,38 @@ for _spec in (TABLE1, TABLE2, TABLE3, TABLE4, TABLE5):
 FIGURES: Registry[SweepSpec] = Registry("figure")
 FIGURES.register(FIG7.key, FIG7)
 
+# -- the built-in demo ---------------------------------------------------------------------------------------------
+DEMO_TITLE = "Built-in demo (synthetic degradations of scikit-image photos; not the paper's numbers)"
+#: the methods that run on a CPU, compared in the demo tables
+DEMO_METHODS = ("input", "dcp", "lime")
+
+DEMO = TableSpec(
+    key="demo",
+    title=DEMO_TITLE,
+    rows=tuple(Row(m) for m in DEMO_METHODS),
+    groups=tuple(Group(s.key, "Demo " + s.key.removeprefix("demo_"), IMAGE_METRICS) for s in DEMO_SETS),
+    average=True,
+    note="Synthetic degradations of known parameters (benchmarks/datasets/synthetic.py).",
+    demo_of="table2",
+    stem="demo_table",
+)
+
+DEMO_TABLES: Registry[TableSpec] = Registry("demo table")
+DEMO_TABLES.register(DEMO.key, DEMO)
+
 
 def get(key: str) -> TableSpec:
     """The table spec ``key`` (``table1``..``table5``); unknown names raise with close matches."""
     return TABLES.get(key)
+
+
+def demo_of(key: str) -> TableSpec:
+    """The demo table that miniaturises paper table ``key`` (``--demo``)."""
+    get(key)  # an unknown table is named as such
+    for _, spec in DEMO_TABLES.items():
+        if spec.demo_of == key:
+            return spec
+    from ypt.errors import UsageError
+
+    raise UsageError(f"{key} has no built-in demo; demo versions exist for "
+                     + ", ".join(s.demo_of for _, s in DEMO_TABLES.items()))

@@ -1,4 +1,5 @@
-"""Run work units as SLURM job arrays through submitit.
+"""Run work units as SLURM job arrays through submitit: the ``slurm`` executor, registered with the runner through
+the ``ypt_bench.executors`` entry point (pyproject.toml), so the runner never imports this backend.
 
 Per dependency wave, the units that are not done are grouped by what they need (GPUs, CPUs, memory, time) and each
 group is submitted as one job array (``executor.batch()``). Every unit gets a predictable folder
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from benchmarks.execute import Outcome, run_waves, unit_log_dir
-from slurm.profiles import ClusterProfile
+from benchmarks.runner.execute import Outcome, run_waves, unit_log_dir
+from slurm.profiles import ClusterProfile, available_profiles, load_profile
+from ypt.errors import UsageError
 
 
 @dataclass
@@ -127,3 +129,12 @@ class SlurmRunner:
     def run(self, units: Sequence) -> list[Outcome]:
         """Per dependency wave, one job array per group of equal needs; waits for each wave."""
         return run_waves(units, lambda todo: self.wait(self.submit(todo)) if todo else [])
+
+
+class SlurmExecutor(SlurmRunner):
+    """The ``slurm`` executor: ``SlurmExecutor(log_root, cluster=NAME)`` loads the cluster profile ``NAME``."""
+
+    def __init__(self, log_root: Path | str, cluster: str | None = None, progress: bool = True):
+        if not cluster:
+            raise UsageError(f"--executor slurm needs --cluster NAME (profiles: {', '.join(available_profiles())})")
+        super().__init__(load_profile(cluster), log_root, progress=progress)

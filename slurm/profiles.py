@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ypt.errors import UsageError
+
 CLUSTERS_DIR = Path(__file__).resolve().parent / "clusters"
 CLUSTERS_ENV = "YPT_SLURM_CLUSTERS"
 
@@ -19,7 +21,7 @@ _KNOWN = {"partition", "account", "qos", "constraint", "gpus_per_node", "cpus_pe
           "array_parallelism", "setup", "additional"}
 
 
-class ProfileError(ValueError):
+class ProfileError(UsageError):
     """A missing or malformed cluster profile; the message names the file and the valid profiles."""
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not MANIFEST.is_file(), reason=f"official manife
 def hazerd_root(tmp_path) -> Path:
     """Four manifest entries (two scenes, two haze levels each) as files: GT = a natural photo, hazy = haze model
     ``I = J t + A (1 - t)`` with a depth ramp, stronger haze for the lower visibility in the file name."""
-    from benchmarks.demo import add_haze, clean_photo
+    from benchmarks.datasets.synthetic import add_haze, clean_photo
 
     entries = json.loads(MANIFEST.read_text())
     scenes: dict[str, list[dict]] = {}

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks import demo
+from benchmarks.datasets import synthetic as demo
+from demo_plans import demo_plan
 
 
 def _read(path):
@@ -83,12 +84,12 @@ def test_rebuild_is_a_no_op(demo_root):
 # -- the pipeline on the demo: restore, score, render; a rerun does no work ----------------------------------------
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
-    from benchmarks.execute import run_local
+    from benchmarks.runner.execute import run_local
 
     base = tmp_path_factory.mktemp("demo_run")
     kwargs = dict(methods=("input", "dcp", "lime"), sets=("demo_haze", "demo_lowlight"), metrics=("psnr", "ssim"),
                   limit=2, data_root=base / "data", results=base / "results", size=64)
-    plan = demo.demo_plan(**kwargs)
+    plan = demo_plan(**kwargs)
     outcomes = run_local(plan.units, base / "logs", progress=False)
     return base, kwargs, plan, outcomes
 
@@ -101,10 +102,10 @@ def test_demo_pipeline_runs_every_unit(demo_run):
 
 
 def test_second_run_does_no_restoration_or_metric_work(demo_run, monkeypatch):
-    from benchmarks.execute import run_local
+    from benchmarks.runner.execute import run_local
 
     base, kwargs, _, _ = demo_run
-    again = demo.demo_plan(**kwargs)
+    again = demo_plan(**kwargs)
     assert again.todo() == []  # the planner finds every unit done
     calls = []
     import baselines.base
@@ -117,12 +118,13 @@ def test_second_run_does_no_restoration_or_metric_work(demo_run, monkeypatch):
 
 
 def test_classic_restorers_beat_the_input_on_their_degradation(demo_run):
-    from benchmarks.plan import open_store, plan_records
+    from benchmarks.runner.render import versus_input
+    from benchmarks.runner.units import open_store
 
     _, _, plan, _ = demo_run
-    records = plan_records(plan, open_store(plan.layout.root).load())
+    records = plan.records(open_store(plan.layout.root).load())
     assert len(records) == 3 * 2 * 2 * 2  # methods x sets x samples x metrics
-    vs = demo.versus_input(records).set_index(["method", "dataset", "metric"])
+    vs = versus_input(records).set_index(["method", "dataset", "metric"])
     # known physics: DCP inverts the haze model, LIME brightens low light
     assert vs.loc[("dcp", "demo_haze", "psnr"), "delta"] > 3
     assert vs.loc[("lime", "demo_lowlight", "psnr"), "delta"] > 3
@@ -130,15 +132,15 @@ def test_classic_restorers_beat_the_input_on_their_degradation(demo_run):
 
 
 def test_changed_config_gets_new_units_and_folder(demo_run):
-    from benchmarks.plan import Cell, Layout, plan_cells
+    from benchmarks.runner.planning import Cell, plan_cells
+    from benchmarks.runner.units import ResultsLayout
 
     base, kwargs, plan, _ = demo_run
-    layout = Layout(str(kwargs["results"]))
+    layout = ResultsLayout(str(kwargs["results"]))
     same = plan_cells("x", [Cell("dcp", "demo_haze", ("psnr", "ssim"))], layout=layout, limit=2,
-                      data_root=str(Path(kwargs["data_root"]).resolve()), hook=demo.DEMO_HOOK)
+                      data_root=str(Path(kwargs["data_root"]).resolve()))
     changed = plan_cells("x", [Cell("dcp", "demo_haze", ("psnr", "ssim"), settings=(("omega", 0.8),))],
-                         layout=layout, limit=2, data_root=str(Path(kwargs["data_root"]).resolve()),
-                         hook=demo.DEMO_HOOK)
+                         layout=layout, limit=2, data_root=str(Path(kwargs["data_root"]).resolve()))
     assert same.todo() == []
     assert {u.key for u in same.units} <= {u.key for u in plan.units}
     assert len(changed.todo()) == 2 and changed.units[0].out_dir != same.units[0].out_dir

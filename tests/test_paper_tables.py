@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from benchmarks import table_engine as engine
-from benchmarks.protocol import METRICS
+from benchmarks.metrics.specs import METRICS
 from benchmarks.tables import AVERAGE, TABLES, get
 
 TOLERANCE = {"psnr": 0.011, "musiq": 0.011}

@@ -296,7 +296,7 @@ def test_help_and_cost_paths_import_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys, benchmarks.perf.__main__ as m, benchmarks.perf.cost as c; m.parse_args(['--quick']); "
+    code = ("import sys, benchmarks.perf.options as m, benchmarks.perf.cost as c; m.parse_args(['--quick']); "
             "c.estimate_gpu_hours('sample', 'wan', 3, directory='/nonexistent'); "
             "print(sorted(k for k in sys.modules if k.split('.')[0] in ('torch', 'diffusers', 'pyiqa')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -353,7 +353,8 @@ def test_traced_memory_matches_the_measured_cuda_peak(backbone, tmp_path):
 def test_slurm_job_repeats_the_runs_options_and_is_keyed_by_them(tmp_path, capsys):
     """``--executor slurm`` hands the job exactly this run's options (executor options and --out aside); another
     option is another unit; ``--dry-run`` shows the one GPU job and submits nothing."""
-    from benchmarks.perf.__main__ import job_args, main, parse_args
+    from benchmarks.perf.__main__ import main
+    from benchmarks.perf.options import job_args, parse_args
     from benchmarks.perf.unit import perf_unit
 
     argv = ["--only", "training,memory", "--backbones", "wan", "--iters", "5", "--compile", "--executor", "slurm",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.execute import dependency_waves, execute, run_local
-from benchmarks.plan import Needs, WorkUnit, shard_bounds
+from benchmarks.runner.execute import dependency_waves, execute, run_local
+from benchmarks.runner.units import Needs, WorkUnit, shard_bounds
 
 
 @dataclass
@@ -117,7 +117,8 @@ def test_training_fan_out_units_and_resume_by_prompt_file(tmp_path, monkeypatch)
     from ypt.prompts import default_prompt_path
 
     from benchmarks.protocol import DEGRADATIONS
-    from slurm.train import TRAIN_SETS, main, training_units
+    from benchmarks.runner.training import TRAIN_SETS, training_units
+    from slurm.train import main
 
     monkeypatch.setenv("YPT_PROMPTS", str(tmp_path / "prompts"))
     units = training_units(["flux", "wan"], DEGRADATIONS)
@@ -164,7 +165,8 @@ def test_missing_items_print_their_brackets_literally():
 
     from rich.console import Console
 
-    from benchmarks.plan import Missing, print_missing
+    from benchmarks.runner.report import print_missing
+    from benchmarks.runner.units import Missing
 
     out = io.StringIO()
     print_missing([Missing("checkpoint/environment", "viwsnet: no environment [x]",

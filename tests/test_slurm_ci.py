@@ -46,7 +46,7 @@ def wait_for(predicate, timeout: float, what: str, poll: float = 0.2):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-from benchmarks.plan import Needs, WorkUnit  # noqa: E402
+from benchmarks.runner.units import Needs, WorkUnit  # noqa: E402
 
 
 @dataclass
@@ -170,7 +170,7 @@ class Gated(WorkUnit):
 
 
 def _records(results_root: Path):
-    from benchmarks.plan import open_store
+    from benchmarks.runner.units import open_store
 
     frame = open_store(str(results_root)).load()
     cols = ["method", "dataset", "sample", "metric"]
@@ -184,18 +184,18 @@ def test_demo_table_through_slurm_with_a_killed_job_matches_local(tmp_path):
     _by_value()
     import threading
 
-    from benchmarks import demo
-    from benchmarks.execute import run_local
+    from benchmarks.runner.execute import run_local
+    from demo_plans import demo_plan
     from slurm.executor import SlurmRunner
     from slurm.profiles import load_profile
 
     data = tmp_path / "data"
     kwargs = dict(methods=("input", "dcp"), sets=("demo_haze", "demo_lowlight"), metrics=("psnr", "ssim"),
                   limit=2, data_root=data, size=64)
-    local = demo.demo_plan(results=tmp_path / "local", **kwargs)
+    local = demo_plan(results=tmp_path / "local", **kwargs)
     assert all(o.ok for o in run_local(local.units, tmp_path / "local_logs", progress=False))
 
-    plan = demo.demo_plan(results=tmp_path / "slurm", **kwargs)
+    plan = demo_plan(results=tmp_path / "slurm", **kwargs)
     assert [u.key for u in plan.todo()] == [u.key for u in plan.units]
     victim = next(u for u in plan.units if u.kind == "restore" and u.method == "dcp")
     victim_score = next(u for u in plan.units if u.kind == "score" and victim.key in u.deps)
@@ -235,7 +235,7 @@ def test_perf_run_as_a_slurm_job_lands_its_document_and_is_done(tmp_path):
 
     from benchmarks.perf import report
     from benchmarks.perf.unit import perf_unit
-    from benchmarks.plan import Needs
+    from benchmarks.runner.units import Needs
     from slurm.executor import SlurmRunner
     from slurm.profiles import load_profile
 

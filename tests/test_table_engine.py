@@ -51,7 +51,9 @@ def test_best_and_second_are_direction_aware():
 def test_render_and_save_write_three_formats(tmp_path):
     from rich.console import Console
 
-    spec = get("table2")
+    from benchmarks.runner.render import labelled
+
+    spec = labelled(get("table2"))  # method rows print their method's display name
     table = engine.build_table(engine.load_paper("table2"), spec, compute_average=False)
     console = Console(record=True, width=120)
     engine.render(table, spec, console)

@@ -2,7 +2,8 @@
 only when asked for.
 
 Wrap a ``main(argv) -> int`` with :func:`entry_point`: a :class:`ypt.errors.YPTError` prints ``error: <message>``
-on stderr and returns the error's ``exit_code`` (2 usage or unknown key, 3 missing resource, 1 any other failure);
+on stderr and returns the error's ``exit_code`` (2: the command could not start: bad usage, an unknown key, a missing
+resource; 1: work that started failed);
 ``--debug`` on the command line or ``YPT_DEBUG=1`` lets it propagate with its traceback. ``KeyboardInterrupt``
 returns 130. Any other exception is a bug and keeps its traceback.
 """

@@ -16,14 +16,15 @@ from __future__ import annotations
 class YPTError(Exception):
     """Base of every expected failure; ``str(error)`` is the user-facing message (what, and how to fix it)."""
 
-    #: exit status of a command-line entry point that stops on this error
+    #: exit status of a command-line entry point that stops on this error: 2 when the command cannot start (bad
+    #: usage, unknown key, missing resource), 1 when work that started failed
     exit_code = 1
 
 
 class MissingResource(YPTError, FileNotFoundError):
     """Something the work needs is not on this machine: data, weights, a prompt file, an environment."""
 
-    exit_code = 3
+    exit_code = 2
 
 
 class MissingModel(MissingResource):

@@ -17,7 +17,7 @@ from baselines.classic import ClassicMethod
 
 SPEC = MethodSpec(
     key="dcp",
-    display_name="DCP",
+    display_name="Dark channel prior",
     citation="He, Sun, Tang. Single Image Haze Removal Using Dark Channel Prior. CVPR 2009; "
              "guided filter: He, Sun, Tang. Guided Image Filtering. ECCV 2010",
     modalities=("image", "video"),

@@ -9,7 +9,7 @@ from benchmarks.protocol import DEGRADATIONS
 
 SPEC = MethodSpec(
     key="input",
-    display_name="Input",
+    display_name="Input (degraded)",
     citation="",
     modalities=("image", "video"),
     degradations=DEGRADATIONS,

@@ -7,7 +7,7 @@ from benchmarks.protocol import DEGRADATIONS, FLUX_SIZE, NUM_INFERENCE_STEPS, SE
 
 SPEC = MethodSpec(
     key="ypt_flux",
-    display_name="Ours (FLUX)",
+    display_name="FLUX (Ours)",
     citation="Rajagopalan, Patel. Your Pre-trained Diffusion Model Secretly Knows Restoration",
     modalities=("image",),
     degradations=DEGRADATIONS,

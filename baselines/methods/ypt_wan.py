@@ -7,7 +7,7 @@ from benchmarks.protocol import DEGRADATIONS, NUM_INFERENCE_STEPS, SEED, VIDEO_F
 
 SPEC = MethodSpec(
     key="ypt_wan",
-    display_name="Ours (WAN)",
+    display_name="WAN (Ours)",
     citation="Rajagopalan, Patel. Your Pre-trained Diffusion Model Secretly Knows Restoration",
     modalities=("video",),
     degradations=DEGRADATIONS,

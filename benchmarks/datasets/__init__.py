@@ -25,6 +25,7 @@ from benchmarks.datasets.spec import (
     Layout,
     LayoutMismatch,
     Sample,
+    UnreadableFile,
 )
 from ypt.registry import Registry
 
@@ -70,7 +71,7 @@ def load_sample(sample: Sample):
         try:
             array = read_image(ref)
         except DatasetError as err:
-            raise DatasetError(f"{sample.dataset}: {err} (sample {sample.id!r}; {_layout_text(sample)})") from None
+            raise type(err)(f"{sample.dataset}: {err} (sample {sample.id!r}; {_layout_text(sample)})") from None
         return torch.from_numpy(np.array(array)).permute(2, 0, 1).float() / 255.0
 
     def many(refs):
@@ -92,5 +93,5 @@ def _layout_text(sample: Sample) -> str:
     return f"layout {sample.layout or '?'}"
 
 
-__all__ = ["GROUPS", "DatasetError", "DatasetMissing", "DatasetSpec", "Layout", "LayoutMismatch", "Sample", "get",
+__all__ = ["GROUPS", "DatasetError", "DatasetMissing", "DatasetSpec", "Layout", "LayoutMismatch", "Sample", "UnreadableFile", "get",
            "group_members", "keys", "load_sample", "paired_folder", "read_image", "register"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from benchmarks.datasets.spec import DatasetError, LayoutMismatch, Sample
+from benchmarks.datasets.spec import DatasetError, LayoutMismatch, Sample, UnreadableFile
 
 
 def parse_ref(ref) -> tuple[Path, int | None, str | None]:
@@ -57,11 +57,11 @@ def _load_mat_array(path: str, key: str, mtime_ns: int, size: int):
             found = sorted(name for name, _, _ in whosmat(path))
             raise LayoutMismatch(f"{path} has no array {key!r} (found {found})")
     except NotImplementedError:  # MATLAB v7.3 files are HDF5
-        raise DatasetError(f"{path} is a MATLAB v7.3 (HDF5) file, which scipy cannot read; re-save it as v7") from None
+        raise UnreadableFile(f"{path} is a MATLAB v7.3 (HDF5) file, which scipy cannot read; re-save it as v7") from None
     except LayoutMismatch:
         raise
     except Exception as err:  # noqa: BLE001  (any decoding failure becomes one clear DatasetError)
-        raise DatasetError(f"cannot read {path}: {err}") from None
+        raise UnreadableFile(f"cannot read {path}: {err}") from None
     return data[key]
 
 
@@ -71,7 +71,7 @@ def read_image(ref):
 
     path, index, key = parse_ref(ref)
     if not path.is_file():
-        raise DatasetError(f"cannot read {ref}: no such file")
+        raise UnreadableFile(f"cannot read {ref}: no such file")
     try:
         if path.suffix.lower() == ".mat":
             return _to_uint8(np.array(_mat_array(path, key or "test_display")[index or 0]))  # a copy: cached
@@ -85,7 +85,7 @@ def read_image(ref):
     except DatasetError:
         raise
     except Exception as err:  # noqa: BLE001  (any decoding failure becomes one clear DatasetError)
-        raise DatasetError(f"cannot read {ref}: {err}") from None
+        raise UnreadableFile(f"cannot read {ref}: {err}") from None
 
 
 def container_samples(spec, layout, base: Path) -> list[Sample]:

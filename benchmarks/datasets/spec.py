@@ -17,6 +17,7 @@ from pathlib import Path
 from benchmarks.naming import natural_key
 from benchmarks.outputs import IMAGE_EXTENSIONS
 from benchmarks.protocol import VIDEO_FRAMES
+from ypt.errors import BadInput, BadLayout, MissingData, YPTError
 
 #: names under which datasets keep their clean targets
 TARGET_ALIASES = ("gt", "clear", "target", "clean", "groundtruth", "label", "sharp", "high")
@@ -24,16 +25,20 @@ TARGET_ALIASES = ("gt", "clear", "target", "clean", "groundtruth", "label", "sha
 IGNORED_FOLDERS = ("results", "result", "output", "outputs", "restored", "pred", "predictions")
 
 
-class DatasetError(Exception):
-    """A dataset problem reported to the user (missing, wrong layout, count mismatch, unreadable file)."""
+class DatasetError(YPTError):
+    """A dataset problem reported to the user (missing, wrong layout, unreadable file); the subclasses say which."""
 
 
-class DatasetMissing(DatasetError):
-    pass
+class DatasetMissing(DatasetError, MissingData):
+    """The dataset is not under its root in any layout its spec understands."""
 
 
-class LayoutMismatch(DatasetError):
-    pass
+class LayoutMismatch(DatasetError, BadLayout):
+    """The dataset's folder is there but does not pair up as its layout says."""
+
+
+class UnreadableFile(DatasetError, BadInput):
+    """A file of the dataset exists but cannot be decoded."""
 
 
 @dataclass(frozen=True)

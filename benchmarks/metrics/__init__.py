@@ -9,10 +9,18 @@ without importing anything heavy). DOVER scores whole videos: see :mod:`benchmar
 from __future__ import annotations
 
 from benchmarks.metrics.specs import (
+    FULL_REFERENCE_METRICS,
+    IMAGE_METRICS,
+    METRICS,
+    NO_REFERENCE_IMAGE_METRICS,
+    NO_REFERENCE_VIDEO_METRICS,
+    PYIQA_NAMES,
     SPECS,
+    VIDEO_METRICS,
     MetricSpec,
     MissingWeightsError,
     WeightFile,
+    lower_better,
     missing_weights,
     weights_problem,
 )
@@ -21,7 +29,7 @@ from ypt.registry import Registry, UnknownKeyError
 _IMPLEMENTATIONS: Registry = Registry("metric")
 _IMPLEMENTATIONS.register("psnr", "benchmarks.metrics.reference:PSNR")
 _IMPLEMENTATIONS.register("ssim", "benchmarks.metrics.reference:SSIM")
-for _key in ("lpips", "dists", "clipiqa", "musiq"):
+for _key in PYIQA_NAMES:
     _IMPLEMENTATIONS.register(_key, "benchmarks.metrics.pyiqa_metrics:PyiqaMetric")
 _IMPLEMENTATIONS.register("dover", "benchmarks.metrics.dover:DoverMetric")
 
@@ -58,18 +66,19 @@ def _default_device() -> str:
 def metrics_for(modality: str, paired: bool) -> tuple[str, ...]:
     """The protocol's metric list for a dataset: paired sets get every metric, no-reference sets only the NR ones;
     video sets add DOVER."""
-    from benchmarks.protocol import (
-        FULL_REFERENCE_METRICS,
-        NO_REFERENCE_IMAGE_METRICS,
-        NO_REFERENCE_VIDEO_METRICS,
-    )
-
     nr = NO_REFERENCE_VIDEO_METRICS if modality == "video" else NO_REFERENCE_IMAGE_METRICS
     return (FULL_REFERENCE_METRICS + nr) if paired else nr
 
 
 __all__ = [
+    "FULL_REFERENCE_METRICS",
+    "IMAGE_METRICS",
+    "METRICS",
+    "NO_REFERENCE_IMAGE_METRICS",
+    "NO_REFERENCE_VIDEO_METRICS",
     "SPECS",
+    "VIDEO_METRICS",
+    "lower_better",
     "MetricSpec",
     "MissingWeightsError",
     "UnknownKeyError",

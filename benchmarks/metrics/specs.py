@@ -1,4 +1,7 @@
-"""Metric metadata (no heavy imports): direction, range, reference, implementation, version, weight files.
+"""The metric table, the one place every metric fact lives (no heavy imports): key, label, direction, range, whether
+it needs a reference, whether it scores whole videos only, the pyiqa name behind it, implementation, version, weight
+files. The metric lists everyone else uses (full-reference, no-reference image/video, image, video) are derived
+from it below.
 
 Weight locations follow the caches the implementations use: torchvision backbones in
 ``<torch hub>/checkpoints``, pyiqa's own weights in ``<torch hub>/pyiqa``, OpenAI CLIP in ``<torch hub>/clip``,
@@ -16,8 +19,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from benchmarks.protocol import METRIC_LOWER_BETTER
 
 PYIQA_BASE = "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/"
 PREFETCH_HINT = "python -m benchmarks.prefetch"
@@ -43,7 +44,7 @@ class WeightFile:
         return torch_hub_dir() / self.relative
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MetricSpec:
     key: str
     label: str
@@ -54,6 +55,17 @@ class MetricSpec:
     version: str
     weights: tuple[WeightFile, ...] = field(default_factory=tuple)
     video_only: bool = False
+    #: the pyiqa metric behind the key (``clipiqa`` is pyiqa's ``clipiqa+``); None when not computed by pyiqa
+    pyiqa_name: str | None = None
+
+    @property
+    def arrow_label(self) -> str:
+        """``PSNR↑`` / ``LPIPS↓``: the label with its direction, as the paper prints it."""
+        return self.label + ("↓" if self.lower_better else "↑")
+
+    @property
+    def latex_label(self) -> str:
+        return self.label + (r"$\downarrow$" if self.lower_better else r"$\uparrow$")
 
 
 def _pyiqa(name: str) -> WeightFile:
@@ -66,30 +78,48 @@ CLIP_RN50 = WeightFile(
     "clip/RN50.pt",
     "https://openaipublic.azureedge.net/clip/models/afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt")
 
-SPECS: dict[str, MetricSpec] = {
-    "psnr": MetricSpec("psnr", "PSNR", METRIC_LOWER_BETTER["psnr"], (0.0, float("inf")), True,
-                       "skimage.metrics.peak_signal_noise_ratio(data_range=1) on RGB", "skimage-psnr-rgb/1"),
-    "ssim": MetricSpec("ssim", "SSIM", METRIC_LOWER_BETTER["ssim"], (-1.0, 1.0), True,
-                       "skimage.metrics.structural_similarity(data_range=1, channel_axis=2) on RGB",
-                       "skimage-ssim-rgb/1"),
-    "lpips": MetricSpec("lpips", "LPIPS", METRIC_LOWER_BETTER["lpips"], (0.0, 1.0), True,
-                        "pyiqa 'lpips' (AlexNet, v0.1)", "pyiqa-lpips-alex-0.1/1",
-                        (ALEXNET, _pyiqa("LPIPS_v0.1_alex-df73285e.pth"))),
-    "dists": MetricSpec("dists", "DISTS", METRIC_LOWER_BETTER["dists"], (0.0, 1.0), True, "pyiqa 'dists'",
-                        "pyiqa-dists/1", (VGG16, _pyiqa("DISTS_weights-f5e65c96.pth"))),
-    "clipiqa": MetricSpec("clipiqa", "CLIPIQA", METRIC_LOWER_BETTER["clipiqa"], (0.0, 1.0), False,
-                          "pyiqa 'clipiqa+' (RN50, learned prompts)", "pyiqa-clipiqa+/1",
-                          (CLIP_RN50, _pyiqa("CLIP-IQA+_learned_prompts-603f3273.pth"))),
-    "musiq": MetricSpec("musiq", "MUSIQ", METRIC_LOWER_BETTER["musiq"], (0.0, 100.0), False,
-                        "pyiqa 'musiq' (KonIQ-10k)", "pyiqa-musiq-koniq/1",
-                        (_pyiqa("musiq_koniq_ckpt-e95806b9.pth"),)),
-    "dover": MetricSpec("dover", "DOVER", METRIC_LOWER_BETTER["dover"], (0.0, 1.0), False,
-                        "DOVER (VQAssessment/DOVER) overall fused score of a 15 fps 512x512 lossless video",
-                        "dover-overall-15fps-512/1", (), video_only=True),
-}
+_TABLE = (
+    MetricSpec(key="psnr", label="PSNR", lower_better=False, value_range=(0.0, float("inf")), needs_reference=True,
+               implementation="skimage.metrics.peak_signal_noise_ratio(data_range=1) on RGB",
+               version="skimage-psnr-rgb/1"),
+    MetricSpec(key="ssim", label="SSIM", lower_better=False, value_range=(-1.0, 1.0), needs_reference=True,
+               implementation="skimage.metrics.structural_similarity(data_range=1, channel_axis=2) on RGB",
+               version="skimage-ssim-rgb/1"),
+    MetricSpec(key="lpips", label="LPIPS", lower_better=True, value_range=(0.0, 1.0), needs_reference=True,
+               implementation="pyiqa 'lpips' (AlexNet, v0.1)", version="pyiqa-lpips-alex-0.1/1",
+               weights=(ALEXNET, _pyiqa("LPIPS_v0.1_alex-df73285e.pth")), pyiqa_name="lpips"),
+    MetricSpec(key="dists", label="DISTS", lower_better=True, value_range=(0.0, 1.0), needs_reference=True,
+               implementation="pyiqa 'dists'", version="pyiqa-dists/1",
+               weights=(VGG16, _pyiqa("DISTS_weights-f5e65c96.pth")), pyiqa_name="dists"),
+    MetricSpec(key="clipiqa", label="CLIPIQA", lower_better=False, value_range=(0.0, 1.0), needs_reference=False,
+               implementation="pyiqa 'clipiqa+' (RN50, learned prompts)", version="pyiqa-clipiqa+/1",
+               weights=(CLIP_RN50, _pyiqa("CLIP-IQA+_learned_prompts-603f3273.pth")), pyiqa_name="clipiqa+"),
+    MetricSpec(key="musiq", label="MUSIQ", lower_better=False, value_range=(0.0, 100.0), needs_reference=False,
+               implementation="pyiqa 'musiq' (KonIQ-10k)", version="pyiqa-musiq-koniq/1",
+               weights=(_pyiqa("musiq_koniq_ckpt-e95806b9.pth"),), pyiqa_name="musiq"),
+    MetricSpec(key="dover", label="DOVER", lower_better=False, value_range=(0.0, 1.0), needs_reference=False,
+               implementation="DOVER (VQAssessment/DOVER) overall fused score of a 15 fps 512x512 lossless video",
+               version="dover-overall-15fps-512/1", video_only=True),
+)
+SPECS: dict[str, MetricSpec] = {m.key: m for m in _TABLE}
 
-#: the pyiqa metric name behind each key
-PYIQA_NAMES = {"lpips": "lpips", "dists": "dists", "clipiqa": "clipiqa+", "musiq": "musiq"}
+# -- derived lists (table order) ----------------------------------------------------------------------------------
+#: every metric key
+METRICS = tuple(SPECS)
+#: metrics that compare with a reference (paired sets only)
+FULL_REFERENCE_METRICS = tuple(k for k, m in SPECS.items() if m.needs_reference)
+#: no-reference metrics of an image set, and of a video set (which adds the clip-level ones)
+NO_REFERENCE_IMAGE_METRICS = tuple(k for k, m in SPECS.items() if not m.needs_reference and not m.video_only)
+NO_REFERENCE_VIDEO_METRICS = tuple(k for k, m in SPECS.items() if not m.needs_reference)
+#: every metric of a paired image set, and of a paired video set
+IMAGE_METRICS = tuple(k for k, m in SPECS.items() if not m.video_only)
+VIDEO_METRICS = METRICS
+#: the pyiqa metric name behind each pyiqa-computed key
+PYIQA_NAMES = {k: m.pyiqa_name for k, m in SPECS.items() if m.pyiqa_name}
+
+
+def lower_better(key: str) -> bool:
+    return SPECS[key].lower_better
 
 
 class MissingWeightsError(FileNotFoundError):

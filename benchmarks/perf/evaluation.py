@@ -9,10 +9,10 @@ store filled with synthetic records (see :func:`measure_table`).
 from __future__ import annotations
 
 from benchmarks import protocol
+from benchmarks.metrics.specs import FULL_REFERENCE_METRICS, IMAGE_METRICS
 from benchmarks.perf.timing import time_fn
 
 #: image metrics measured (DOVER scores one video per call: not an images/s figure)
-IMAGE_METRICS = tuple(m for m in protocol.METRICS if m != "dover")
 
 
 def synthetic_pairs(n: int, size: int = protocol.METRIC_SIZE, seed: int = protocol.SEED):
@@ -50,7 +50,7 @@ def measure_metrics(device: str, quick: bool = False, metrics=IMAGE_METRICS) -> 
             rows += [{**_skip(name, mode, f"{type(exc).__name__}: {exc}".splitlines()[0], n), "status": "error"}
                      for mode in ("batched", "one-by-one")]
             continue
-        needs_reference = name in protocol.FULL_REFERENCE_METRICS
+        needs_reference = name in FULL_REFERENCE_METRICS
 
         def call(p, t, metric=metric, needs_reference=needs_reference):
             return metric(p, t) if needs_reference else metric(p)

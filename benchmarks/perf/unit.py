@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.plan import Needs, WorkUnit
+from benchmarks.runner.units import Needs, WorkUnit
+from ypt.errors import RunFailed
 
 
 def _gpu_node() -> Needs:
@@ -51,11 +52,11 @@ class PerfUnit(WorkUnit):
         return any(doc.get("settings", {}).get("unit") == self.key for doc in self.documents())
 
     def run(self, progress: bool = True) -> None:
-        from benchmarks.perf.__main__ import main
+        from benchmarks.perf.measure import main
 
         code = main([*self.args, "--out", self.out, "--unit", self.key])
         if code:
-            raise RuntimeError(f"python -m benchmarks.perf {' '.join(self.args)} exited with {code} (rows with "
+            raise RunFailed(f"python -m benchmarks.perf {' '.join(self.args)} exited with {code} (rows with "
                                "errors are in the document and this log)")
 
 

@@ -1,0 +1,81 @@
+"""What a planning command prints: the plan with each unit's status, the missing resources with their fixes, the
+cost line, and the failed units with their logs."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from benchmarks.runner.units import Missing
+
+if TYPE_CHECKING:
+    from benchmarks.runner.execute import Outcome
+    from benchmarks.runner.planning import Plan
+
+
+def wide_console(stderr: bool = False):
+    """A rich console; when writing to a pipe or file, at least 160 columns instead of rich's 80 (logs stay
+    readable)."""
+    from rich.console import Console
+
+    console = Console(stderr=stderr)
+    return console if console.is_terminal else Console(stderr=stderr, width=max(console.width, 160))
+
+
+def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -> None:
+    from rich.table import Table
+
+    console = console or wide_console()
+    status = status or plan.status()
+    table = Table(title=f"plan: {plan.title or plan.name}")
+    for col in ("unit", "kind", "items", "gpus", "mem", "time", "config", "status"):
+        table.add_column(col, justify="right" if col in ("items", "gpus", "mem", "time") else "left",
+                         overflow="fold", no_wrap=col != "unit")
+    colours = {"done": "green", "todo": "yellow", "missing": "red"}
+    for u in plan.units:
+        s = status[u.key]
+        n = plan.sizes.get(u.key)
+        table.add_row(u.label, u.kind, "" if n is None else str(n), str(u.needs.gpus), f"{u.needs.mem_gb:g}G",
+                      f"{u.needs.minutes}m", u.config_hash, f"[{colours[s]}]{s}[/{colours[s]}]")
+    console.print(table)
+    counts = {k: list(status.values()).count(k) for k in ("done", "todo", "missing")}
+    console.print(f"{len(plan.units)} units: {counts['done']} done, {counts['todo']} to run, "
+                  f"{counts['missing']} missing a resource")
+    total, remaining, sources = plan.cost(status)
+    console.print(f"cost: {remaining:.1f} GPU-hours to run ({total:.1f} for the whole plan); estimates: "
+                  + ("; ".join(sources) or "none"))
+
+
+def print_missing(missing: list[Missing], console=None) -> None:
+    from rich.markup import escape
+
+    console = console or wide_console(stderr=True)
+    console.print(f"[red]missing {len(missing)} resource(s):[/red]")
+    for m in missing:
+        console.print(f"  [bold]{escape(m.kind)}[/bold] {escape(m.name)}\n      how: {escape(m.how)}", highlight=False)
+    kinds: dict[str, int] = {}
+    for m in missing:
+        kinds[m.kind] = kinds.get(m.kind, 0) + 1
+    console.print("[red]summary:[/red] missing " + ", ".join(f"{k}: {n}" for k, n in kinds.items())
+                  + ". Nothing that needs them can run; fix the items above and rerun (finished work is kept).")
+
+
+def summarise(outcomes: Iterable[Outcome]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return counts
+
+
+def print_failures(outcomes: Iterable[Outcome], console=None) -> int:
+    """Print each failed/blocked unit with its log path; returns how many there were."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = console or Console(stderr=True)
+    bad = [o for o in outcomes if not o.ok]
+    for o in bad:
+        where = f"  log: {o.log}" if o.log else ""
+        job = f"  job {o.job_id}" if o.job_id else ""
+        console.print(f"[red]{o.status}[/red] {escape(f'{o.unit}: {o.error}{job}{where}')}", highlight=False,
+                      soft_wrap=True)  # paths stay whole, for copy and paste
+    return len(bad)

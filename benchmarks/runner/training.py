@@ -1,0 +1,103 @@
+"""Prompt-training units: one prompt per (backbone, degradation) on the paper's training set for it (Sec. 4.2).
+
+A :class:`TrainUnit` trains through :mod:`ypt.train`; it is done when the prompt file exists where
+:func:`ypt.prompts.default_prompt_path` puts it (where ``ypt_flux`` / ``ypt_wan`` look), and an interrupted unit
+resumes from the trainer's checkpoint beside the prompt. Table rows of our method wait for these units.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.protocol import T0
+from benchmarks.runner.units import Missing, Needs, WorkUnit, missing_dataset
+
+#: the paper's training set per backbone and degradation (Sec. 4.2), as dataset registry keys
+TRAIN_SETS = {
+    "flux": {"haze": "reside_ots_train", "snow": "snow100k_train", "rain": "rain13k_train",
+             "lowlight": "lolv1_train", "blur": "gopro_train"},
+    "wan": {"haze": "revide_train", "rain": "nturain_synthetic_train", "snow": "rvsd_train",
+            "lowlight": "sdsd_train", "blur": "gopro_video_train"},
+}
+#: time limit asked per training job: a chosen ceiling, not an estimate (the dry-run's cost line estimates; a job
+#: cut short by it, or by the cluster profile's limit, requeues and resumes from its checkpoint); ``--hours``
+DEFAULT_HOURS = {"flux": 24, "wan": 24}
+
+
+@dataclass
+class TrainUnit(WorkUnit):
+    """Train one prompt (``python -m ypt.train``); done when the prompt file exists where
+    :func:`ypt.prompts.default_prompt_path` puts it. Resumes from the trainer's checkpoint beside the prompt."""
+
+    kind = "train"
+    backbone: str = "flux"
+    degradation: str = "haze"
+    dataset: str = ""
+    data_root: str = ""
+    variant: str = "residual"
+    bridge: str = "ebr"
+    t0: float = T0
+    iterations: int | None = None
+    extra_args: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.backbone}/{self.degradation}/{self.variant}/{self.bridge}/t0={self.t0:g}"
+
+    def argv(self, data_root: str | None = None) -> list[str]:
+        """``python -m ypt.train`` arguments (``--data-root`` only when running: it does not change the prompt)."""
+        argv = ["--backbone", self.backbone, "--degradation", self.degradation, "--dataset", self.dataset,
+                "--variant", self.variant, "--bridge", self.bridge, "--t0", str(self.t0)]
+        if data_root:
+            argv += ["--data-root", data_root]
+        if self.iterations:
+            argv += ["--iterations", str(self.iterations)]
+        return argv + list(self.extra_args)
+
+    def train_config(self):
+        from ypt import train
+
+        return train.config_from_args(train.build_parser().parse_args(self.argv()))
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": "train", "train": self.train_config().hashable(), "dataset": self.dataset}
+
+    def prompt_path(self):
+        from ypt.backbones import prompting
+
+        return prompting.default_path(self.train_config())
+
+    def is_done(self) -> bool:
+        return self.prompt_path().is_file()
+
+    def run(self, progress: bool = True) -> None:
+        from benchmarks.datasets.roots import dataset_root
+        from ypt import train
+        from ypt.errors import RunFailed
+
+        argv = self.argv(str(dataset_root(self.dataset, self.data_root or None)))
+        code = train.main(argv)
+        if code:
+            raise RunFailed(f"python -m ypt.train {' '.join(argv)} exited with {code}")
+
+    def missing_resources(self) -> list[Missing]:
+        return missing_dataset(self.dataset, self.data_root)
+
+
+def training_units(backbones: Sequence[str], degradations: Sequence[str], data_root: str = "",
+                   iterations: int | None = None, gpus: int = 1, hours: float | None = None,
+                   variant: str = "residual", bridge: str = "ebr", t0: float = T0,
+                   extra_args: Sequence[str] = ()) -> list[TrainUnit]:
+    """One :class:`TrainUnit` per (backbone, degradation); ``extra_args`` go to ``python -m ypt.train`` as they are
+    (``--gradient-checkpointing``, ``--compile``: options that change speed and memory, not the prompt)."""
+    units = []
+    for backbone in backbones:
+        for degradation in degradations:
+            minutes = int(60 * (hours if hours is not None else DEFAULT_HOURS[backbone]))
+            units.append(TrainUnit(backbone=backbone, degradation=degradation,
+                                   dataset=TRAIN_SETS[backbone][degradation], data_root=data_root,
+                                   variant=variant, bridge=bridge, t0=t0, iterations=iterations,
+                                   extra_args=tuple(extra_args),
+                                   needs=Needs(gpus=gpus, cpus=8 * gpus, mem_gb=64 * gpus, minutes=minutes)))
+    return units

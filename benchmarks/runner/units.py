@@ -1,0 +1,283 @@
+"""Work units: one method restoring one shard of one dataset, and scoring it, each content-addressed by its config.
+
+A unit's key carries the hash of its config (:func:`ypt.provenance.config_hash`), and its outputs live under
+``<results>/runs/<method>/<run hash>/<dataset>/``: a rerun finds the finished units done and runs only the missing
+ones, and a changed config gets a new folder instead of reusing stale outputs. Prompt training units are in
+:mod:`benchmarks.runner.training`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ypt.errors import YPTError
+from ypt.provenance import config_hash
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What one unit needs from a machine (a SLURM job asks for exactly this, clipped to the cluster profile)."""
+
+    gpus: int = 0
+    cpus: int = 2
+    mem_gb: float = 2
+    minutes: int = 60
+
+
+#: a unit that runs on a CPU in minutes (the classic methods, scoring the demo)
+CPU_NEEDS = Needs(gpus=0, cpus=1, mem_gb=2, minutes=60)
+#: a diffusion or external restorer: one GPU
+GPU_RESTORE_NEEDS = Needs(gpus=1, cpus=8, mem_gb=64, minutes=240)
+#: scoring a paper table: the pyiqa metrics (CLIPIQA+, MUSIQ, LPIPS, DISTS) and DOVER want a GPU
+GPU_SCORE_NEEDS = Needs(gpus=1, cpus=8, mem_gb=32, minutes=120)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One missing resource a plan needs: what, and the command or page that gets it."""
+
+    kind: str  # dataset / checkpoint / environment / prompt / weights
+    name: str
+    how: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}: {self.how}"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
+
+
+@dataclass
+class WorkUnit:
+    """Base class of the plan's units: subclasses set ``kind`` and implement :meth:`config`, :meth:`is_done`,
+    :meth:`run`. ``run`` must resume: skip whatever is already on disk, write atomically."""
+
+    kind = "unit"
+    needs: Needs = field(default_factory=Needs)
+    deps: tuple[str, ...] = ()
+
+    def config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def config_hash(self) -> str:
+        return config_hash(self.config())
+
+    @property
+    def label(self) -> str:
+        """Human-readable name without the hash (e.g. ``dcp/hazerd#0``)."""
+        raise NotImplementedError
+
+    @property
+    def key(self) -> str:
+        """Unique, file-system safe, content-addressed: ``<kind>-<label>-<config hash>``."""
+        return slug(f"{self.kind}-{self.label}-{self.config_hash}")
+
+    def is_done(self) -> bool:
+        raise NotImplementedError
+
+    def run(self, progress: bool = True) -> None:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.label} (config {self.config_hash})"
+
+    def missing_resources(self) -> list[Missing]:
+        """What must exist before this unit can run (datasets, checkpoints, environments), with how to get it."""
+        return []
+
+    def partial_resources(self) -> list[Missing]:
+        """What is missing without stopping the unit (e.g. one metric's weights: the others still run)."""
+        return []
+
+
+# -- where things live --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResultsLayout:
+    """The folders of one results tree: ``results/`` for the paper's tables, ``results/demo/`` for the demo."""
+
+    root: str = "results"
+
+    @property
+    def runs(self) -> str:
+        return f"{self.root}/runs"
+
+    @property
+    def tables(self) -> str:
+        return f"{self.root}/tables"
+
+    def logs(self, name: str) -> str:
+        """Unit logs, local and SLURM alike: ``<root>/slurm/<plan>/<unit>/``."""
+        return f"{self.root}/slurm/{name}"
+
+
+def run_dir(runs_root: str, method: str, run_hash: str, dataset: str) -> Path:
+    """``<runs_root>/<method>/<config hash>/<dataset>/``: the restored outputs of one method config on one set."""
+    return Path(runs_root) / slug(method) / run_hash / dataset
+
+
+def shard_bounds(n: int, shard: int, num_shards: int) -> tuple[int, int]:
+    """Contiguous ``[start, stop)`` of shard ``shard`` of ``num_shards`` over ``n`` samples (sizes differ by <= 1)."""
+    if not 0 <= shard < num_shards:
+        raise ValueError(f"shard {shard} outside 0..{num_shards - 1}")
+    base, extra = divmod(n, num_shards)
+    start = shard * base + min(shard, extra)
+    return start, start + base + (1 if shard < extra else 0)
+
+
+# -- datasets, scoring and the store ------------------------------------------------------------------------------
+def dataset_samples(key: str, data_root: str = "") -> list:
+    from benchmarks import datasets
+
+    return list(datasets.get(key).samples(data_root or None))
+
+
+def missing_dataset(key: str, data_root: str = "") -> list[Missing]:
+    """[] when the dataset's samples can be listed, else one :class:`Missing` with the registry's own message."""
+    try:
+        if not dataset_samples(key, data_root):
+            return [Missing("dataset", key, f"no samples found for {key}")]
+    except YPTError as exc:  # the registry's error says what is missing and where it comes from; a bug propagates
+        return [Missing("dataset", key, str(exc).strip())]
+    return []
+
+
+def open_store(results_root: str):
+    from benchmarks.store import ResultStore
+
+    return ResultStore(results_root)
+
+
+def metric_problems(metrics) -> dict[str, str]:
+    """{metric: what is missing} for the metrics whose weights or package are absent on this machine."""
+    from benchmarks import metrics as registry
+
+    return {m: p for m in metrics if (p := registry.weights_problem(m))}
+
+
+# -- concrete units -----------------------------------------------------------------------------------------------
+@dataclass
+class SampleUnit(WorkUnit):
+    """A unit over one shard of one dataset's samples (optionally the first ``limit`` only)."""
+
+    method: str = ""
+    dataset: str = ""
+    data_root: str = ""
+    runs_root: str = "results/runs"
+    settings: dict = field(default_factory=dict)
+    shard: int = 0
+    num_shards: int = 1
+    limit: int | None = None
+    #: the method name written into result records (default: ``method``; ablation variants get their own)
+    record_method: str = ""
+
+    @property
+    def record_label(self) -> str:
+        return self.record_method or self.method
+
+    @property
+    def label(self) -> str:
+        shard = f"#{self.shard}of{self.num_shards}" if self.num_shards > 1 else ""
+        return f"{self.record_label}/{self.dataset}{shard}"
+
+    def run_identity(self) -> dict[str, Any]:
+        """What determines the restored outputs (the run folder's hash): the method's identity and the protocol."""
+        import baselines
+        from benchmarks.protocol import PROTOCOL_VERSION
+
+        return {"method": baselines.get(self.method).identity(self.settings), "protocol": PROTOCOL_VERSION}
+
+    @property
+    def run_hash(self) -> str:
+        return config_hash(self.run_identity())
+
+    @property
+    def out_dir(self) -> Path:
+        return run_dir(self.runs_root, self.method, self.run_hash, self.dataset)
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": self.kind, "run": self.run_identity(), "dataset": self.dataset, "shard": self.shard,
+                "num_shards": self.num_shards, "limit": self.limit, "label": self.record_label}
+
+    def samples(self) -> list:
+        samples = dataset_samples(self.dataset, self.data_root)
+        if self.limit is not None:
+            samples = samples[: self.limit]
+        start, stop = shard_bounds(len(samples), self.shard, self.num_shards)
+        return samples[start:stop]
+
+    def missing_resources(self) -> list[Missing]:
+        return missing_dataset(self.dataset, self.data_root)
+
+
+@dataclass
+class RestoreUnit(SampleUnit):
+    kind = "restore"
+
+    def is_done(self) -> bool:
+        from baselines.base import MissingOutputsError, collect_outputs
+
+        try:
+            collect_outputs(self.method, self.samples(), self.out_dir, settings=self.settings)
+        except MissingOutputsError:
+            return False
+        return True
+
+    def run(self, progress: bool = True) -> None:
+        import baselines
+        from baselines.base import RestoreConfig
+
+        baselines.get(self.method).restore(self.samples(), self.out_dir,
+                                           RestoreConfig(settings=dict(self.settings), resume=True,
+                                                         progress=progress))
+
+    def missing_resources(self) -> list[Missing]:
+        import baselines
+
+        found = super().missing_resources()
+        if self.deps:  # what it waits for (prompt training) is in the plan; restore() checks again when it runs
+            return found
+        method = baselines.get(self.method)
+        for p in method.problems(self.settings):
+            found.append(Missing("checkpoint/environment", f"{self.method}: {p.what}", p.fix))
+        return found
+
+
+@dataclass
+class ScoreUnit(SampleUnit):
+    kind = "score"
+    metrics: tuple[str, ...] = ()
+    #: the results folder whose result store receives the records (``<results_root>/store``)
+    results_root: str = "results"
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "metrics": list(self.metrics)}
+
+    def is_done(self) -> bool:
+        """Every (sample, metric) that can be scored here has a record of this run config and of the current
+        protocol and metric versions (metrics without weights are reported by the plan, not waited for)."""
+        from benchmarks import metrics as registry
+
+        absent = metric_problems(self.metrics)
+        runnable = [m for m in self.metrics if m not in absent]
+        done = open_store(self.results_root).scored(
+            self.record_label, self.dataset, self.run_hash,
+            metric_versions={m: registry.spec(m).version for m in runnable})
+        return all((s.id, m) in done for s in self.samples() for m in runnable)
+
+    def partial_resources(self) -> list[Missing]:
+        return [Missing("weights", m, p) for m, p in metric_problems(self.metrics).items()]
+
+    def run(self, progress: bool = True) -> None:
+        from benchmarks.evaluate import evaluate
+        from ypt.errors import RunFailed
+
+        summary = evaluate(self.record_label, self.dataset, self.out_dir, open_store(self.results_root),
+                           metrics=list(self.metrics), data_root=self.data_root or None, samples=self.samples(),
+                           config_hash=self.run_hash, progress=progress, strict=False)
+        if summary.missing_outputs:
+            raise RunFailed(f"{len(summary.missing_outputs)} output(s) missing in {self.out_dir}: "
+                            f"{', '.join(summary.missing_outputs[:5])}")
