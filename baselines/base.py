@@ -11,155 +11,26 @@ This module imports no torch, diffusers or pyiqa: listing methods stays cheap.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Sequence
 
-REPORT_PREFIX = "restore_report"
-
-
-@runtime_checkable
-class Sample(Protocol):
-    """What a method needs from a dataset sample (``benchmarks.datasets``).
-
-    ``input``/``target``: one image path, or a list of frame paths for a video; ``target`` is None without a
-    reference. ``degradation``: tuple of degradation names, e.g. ``("lowlight", "blur")``.
-    """
-
-    id: str
-    input: Any
-    target: Any
-    degradation: tuple
-    modality: str
-    dataset: str
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A weights file a method needs: its file name, where it is published, and the config key overriding it."""
-
-    name: str
-    url: str
-    #: where upstream expects it, relative to the repository (None: anywhere, passed on the command line)
-    repo_path: str | None = None
-
-
-@dataclass(frozen=True)
-class MethodSpec:
-    """Everything a results table or a user needs to know about a method, without running it."""
-
-    key: str
-    display_name: str
-    citation: str
-    modalities: tuple[str, ...]
-    degradations: tuple[str, ...]
-    #: how the method is invoked (the upstream command, or "in-process")
-    invocation: str
-    #: how input/output resolution is handled
-    resolution: str
-    upstream_repo: str | None = None
-    upstream_commit: str | None = None
-    checkpoints: tuple[Checkpoint, ...] = ()
-    #: which weights are used, when they are not simply the published ones (e.g. retrained by the paper's authors)
-    weights_note: str = ""
-    #: True when the method runs an upstream repository in its own environment (needs a config section)
-    external: bool = False
-    #: files inside the upstream repository the wrapper runs (checked by ``check``)
-    entry_files: tuple[str, ...] = ()
-
-    def covers(self, modality: str, degradation: Iterable[str]) -> bool:
-        return modality in self.modalities and all(d in self.degradations for d in degradation)
-
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One missing piece of a method's setup, with how to fix it."""
-
-    what: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.what}\n    fix: {self.fix}"
-
-
-class BaselineError(RuntimeError):
-    """A method cannot run; the message says what is missing and how to fix it (never a bare traceback)."""
-
-
-class SetupError(BaselineError):
-    def __init__(self, method: str, problems: Sequence[Problem]):
-        self.method, self.problems = method, list(problems)
-        lines = "\n  - ".join(str(p) for p in self.problems)
-        super().__init__(f"method {method!r} is not ready:\n  - {lines}")
-
-
-class MissingOutputsError(BaselineError):
-    def __init__(self, method: str, missing: Sequence[str], out_dir: Path, log: Path | None = None):
-        self.missing = list(missing)
-        shown = ", ".join(self.missing[:10]) + (" ..." if len(self.missing) > 10 else "")
-        where = f"; see the log {log}" if log else ""
-        super().__init__(f"{method}: no output for {len(self.missing)} sample(s) in {out_dir}: {shown}{where}")
-
-
-@dataclass
-class RestoreConfig:
-    """How to run one method: its settings section (repo, python/conda_env, checkpoint, ...), or a folder of
-    precomputed outputs to import instead."""
-
-    settings: dict[str, Any] = field(default_factory=dict)
-    precomputed: Path | None = None
-    #: keep the staging folders (``<out>/_work/<key>-<token>``, ``<out>/_inputs/<token>``) after a successful run
-    keep_work: bool = False
-    #: show rich progress bars
-    progress: bool = True
-    #: restore only the samples whose output is missing (outputs already in ``out_dir`` are kept)
-    resume: bool = False
-
-
-@dataclass
-class RestoreReport:
-    """What a restore call did: outputs per sample id, the commands run, the weights used, where the log is."""
-
-    method: str
-    out_dir: Path
-    outputs: dict[str, list[Path]]
-    commands: list[list[str]] = field(default_factory=list)
-    weights: dict[str, Any] = field(default_factory=dict)
-    log: Path | None = None
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    source: str = "run"  # "run" or "precomputed"
-    #: unique to this call: names its staging folders, log and report file
-    token: str = ""
-    work_dir: Path | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "out_dir": str(self.out_dir),
-            "source": self.source,
-            "outputs": {k: [str(p) for p in v] for k, v in self.outputs.items()},
-            "commands": self.commands,
-            "weights": self.weights,
-            "log": str(self.log) if self.log else None,
-            "notes": self.notes,
-            "seconds": round(self.seconds, 3),
-            "token": self.token,
-        }
-
-
-def expected_frame_count(sample: Sample) -> int | None:
-    """Number of frames a video sample's output must have by default: its input's (None for an image)."""
-    if sample.modality == "video":
-        return len(sample.input)
-    return None
-
+from baselines.inputs import INPUTS_DIR, as_image_samples
+from baselines.precomputed import import_outputs
+from baselines.spec import (  # noqa: F401  (the interface's names, importable from here too)
+    REPORT_PREFIX,
+    BaselineError,
+    Checkpoint,
+    MethodSpec,
+    MissingOutputsError,
+    Problem,
+    RestoreConfig,
+    RestoreReport,
+    Sample,
+    SetupError,
+    expected_frame_count,
+)
 
 def _frames_rule(method: str, settings: dict[str, Any] | None) -> Callable[[Sample], int | None]:
     """The registered method's own output frame count under ``settings`` (e.g. WAN keeps the largest 4k+1 of its
@@ -255,8 +126,6 @@ class Method:
         report = RestoreReport(method=self.key, out_dir=out_dir, outputs={}, token=_call_token(samples))
         start = time.perf_counter()
         if config.precomputed is not None:
-            from baselines.precomputed import import_outputs
-
             report.source = "precomputed"
             import_outputs(samples, Path(config.precomputed), out_dir, report,
                            lambda s: self.expected_frames(s, config.settings))
@@ -269,8 +138,6 @@ class Method:
             problems = self.setup_problems(config.settings, samples)
             if problems:
                 raise SetupError(self.key, problems)
-            from baselines.inputs import INPUTS_DIR, as_image_samples
-
             todo = ([s for s in samples if not _has_output(self.key, s, out_dir, config.settings)]
                     if config.resume else samples)
             if len(todo) < len(samples):

@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from baselines.base import Problem
+from baselines.spec import Problem
 
 CONFIG_ENV = "YPT_BASELINES_CONFIG"
 DEFAULT_CONFIG = Path("~/.config/ypt-bench/baselines.toml")
@@ -38,7 +38,7 @@ def load_config(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
         try:
             data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
-            from baselines.base import BaselineError
+            from baselines.spec import BaselineError
 
             raise BaselineError(f"cannot parse the baselines config {path}: {exc}") from None
     return {k: v for k, v in data.items() if isinstance(v, dict)}

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from baselines.base import Sample
-from benchmarks.datasets.spec import Sample as DatasetSample
+from baselines.spec import Sample
+from benchmarks.datasets.sample import Sample as DatasetSample
 
 INPUTS_DIR = "_inputs"
 

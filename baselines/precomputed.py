@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Sequence
 
-from baselines.base import BaselineError, MissingOutputsError, RestoreReport, Sample, expected_frame_count
+from baselines.spec import BaselineError, MissingOutputsError, RestoreReport, Sample, expected_frame_count
 
 
 def import_outputs(samples: Sequence[Sample], source: Path, out_dir: Path, report: RestoreReport,

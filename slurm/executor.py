@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from benchmarks.runner.execute import Outcome, run_waves, unit_log_dir
+from benchmarks.runner.execute import run_waves, unit_log_dir
+from benchmarks.runner.units import Outcome
 from slurm.profiles import ClusterProfile, available_profiles, load_profile
 from ypt.errors import UsageError
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from benchmarks.datasets.spec import DatasetError, LayoutMismatch, Sample, UnreadableFile
+from benchmarks.datasets.sample import DatasetError, LayoutMismatch, Sample, UnreadableFile
 
 
 def parse_ref(ref) -> tuple[Path, int | None, str | None]:

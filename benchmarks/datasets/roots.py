@@ -29,7 +29,7 @@ def overrides() -> dict[str, str]:
 def data_root(root: str | os.PathLike | None = None) -> Path:
     value = root or os.environ.get("YPT_DATA")
     if not value:
-        from benchmarks.datasets.spec import DatasetMissing
+        from benchmarks.datasets.sample import DatasetMissing
 
         raise DatasetMissing("no data root: pass --data-root DIR or set YPT_DATA (per-dataset folders can be set "
                              f"in {config_path()} under [roots])")

@@ -17,41 +17,20 @@ from pathlib import Path
 from benchmarks.naming import natural_key
 from benchmarks.outputs import IMAGE_EXTENSIONS
 from benchmarks.protocol import VIDEO_FRAMES
-from ypt.errors import BadInput, BadLayout, MissingData, YPTError
+from benchmarks.datasets.containers import container_samples
+from benchmarks.datasets.roots import dataset_root, overrides
+from benchmarks.datasets.sample import (  # noqa: F401  (the dataset errors, importable from here too)
+    DatasetError,
+    DatasetMissing,
+    LayoutMismatch,
+    Sample,
+    UnreadableFile,
+)
 
 #: names under which datasets keep their clean targets
 TARGET_ALIASES = ("gt", "clear", "target", "clean", "groundtruth", "label", "sharp", "high")
 #: folders that hold other methods' results inside some releases: never samples
 IGNORED_FOLDERS = ("results", "result", "output", "outputs", "restored", "pred", "predictions")
-
-
-class DatasetError(YPTError):
-    """A dataset problem reported to the user (missing, wrong layout, unreadable file); the subclasses say which."""
-
-
-class DatasetMissing(DatasetError, MissingData):
-    """The dataset is not under its root in any layout its spec understands."""
-
-
-class LayoutMismatch(DatasetError, BadLayout):
-    """The dataset's folder is there but does not pair up as its layout says."""
-
-
-class UnreadableFile(DatasetError, BadInput):
-    """A file of the dataset exists but cannot be decoded."""
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One test item: an image (paths) or a clip (lists of frame paths, cut to the protocol length)."""
-
-    id: str
-    input: str | list[str]
-    target: str | list[str] | None
-    degradation: tuple[str, ...]
-    modality: str
-    dataset: str
-    layout: str = ""      # the layout it was found in (named in read errors)
 
 
 # -- path helpers ----------------------------------------------------------------------------------------------------
@@ -210,7 +189,7 @@ class DatasetSpec:
     @property
     def metrics(self) -> tuple[str, ...]:
         """The protocol's metrics for this set (:func:`benchmarks.metrics.metrics_for`)."""
-        from benchmarks.metrics import metrics_for
+        from benchmarks.metrics.specs import metrics_for
 
         return metrics_for(self.modality, self.paired)
 
@@ -218,8 +197,6 @@ class DatasetSpec:
         return "\n".join(f"  [{layout.name}] {layout.describe()}" for layout in self.layouts)
 
     def root_for(self, root: str | os.PathLike | None) -> Path:
-        from benchmarks.datasets.roots import dataset_root, overrides
-
         if self.home is not None and self.key not in overrides():
             return Path(self.home).expanduser()
         return dataset_root(self.key, root)
@@ -239,8 +216,6 @@ class DatasetSpec:
         """Every test item of this dataset found under the data root (``root``, else ``$YPT_DATA``)."""
         layout, base = self.find_layout(root)
         if layout.reader in ("mat", "npy") and self.modality == "image":
-            from benchmarks.datasets.containers import container_samples
-
             return container_samples(self, layout, base)
         if self.modality == "video":
             return self._video_samples(layout, base)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.datasets.spec import DatasetMissing, Sample
+from benchmarks.datasets.sample import DatasetMissing, Sample
 
 GENERATOR_VERSION = "ypt-demo-v1"
 IMAGES = ("astronaut", "coffee", "chelsea", "rocket")
@@ -241,7 +241,7 @@ class SyntheticDatasetSpec:
 
     @property
     def metrics(self) -> tuple[str, ...]:
-        from benchmarks.metrics import metrics_for
+        from benchmarks.metrics.specs import metrics_for
 
         return metrics_for(self.modality, self.paired)
 

@@ -18,12 +18,12 @@ from benchmarks.metrics.specs import (
     SPECS,
     VIDEO_METRICS,
     MetricSpec,
-    MissingWeightsError,
     WeightFile,
     lower_better,
+    metrics_for,
     missing_weights,
-    weights_problem,
 )
+from benchmarks.metrics.availability import MissingWeightsError, require_weights, weights_problem
 from ypt.registry import Registry, UnknownKeyError
 
 _IMPLEMENTATIONS: Registry = Registry("metric")
@@ -63,13 +63,6 @@ def _default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def metrics_for(modality: str, paired: bool) -> tuple[str, ...]:
-    """The protocol's metric list for a dataset: paired sets get every metric, no-reference sets only the NR ones;
-    video sets add DOVER."""
-    nr = NO_REFERENCE_VIDEO_METRICS if modality == "video" else NO_REFERENCE_IMAGE_METRICS
-    return (FULL_REFERENCE_METRICS + nr) if paired else nr
-
-
 __all__ = [
     "FULL_REFERENCE_METRICS",
     "IMAGE_METRICS",
@@ -87,6 +80,7 @@ __all__ = [
     "keys",
     "metrics_for",
     "missing_weights",
+    "require_weights",
     "spec",
     "weights_problem",
 ]

@@ -18,14 +18,15 @@ from pathlib import Path
 
 from benchmarks.metrics.base import Metric
 from benchmarks.protocol import DOVER_FPS, METRIC_SIZE
+from ypt.errors import MissingResource
 
 INSTALL = ("git clone https://github.com/VQAssessment/DOVER && pip install -e DOVER && export YPT_DOVER_DIR=$PWD/DOVER "
            "&& python -m benchmarks.prefetch --metrics dover (fetches DOVER.pth into DOVER/pretrained_weights/); "
            "never `pip install dover` (that PyPI name is an unrelated tool)")
 
 
-class DoverUnavailable(RuntimeError):
-    pass
+class DoverUnavailable(MissingResource):
+    """DOVER (the official package, its clone or its weights) is not installed here."""
 
 
 def fuse(aesthetic: float, technical: float) -> dict[str, float]:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from benchmarks.metrics.base import Metric
-from benchmarks.metrics.specs import PYIQA_NAMES, require_weights
+from benchmarks.metrics.availability import require_weights
+from benchmarks.metrics.specs import PYIQA_NAMES
 
 
 class PyiqaMetric(Metric):

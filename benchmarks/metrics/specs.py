@@ -57,6 +57,9 @@ class MetricSpec:
     video_only: bool = False
     #: the pyiqa metric behind the key (``clipiqa`` is pyiqa's ``clipiqa+``); None when not computed by pyiqa
     pyiqa_name: str | None = None
+    #: ``"module:function"`` returning None when the metric can run here, else what is missing; default: its
+    #: weight files are in the local caches
+    availability: str = ""
 
     @property
     def arrow_label(self) -> str:
@@ -99,7 +102,8 @@ _TABLE = (
                weights=(_pyiqa("musiq_koniq_ckpt-e95806b9.pth"),), pyiqa_name="musiq"),
     MetricSpec(key="dover", label="DOVER", lower_better=False, value_range=(0.0, 1.0), needs_reference=False,
                implementation="DOVER (VQAssessment/DOVER) overall fused score of a 15 fps 512x512 lossless video",
-               version="dover-overall-15fps-512/1", video_only=True),
+               version="dover-overall-15fps-512/1", video_only=True,
+               availability="benchmarks.metrics.dover:dover_problem"),
 )
 SPECS: dict[str, MetricSpec] = {m.key: m for m in _TABLE}
 
@@ -122,29 +126,13 @@ def lower_better(key: str) -> bool:
     return SPECS[key].lower_better
 
 
-class MissingWeightsError(FileNotFoundError):
-    """A metric's weights are not in the local caches (compute nodes are offline; nothing is downloaded)."""
+def metrics_for(modality: str, paired: bool) -> tuple[str, ...]:
+    """The protocol's metric list for a dataset: paired sets get every metric, no-reference sets only the NR ones;
+    video sets add DOVER."""
+    nr = NO_REFERENCE_VIDEO_METRICS if modality == "video" else NO_REFERENCE_IMAGE_METRICS
+    return (FULL_REFERENCE_METRICS + nr) if paired else nr
 
 
 def missing_weights(name: str) -> list[WeightFile]:
+    """The weight files of metric ``name`` absent from the local caches."""
     return [w for w in SPECS[name].weights if not w.path.is_file()]
-
-
-def weights_problem(name: str) -> str | None:
-    """None when ``name`` can run here, else one sentence naming the missing files and the fix."""
-    if name == "dover":
-        from benchmarks.metrics.dover import dover_problem
-
-        return dover_problem()
-    missing = missing_weights(name)
-    if not missing:
-        return None
-    files = ", ".join(str(w.path) for w in missing)
-    return (f"{name}: weights not in the local cache: {files}. Fetch them on a machine with internet with "
-            f"`{PREFETCH_HINT} --metrics {name}` (same TORCH_HOME), or copy the files there")
-
-
-def require_weights(name: str) -> None:
-    problem = weights_problem(name)
-    if problem:
-        raise MissingWeightsError(problem)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from benchmarks.runner.units import Outcome
 from ypt.errors import UsageError, YPTError
 
 if TYPE_CHECKING:
@@ -22,21 +22,6 @@ if TYPE_CHECKING:
 #: entry-point group through which backend packages register executors (``slurm`` does, in pyproject.toml)
 EXECUTOR_GROUP = "ypt_bench.executors"
 LOCAL = "local"
-
-
-@dataclass
-class Outcome:
-    """What happened to one unit: ``done`` (ran now), ``skipped`` (already done), ``failed`` or ``blocked``."""
-
-    unit: str
-    status: str
-    log: Path | None = None
-    error: str = ""
-    job_id: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("done", "skipped")
 
 
 class Executor(Protocol):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from benchmarks.runner.units import Missing
+from benchmarks.runner.units import Missing, Outcome
 
 if TYPE_CHECKING:
-    from benchmarks.runner.execute import Outcome
     from benchmarks.runner.planning import Plan
 
 

@@ -34,6 +34,21 @@ GPU_RESTORE_NEEDS = Needs(gpus=1, cpus=8, mem_gb=64, minutes=240)
 GPU_SCORE_NEEDS = Needs(gpus=1, cpus=8, mem_gb=32, minutes=120)
 
 
+@dataclass
+class Outcome:
+    """What happened to one unit: ``done`` (ran now), ``skipped`` (already done), ``failed`` or ``blocked``."""
+
+    unit: str
+    status: str
+    log: Path | None = None
+    error: str = ""
+    job_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("done", "skipped")
+
+
 @dataclass(frozen=True)
 class Missing:
     """One missing resource a plan needs: what, and the command or page that gets it."""
