@@ -1,47 +1,43 @@
-"""Which trained prompts restore which test set (DESIGN.md "Prompt routing"), as data.
+"""Which trained prompts restore which test set (DESIGN.md "Prompt routing"): the dataset registry's
+``degradation`` of the set, the one place routing is written (``benchmarks/datasets/families``).
 
 Several prompts listed for one set are mixed: their velocities are averaged at every sampler step (TOLED, POLED
-and LOLBlur: lowlight + blur; CDD haze_snow: snow + haze). Dataset keys are matched after normalisation
-(lower case, no ``_``/``-``/spaces, no ``video`` suffix), so ``LOLBlur``, ``lolblur`` and ``4krd_video`` resolve.
+and LOLBlur: lowlight + blur; CDD haze_snow: snow + haze). Dataset keys are matched case-insensitively
+(``LOLBlur`` is ``lolblur``); a set the registry does not know is routed by its samples' own degradation when
+every entry is a trained prompt.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
 from benchmarks.protocol import DEGRADATIONS
-
-#: (dataset names, prompts) rows, verbatim from DESIGN.md
-ROUTES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("hazerd", "reside", "revide", "rhvd"), ("haze",)),
-    (("lhp", "rain100l", "rain100h", "lasvr", "nturain_real", "ntu_rain_real"), ("rain",)),
-    (("weatherbench_snow", "snow100k", "rvsd", "aaurainsnow"), ("snow",)),
-    (("4krd", "gopro"), ("blur",)),
-    (("sice", "lolv1", "sdsd", "lol_iphone"), ("lowlight",)),
-    (("toled", "poled", "lolblur"), ("lowlight", "blur")),
-    (("cdd_haze_snow",), ("snow", "haze")),
-)
+from ypt.errors import UsageError
 
 
-def normalise(dataset: str) -> str:
-    key = "".join(ch for ch in dataset.lower() if ch.isalnum())
-    return key[: -len("video")] if key.endswith("video") and len(key) > len("video") else key
+class RoutingError(UsageError):
+    """No trained prompt restores a set (unknown dataset whose degradation is no trained prompt)."""
 
 
-ROUTING: dict[str, tuple[str, ...]] = {normalise(name): prompts for names, prompts in ROUTES for name in names}
+def routes() -> dict[str, tuple[str, ...]]:
+    """Registered dataset key -> the prompts that restore it."""
+    from benchmarks import datasets
 
-
-class RoutingError(ValueError):
-    pass
+    return {key: tuple(datasets.get(key).degradation) for key in datasets.keys()}
 
 
 def prompts_for(dataset: str, degradation: Iterable[str] = ()) -> tuple[str, ...]:
-    """The prompts for a sample of ``dataset``: the routing table's entry, else the sample's own degradation
-    tuple when every entry is a trained prompt; otherwise an error naming the table."""
-    route = ROUTING.get(normalise(dataset))
-    if route is not None:
+    """The prompts for a sample of ``dataset``: its registry entry's degradation, else the sample's own degradation
+    tuple when every entry is a trained prompt; otherwise an error naming the routed test sets."""
+    table = routes()
+    route = table.get(dataset, table.get(dataset.lower()))
+    if route is not None and all(d in DEGRADATIONS for d in route):
         return route
     degradation = tuple(degradation)
     if degradation and all(d in DEGRADATIONS for d in degradation):
         return degradation
-    raise RoutingError(f"no prompt route for dataset {dataset!r} (degradation {degradation!r}); routed sets: "
-                       + "; ".join(f"{'/'.join(n)} -> {'+'.join(p)}" for n, p in ROUTES))
+    from benchmarks import datasets
+
+    routed = "; ".join(f"{k} -> {'+'.join(p)}" for k, p in table.items()
+                       if datasets.get(k).role not in ("train", "demo"))
+    raise RoutingError(f"no prompt route for dataset {dataset!r} (degradation {degradation!r}): the trained prompts "
+                       f"are {', '.join(DEGRADATIONS)}; routed test sets: {routed}")

@@ -17,5 +17,8 @@ def paired_folder(key: str, folder: str | os.PathLike, degradation: tuple[str, .
         raise ValueError(f"modality must be image or video, not {modality!r}")
     layout = Layout("paired-folder", "input|inputs|lq", "|".join(TARGET_ALIASES) if paired else None,
                     description="input/<name> -> target/<name>" if paired else "input/<name> (no reference)")
-    return DatasetSpec(key, display_name or key, modality, tuple(degradation), role, paired, expected_count,
-                       source, "", "", (layout,), home=str(folder))
+    return DatasetSpec(
+               key=key, display_name=display_name or key, modality=modality, degradation=tuple(degradation),
+               role=role, paired=paired, expected_count=expected_count, source_url=source, citation="",
+               license_note="", layouts=(layout,), home=str(folder),
+           )

@@ -167,9 +167,9 @@ class Layout:
         return resolve(root, self.targets) if self.targets else None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DatasetSpec:
-    """A dataset: metadata as data, plus the layouts it can be found in."""
+    """A dataset: metadata as data (keyword arguments only), plus the layouts it can be found in."""
 
     key: str
     display_name: str
