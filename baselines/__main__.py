@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ypt.cli import entry_point
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m baselines", description="Compared methods behind one interface.")
@@ -111,16 +113,13 @@ def cmd_new(args) -> int:
 
 def cmd_restore(args) -> int:
     import baselines
-    from baselines.base import BaselineError, RestoreConfig
+    from baselines.base import RestoreConfig
 
     from benchmarks import datasets
 
     method = baselines.get(args.method)
     dataset = datasets.get(args.dataset)
-    try:
-        samples = list(dataset.samples(args.data_root))
-    except datasets.DatasetError as exc:  # missing data / wrong layout: the registry's message says where to get it
-        raise BaselineError(str(exc)) from None
+    samples = list(dataset.samples(args.data_root))  # missing data / wrong layout: the registry says where to get it
     config = RestoreConfig(settings=_settings(method.key, args.config), precomputed=args.outputs,
                            keep_work=args.keep_work, resume=args.resume)
     report = method.restore(samples, args.out, config)
@@ -129,17 +128,11 @@ def cmd_restore(args) -> int:
     return 0
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from baselines.base import BaselineError
-    from ypt.registry import UnknownKeyError
-
     handler = {"list": cmd_list, "check": cmd_check, "new": cmd_new, "restore": cmd_restore}[args.command]
-    try:
-        return handler(args)
-    except (BaselineError, UnknownKeyError, ValueError, FileExistsError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return handler(args)
 
 
 if __name__ == "__main__":

@@ -38,9 +38,9 @@ def load_config(path: str | Path | None = None) -> dict[str, dict[str, Any]]:
         try:
             data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
-            from baselines.spec import BaselineError
+            from baselines.spec import ConfigError
 
-            raise BaselineError(f"cannot parse the baselines config {path}: {exc}") from None
+            raise ConfigError(f"cannot parse the baselines config {path}: {exc}") from None
     return {k: v for k, v in data.items() if isinstance(v, dict)}
 
 

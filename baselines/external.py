@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from baselines.base import BaselineError, Method, Problem, RestoreConfig, RestoreReport, Sample
+from ypt.errors import RunFailed
 from baselines.config import (config_path, environment_problems, interpreter, repo_problems,
                               run_environment)
 
 LOG_TAIL_LINES = 30
 
 
-class UpstreamError(BaselineError):
+class UpstreamError(BaselineError, RunFailed):
     pass
 
 

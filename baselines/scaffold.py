@@ -8,6 +8,8 @@ that every sample gets its output; keep it in step with the wrapper.
 """
 from __future__ import annotations
 
+from ypt.errors import UsageError
+
 import keyword
 from pathlib import Path
 
@@ -142,12 +144,12 @@ def class_name(key: str) -> str:
 def scaffold(key: str, methods_dir: Path, tests_dir: Path) -> tuple[Path, Path]:
     """Write ``<methods_dir>/<key>.py`` and ``<tests_dir>/test_baselines_method_<key>.py``; refuse to overwrite."""
     if not key.isidentifier() or keyword.iskeyword(key) or key != key.lower() or key.startswith("_"):
-        raise ValueError(f"method key {key!r} must be a lower-case Python identifier (e.g. 'mymethod')")
+        raise UsageError(f"method key {key!r} must be a lower-case Python identifier (e.g. 'mymethod')")
     method_file = methods_dir / f"{key}.py"
     test_file = tests_dir / f"test_baselines_method_{key}.py"
     for path in (method_file, test_file):
         if path.exists():
-            raise FileExistsError(f"{path} already exists")
+            raise UsageError(f"{path} already exists; choose another key or remove the file")
     tests_dir.mkdir(parents=True, exist_ok=True)
     method_file.write_text(METHOD_TEMPLATE.format(key=key, display=key, cls=class_name(key)), encoding="utf-8")
     test_file.write_text(TEST_TEMPLATE.format(key=key), encoding="utf-8")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
-from ypt.errors import MissingResource, RunFailed, YPTError
+from ypt.errors import MissingResource, RunFailed, UsageError, YPTError
 
 REPORT_PREFIX = "restore_report"
 
@@ -85,6 +85,10 @@ class Problem:
 
 class BaselineError(YPTError):
     """A method cannot run; the message says what is missing and how to fix it (never a bare traceback)."""
+
+
+class ConfigError(BaselineError, UsageError):
+    """The baselines config file cannot be read."""
 
 
 class SetupError(BaselineError, MissingResource):

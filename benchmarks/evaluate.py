@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.protocol import PROTOCOL_VERSION
+from ypt.cli import add_debug_argument, entry_point
+from ypt.errors import UsageError
 
 BATCH = 4
 
@@ -36,8 +38,8 @@ class EvalSummary:
     means: dict[str, float] = field(default_factory=dict)
 
 
-class EvaluationError(ValueError):
-    pass
+class EvaluationError(UsageError):
+    """A metric asked for on a set where the protocol does not compute it."""
 
 
 def output_digest(paths: list[Path]) -> str:
@@ -204,6 +206,7 @@ def _score_video(item, registry) -> list[dict[str, float]]:
     return [out]
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -215,23 +218,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", default=None, help="results root holding store/ (default: $YPT_RESULTS or results/)")
     parser.add_argument("--config-hash", default="", help="run identity the records are filed under")
     parser.add_argument("--limit", type=int, default=None, help="first N samples only")
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
 
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    from benchmarks.datasets import DatasetError
     from benchmarks.store import ResultStore
 
     console = Console()
-    try:
-        summary = evaluate(args.method, args.dataset, args.outputs, ResultStore(args.results_dir),
-                           metrics=[m for m in (args.metrics or "").split(",") if m] or None,
-                           data_root=args.data_root, limit=args.limit, config_hash=args.config_hash)
-    except (KeyError, ValueError, FileNotFoundError, DatasetError) as err:
-        console.print(f"[red]error:[/red] {escape(str(err))}")
-        return 2
+    summary = evaluate(args.method, args.dataset, args.outputs, ResultStore(args.results_dir),
+                       metrics=[m for m in (args.metrics or "").split(",") if m] or None,
+                       data_root=args.data_root, limit=args.limit, config_hash=args.config_hash)
     table = Table(title=f"{args.method} on {args.dataset}: {summary.samples} samples")
     table.add_column("metric")
     table.add_column("mean", justify="right")

@@ -16,6 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ypt.cli import entry_point
+
 
 def table_needs(tables) -> tuple[list[str], list[str]]:
     """(metric keys, backbone keys) the tables need, from their specs in :mod:`benchmarks.tables`."""
@@ -48,6 +50,7 @@ def plan(metrics: list[str]) -> list[tuple[str, str, Path]]:
     return out
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.prefetch", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -60,19 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.metrics import spec as metric_spec
     from ypt.backbones import DEFAULT_MODEL_IDS
 
-    try:
-        if args.metrics:
-            metrics = [m for m in args.metrics.split(",") if m]
-            for name in metrics:
-                metric_spec(name)  # unknown names: UnknownKeyError with close matches
-            backbones = ["flux", "wan"] if args.backbones else []
-        else:
-            from benchmarks.tables import TABLES
+    if args.metrics:
+        metrics = [m for m in args.metrics.split(",") if m]
+        for name in metrics:
+            metric_spec(name)  # unknown names: UnknownKeyError with close matches
+        backbones = ["flux", "wan"] if args.backbones else []
+    else:
+        from benchmarks.tables import TABLES
 
-            metrics, backbones = table_needs(args.tables or list(TABLES))
-    except KeyError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        metrics, backbones = table_needs(args.tables or list(TABLES))
     verb = "would fetch" if args.dry_run else "fetching"
     todo = plan(metrics)
     for name, url, dest in todo:

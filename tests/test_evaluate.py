@@ -180,12 +180,12 @@ def test_cli_reports_missing_outputs_and_errors(lol, tmp_path, capsys, monkeypat
     args = ["--method", "cli", "--dataset", "lolv1", "--outputs", str(outputs), "--data-root", str(root),
             "--results-dir", str(tmp_path / "r")]
     assert main(args + ["--metrics", "psnr,lpips"]) == 2  # explicitly asked, weights absent here: one clear error
-    assert "lpips: weights not in the local cache" in capsys.readouterr().out
+    assert "lpips: weights not in the local cache" in capsys.readouterr().err  # errors go to stderr, as every CLI
     assert main(args + ["--metrics", "psnr,ssim"]) == 1
     out = capsys.readouterr().out
     assert "1 samples have no output" in out and "22" in out and "higher" in out
     assert main(args + ["--metrics", "psnr"] + ["--dataset", "lolv"]) == 2
-    assert "unknown dataset 'lolv'" in capsys.readouterr().out
+    assert "unknown dataset 'lolv'" in capsys.readouterr().err
 
 
 def test_short_clips_are_reported_and_scored_on_common_frames(tmp_path):

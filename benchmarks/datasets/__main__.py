@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ypt.cli import entry_point
+
 
 def _list(role: str | None) -> int:
     from rich.console import Console
@@ -91,6 +93,7 @@ def _check(keys: list[str], root: str | None) -> int:
     return 1 if bad else 0
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.datasets", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,12 +1,14 @@
 """The callable every metric is: reference checks, the protocol resize, a call counter."""
 from __future__ import annotations
 
+from ypt.errors import UsageError
+
 from typing import ClassVar
 
 from benchmarks.metrics.specs import MetricSpec
 
 
-class ReferenceError_(ValueError):
+class ReferenceError_(UsageError):
     """A full-reference metric was asked without a target, or for a no-reference dataset."""
 
 

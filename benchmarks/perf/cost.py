@@ -21,6 +21,8 @@ from pathlib import Path
 from benchmarks import protocol
 from benchmarks.perf.device import datasheet_peak
 from benchmarks.perf.workloads import workload
+from ypt.cli import entry_point
+from ypt.errors import BadInput, UsageError
 
 #: assumed model-FLOPs utilisation for unmeasured defaults (the issue's target is >= 40%; assume a bit less)
 DEFAULT_MFU = 0.35
@@ -68,7 +70,7 @@ def latest_gpu_document(directory: str | Path | None = None) -> tuple[dict, Path
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"unreadable perf document {path}: {exc}") from exc
+            raise BadInput(f"unreadable perf document {path}: {exc}") from exc
         if doc.get("device", {}).get("kind") != "cuda" or doc.get("settings", {}).get("size") != "full":
             continue
         if best is None or doc.get("created", "") > best[0].get("created", ""):
@@ -133,11 +135,11 @@ def estimate_gpu_hours(kind: str, backbone: str | None, n_items: int, *, prompts
     else the documented defaults (``measured=False``). ``float(estimate)`` is the GPU-hours.
     """
     if kind not in KINDS:
-        raise ValueError(f"unknown cost kind {kind!r}; choose from {', '.join(KINDS)}")
+        raise UsageError(f"unknown cost kind {kind!r}; choose from {', '.join(KINDS)}")
     if kind != "evaluate" and backbone not in protocol.TRAIN_ITERATIONS:
-        raise ValueError(f"unknown backbone {backbone!r}; choose from {', '.join(protocol.TRAIN_ITERATIONS)}")
+        raise UsageError(f"unknown backbone {backbone!r}; choose from {', '.join(protocol.TRAIN_ITERATIONS)}")
     if n_items < 0 or prompts < 1:
-        raise ValueError("n_items must be >= 0 and prompts >= 1")
+        raise UsageError("n_items must be >= 0 and prompts >= 1")
     iterations = iterations if iterations is not None else protocol.TRAIN_ITERATIONS.get(backbone or "", 0)
     found = latest_gpu_document(directory)
     if found is not None:
@@ -149,6 +151,7 @@ def estimate_gpu_hours(kind: str, backbone: str | None, n_items: int, *, prompts
     return CostEstimate(kind, backbone, n_items, seconds, False, basis)
 
 
+@entry_point
 def main(argv=None) -> int:
     import argparse
 
