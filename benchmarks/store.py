@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
+from dataclasses import dataclass
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +34,22 @@ def _safe(part: str) -> str:
     return part.replace(os.sep, "__").replace("/", "__") or "_"
 
 
+@dataclass(frozen=True)
+class Damage:
+    """A line of a shard that is no record: its file, line number and what is wrong with it."""
+
+    path: Path
+    line: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.problem}"
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def default_results_root() -> Path:
     return Path(os.environ.get("YPT_RESULTS", "results"))
 
@@ -42,17 +60,42 @@ class ResultStore:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root) if root is not None else default_results_root()
         self.path = self.root / "store"
+        #: damaged lines met while reading (each reported once)
+        self.damaged: list[Damage] = []
 
     def shard(self, method: str, dataset: str, config_hash: str, sample: str) -> Path:
         return self.path / _safe(method) / _safe(dataset) / _safe(config_hash or NO_CONFIG) / f"{_safe(sample)}.jsonl"
 
-    @staticmethod
-    def _read(path: Path) -> list[dict]:
+    def _read(self, path: Path, warn_damage: bool = True) -> list[dict]:
+        """The shard's records; a damaged line (torn write on a full disk, a hand edit) is skipped and reported
+        once with its file and line, so its sample counts as unscored and is scored again by the next run."""
         try:
-            text = path.read_text()
+            text = path.read_text(errors="replace")
         except FileNotFoundError:
             return []
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        out = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            problem = None
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                problem = f"not JSON ({exc.msg})"
+            else:
+                missing = [c for c in COLUMNS if c not in record] if isinstance(record, dict) else COLUMNS
+                if missing:
+                    problem = f"lacks {', '.join(missing)}"
+            if problem is None:
+                out.append(record)
+                continue
+            damage = Damage(path, number, problem)
+            if damage not in self.damaged:
+                self.damaged.append(damage)
+                if warn_damage:
+                        warn(f"result store: skipped damaged line {path}:{number} ({problem}); its sample is scored "
+                         f"again by the next run (`python -m benchmarks.store verify --repair` drops such lines)")
+        return out
 
     def write_sample(self, records: Iterable[dict]) -> Path | None:
         """Add records of one (method, dataset, config, sample); a record replaces one of the same metric."""
@@ -114,3 +157,46 @@ class ResultStore:
     def existing(self, method: str, dataset: str, config_hash: str | None = None) -> dict[tuple[str, str], dict]:
         """``{(sample, metric): record}`` of this run, for skipping unchanged outputs."""
         return {(r["sample"], r["metric"]): r for r in self.records(method, dataset, config_hash or NO_CONFIG)}
+
+    def shards(self) -> list[Path]:
+        return sorted(self.path.glob("*/*/*/*.jsonl")) if self.path.is_dir() else []
+
+    def verify(self, repair: bool = False) -> list[Damage]:
+        """Every damaged line of every shard; with ``repair`` each damaged shard is rewritten (atomically) without
+        them, so its samples are scored again by the next run."""
+        self.damaged = []
+        for shard in self.shards():
+            before = len(self.damaged)
+            good = self._read(shard, warn_damage=False)
+            if repair and len(self.damaged) > before:
+                atomic_write_text(shard, "".join(json.dumps(r, sort_keys=True) + "\n" for r in good))
+        return list(self.damaged)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.store verify [--results-dir DIR] [--repair]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.store", description="Check the result store.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    verify = sub.add_parser("verify", help="list damaged shard lines (file:line: what is wrong)")
+    verify.add_argument("--results-dir", default=None, help="results root holding store/ (default: $YPT_RESULTS "
+                                                               "or results/)")
+    verify.add_argument("--repair", action="store_true",
+                        help="rewrite damaged shards without their damaged lines (those samples are scored again)")
+    args = parser.parse_args(argv)
+    store = ResultStore(args.results_dir)
+    damaged = store.verify(repair=args.repair)
+    shards = len(store.shards())
+    if not damaged:
+        print(f"{shards} shard(s) under {store.path}: no damaged line")
+        return 0
+    for damage in damaged:
+        print(damage)
+    verb = "dropped from their shards" if args.repair else "found (rerun with --repair to drop them)"
+    print(f"{len(damaged)} damaged line(s) in {len({d.path for d in damaged})} of {shards} shard(s) {verb}")
+    return 0 if args.repair else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

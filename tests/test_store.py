@@ -66,3 +66,25 @@ def test_root_from_env(tmp_path, monkeypatch):
     assert ResultStore().path == tmp_path / "elsewhere" / "store"
     monkeypatch.delenv("YPT_RESULTS")
     assert ResultStore().path.as_posix() == "results/store"
+
+
+def test_a_damaged_line_is_named_skipped_rescored_and_repaired(tmp_path, capsys):
+    """A torn or hand-edited shard line costs that sample's record alone: reading names the file and line and skips
+    it, the sample counts as unscored (so the next run scores it again), and ``verify --repair`` drops the line."""
+    from benchmarks.store import main
+
+    store = ResultStore(tmp_path)
+    store.write_sample([_record(sample="s1", value=1.0)])
+    shard = store.write_sample([_record(sample="s2", value=2.0)])
+    shard.write_text(shard.read_text()[:-20] + "\n")  # a torn write: half a JSON object
+    frame = store.load()
+    assert list(frame["sample"]) == ["s1"]
+    assert f"{shard}:1 (not JSON" in capsys.readouterr().err
+    assert store.scored("m", "d", "c") == {("s1", "psnr")}  # s2 is scored again by the next run
+    assert main(["verify", "--results-dir", str(tmp_path)]) == 1
+    assert f"{shard}:1: not JSON" in capsys.readouterr().out
+    assert main(["verify", "--results-dir", str(tmp_path), "--repair"]) == 0
+    assert shard.read_text() == "" and main(["verify", "--results-dir", str(tmp_path)]) == 0
+    # a line that is JSON but no record is damaged too
+    shard.write_text(json.dumps({"method": "m"}) + "\n")
+    assert ResultStore(tmp_path).verify()[0].problem.startswith("lacks dataset")
