@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from baselines.inputs import INPUTS_DIR, as_image_samples
+from baselines.inputs import INPUTS_DIR, as_image_samples, check_inputs
 from baselines.precomputed import import_outputs
 from baselines.spec import (  # noqa: F401  (the interface's names, importable from here too)
     REPORT_PREFIX,
@@ -31,6 +31,7 @@ from baselines.spec import (  # noqa: F401  (the interface's names, importable f
     SetupError,
     expected_frame_count,
 )
+from ypt.errors import RunFailed
 
 def _frames_rule(method: str, settings: dict[str, Any] | None) -> Callable[[Sample], int | None]:
     """The registered method's own output frame count under ``settings`` (e.g. WAN keeps the largest 4k+1 of its
@@ -47,6 +48,15 @@ def collect_outputs(method: str, samples: Sequence[Sample], out_dir: Path, log: 
     """Every sample's output paths under the naming contract; raises :class:`MissingOutputsError` listing the
     samples without one (or, for a video, with another number of frames than the method writes with
     ``settings``)."""
+    outputs, missing = find_outputs(method, samples, out_dir, settings)
+    if missing:
+        raise MissingOutputsError(method, missing, out_dir, log)
+    return outputs
+
+
+def find_outputs(method: str, samples: Sequence[Sample], out_dir: Path,
+                 settings: dict[str, Any] | None = None) -> tuple[dict[str, list[Path]], list[str]]:
+    """(output paths of the samples that have their output, descriptions of those that do not)."""
     from benchmarks.outputs import find_video_frames, image_output_path
 
     expected = _frames_rule(method, settings)
@@ -66,9 +76,7 @@ def collect_outputs(method: str, samples: Sequence[Sample], out_dir: Path, log: 
                 missing.append(s.id)
                 continue
             outputs[s.id] = [path]
-    if missing:
-        raise MissingOutputsError(method, missing, out_dir, log)
-    return outputs
+    return outputs, missing
 
 
 class Method:
@@ -142,15 +150,31 @@ class Method:
                     if config.resume else samples)
             if len(todo) < len(samples):
                 report.notes.append(f"resume: {len(samples) - len(todo)} sample(s) already restored, kept")
+            report.originals = {s.id: s.input for s in todo}
             inputs_dir = out_dir / INPUTS_DIR / report.token
-            if todo:
-                self.run(as_image_samples(todo, inputs_dir), out_dir, config, report)
+            staged = as_image_samples(check_inputs(todo, report), inputs_dir, report)
+            run_error = ""
+            failure: RunFailed | None = None
+            if staged:
+                try:
+                    self.run(staged, out_dir, config, report)
+                except RunFailed as err:  # an upstream command failed: whatever it wrote is kept and mapped back
+                    failure, run_error = err, str(err)
+                    report.notes.append(run_error)
             if not config.keep_work:
                 import shutil
 
                 shutil.rmtree(inputs_dir, ignore_errors=True)
                 _remove_if_empty(out_dir / INPUTS_DIR)
-        report.outputs = collect_outputs(self.key, samples, out_dir, report.log, config.settings)
+            outputs, _ = find_outputs(self.key, todo, out_dir, config.settings)
+            if failure is not None and not outputs:
+                raise failure  # nothing to keep: the method failed as a whole, not sample by sample
+            for s in todo:
+                if s.id not in outputs and not report.failed(s.id):
+                    report.fail(s, "restore", run_error or "the method wrote no output for it"
+                                + (f" (see the log {report.log})" if report.log else ""))
+        report.outputs = (find_outputs(self.key, samples, out_dir, config.settings)[0] if report.failures else
+                          collect_outputs(self.key, samples, out_dir, report.log, config.settings))
         report.seconds = time.perf_counter() - start
         from ypt.files import atomic_write_text
 

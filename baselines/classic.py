@@ -25,8 +25,9 @@ class ClassicMethod(Method):
         params = self.params_class(**{k: v for k, v in config.settings.items() if k in fields})
         report.weights = {"note": "no weights (classic method)", "params": params.__dict__}
         for s in progress(samples, len(samples), self.key, config.progress):
-            if s.modality == "video":
-                for i, frame in enumerate(s.input):
-                    write_png(self.restore_image(read_rgb(frame), params), video_frame_path(out_dir, s.id, i))
-            else:
-                write_png(self.restore_image(read_rgb(s.input), params), image_output_path(out_dir, s.id))
+            with report.guard(s):  # a sample whose file cannot be read fails alone
+                if s.modality == "video":
+                    for i, frame in enumerate(s.input):
+                        write_png(self.restore_image(read_rgb(frame), params), video_frame_path(out_dir, s.id, i))
+                else:
+                    write_png(self.restore_image(read_rgb(s.input), params), image_output_path(out_dir, s.id))

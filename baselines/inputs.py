@@ -31,21 +31,50 @@ def needs_decoding(sample: Sample) -> bool:
     return not _is_image_file(sample.input)
 
 
-def as_image_samples(samples: Sequence[Sample], folder: Path) -> list[Sample]:
-    """``samples`` with every non-image input decoded to PNG under ``folder``."""
-    from baselines.images import write_png
-    from benchmarks.datasets import read_image
-    from benchmarks.outputs import image_output_path, video_frame_path
+def check_inputs(samples: Sequence[Sample], report: Any) -> list[Sample]:
+    """The samples whose input files decode; each other sample is recorded in ``report`` as failed at the ``input``
+    stage, naming its file and the reason (a truncated JPEG, a zero-byte or non-image file), and left out."""
+    from PIL import Image
 
+    good = []
+    for s in samples:
+        files = [f for f in (s.input if s.modality == "video" else [s.input]) if _is_image_file(f)]
+        for path in files:
+            try:
+                with Image.open(path) as image:
+                    image.load()
+            except (OSError, ValueError, Image.DecompressionBombError) as err:
+                report.fail(s, "input", f"cannot decode the input: {err}", path=path)
+                break
+        else:
+            good.append(s)
+    return good
+
+
+def as_image_samples(samples: Sequence[Sample], folder: Path, report: Any = None) -> list[Sample]:
+    """``samples`` with every non-image input decoded to PNG under ``folder``; with ``report``, a container input
+    that cannot be decoded fails its sample alone (else it raises)."""
     result: list[Sample] = []
     for s in samples:
         if not needs_decoding(s):
             result.append(s)
             continue
-        if s.modality == "video":
-            frames = [write_png(read_image(frame), video_frame_path(folder, s.id, i)) for i, frame in enumerate(s.input)]
-            result.append(DatasetSample(s.id, frames, s.target, tuple(s.degradation), s.modality, s.dataset))
-        else:
-            path = write_png(read_image(s.input), image_output_path(folder, s.id))
-            result.append(DatasetSample(s.id, path, s.target, tuple(s.degradation), s.modality, s.dataset))
+        if report is not None:
+            with report.guard(s, "input"):
+                result.append(_decoded(s, folder))
+            continue
+        result.append(_decoded(s, folder))
     return result
+
+
+def _decoded(s: Sample, folder: Path) -> Sample:
+    """A copy of ``s`` whose input is PNG files under ``folder``, decoded with the dataset registry's reader."""
+    from baselines.images import write_png
+    from benchmarks.datasets import read_image
+    from benchmarks.outputs import image_output_path, video_frame_path
+
+    if s.modality == "video":
+        frames = [write_png(read_image(frame), video_frame_path(folder, s.id, i)) for i, frame in enumerate(s.input)]
+        return DatasetSample(s.id, frames, s.target, tuple(s.degradation), s.modality, s.dataset)
+    path = write_png(read_image(s.input), image_output_path(folder, s.id))
+    return DatasetSample(s.id, path, s.target, tuple(s.degradation), s.modality, s.dataset)

@@ -6,10 +6,14 @@ This module imports no torch, diffusers or pyiqa: listing methods stays cheap.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+
+from benchmarks.datasets.sample import SAMPLE_FAULTS, SampleFailure
 
 from ypt.errors import MissingResource, RunFailed, UsageError, YPTError
 
@@ -137,6 +141,31 @@ class RestoreReport:
     #: unique to this call: names its staging folders, log and report file
     token: str = ""
     work_dir: Path | None = None
+    #: samples that failed alone (unreadable input, no output written): every other sample is restored
+    failures: list[SampleFailure] = field(default_factory=list)
+    #: the dataset's own files per sample id (what a failure names, not a staged copy)
+    originals: dict[str, Any] = field(default_factory=dict)
+
+    def fail(self, sample: Sample, stage: str, reason: str, path: Any = None) -> None:
+        """Record that ``sample`` failed at ``stage`` (once per sample: its first failure is its cause)."""
+        if any(f.sample == sample.id for f in self.failures):
+            return
+        original = path if path is not None else self.originals.get(sample.id, sample.input)
+        if isinstance(original, (list, tuple)):
+            original = original[0] if original else ""
+        self.failures.append(SampleFailure(sample.id, str(original), stage, reason))
+
+    @contextlib.contextmanager
+    def guard(self, sample: Sample, stage: str = "restore") -> Iterator[None]:
+        """Run one sample's work: a fault of that sample (unreadable or unusable file) is recorded as its failure
+        and the caller goes on with the next sample; anything else (a bug) propagates."""
+        try:
+            yield
+        except SAMPLE_FAULTS as err:
+            self.fail(sample, stage, f"{type(err).__name__}: {err}")
+
+    def failed(self, sample_id: str) -> bool:
+        return any(f.sample == sample_id for f in self.failures)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -150,6 +179,7 @@ class RestoreReport:
             "notes": self.notes,
             "seconds": round(self.seconds, 3),
             "token": self.token,
+            "failures": [f.as_dict() for f in self.failures],
         }
 
 

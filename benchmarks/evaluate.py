@@ -35,6 +35,11 @@ class EvalSummary:
     missing_outputs: list[str] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)   # metric -> why it was not run
     short_outputs: dict[str, tuple[int, int]] = field(default_factory=dict)  # clip -> (output frames, target frames)
+    #: samples that could not be scored (unreadable output or target, a target that is not the input's): each
+    #: fails alone, the others are scored
+    failures: list = field(default_factory=list)
+    #: samples whose target has another size (but the input's aspect) than their input: scored, the target resized
+    rescaled_targets: list[str] = field(default_factory=list)
     means: dict[str, float] = field(default_factory=dict)
 
 
@@ -141,18 +146,98 @@ def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any,
         task = bar.add_task(f"scoring {method} on {dataset_key}", total=len(todo))
         step = 1 if video else BATCH
         for start in range(0, len(todo), step):
-            chunk = todo[start:start + step]
-            values = _score_video(chunk[0], registry) if video else _score_images(chunk, registry)
+            chunk = [item for item in todo[start:start + step] if _target_fits(item[0], summary)]
+            if video:
+                chunk, values = _isolated(chunk, summary, lambda items: _score_video(items[0], registry))
+            else:
+                chunk, values = _isolated(chunk, summary, lambda items: _score_images(items, registry))
             for (sample, _, digest, needed), per_metric in zip(chunk, values):
                 store.write_sample([record(sample, n, per_metric[n], digest) for n in needed])
                 summary.scored += len(needed)
-            bar.advance(task, len(chunk))
+            bar.advance(task, step)
 
     frame = store.load(method=method, dataset=dataset_key, config_hash=config_hash or NO_CONFIG)
     ids = {s.id for s in samples}
     frame = frame[frame["sample"].isin(ids) & frame["metric"].isin(names)]
     summary.means = {m: float(v) for m, v in frame.groupby("metric")["value"].mean().items()}
     return summary
+
+
+def _target_fits(sample, summary: EvalSummary) -> bool:
+    """False (and a failure recorded) when the sample's target cannot be the input's: another aspect ratio. A target
+    of another size with the input's aspect is scored (resized, as every target) and noted."""
+    from benchmarks.datasets import SampleFailure
+
+    if sample.target is None or sample.modality == "video":
+        return True
+    source, target = _header_size(sample.input), _header_size(sample.target)
+    if source is None or target is None or source == target:
+        return True
+    if abs(source[0] / source[1] - target[0] / target[1]) <= 0.02 * source[0] / source[1]:
+        summary.rescaled_targets.append(sample.id)
+        return True
+    summary.failures.append(SampleFailure(sample.id, str(sample.target), "score",
+                                          f"target is {target[0]}x{target[1]} but the input {sample.input} is "
+                                          f"{source[0]}x{source[1]} (another aspect: not this input's target)"))
+    return False
+
+
+def _header_size(path) -> tuple[int, int] | None:
+    """(width, height) of an image file from its header (no decode); None for containers or unreadable files (those
+    fail where they are decoded, with the reason)."""
+    from PIL import Image
+
+    from benchmarks.datasets.containers import is_container_ref
+
+    if not isinstance(path, (str, Path)) or is_container_ref(path):
+        return None
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, ValueError):
+        return None
+
+
+def _isolated(chunk: list, summary: EvalSummary, score) -> tuple[list, list]:
+    """``score(chunk)``; when a sample's file cannot be read, each item is scored alone so that only the faulty
+    sample fails (recorded in ``summary.failures`` with its file and reason) and the others are scored."""
+    from benchmarks.datasets import SAMPLE_FAULTS
+
+    try:
+        return chunk, score(chunk)
+    except SAMPLE_FAULTS:
+        if len(chunk) == 1:
+            summary.failures.append(_fault(chunk[0]))
+            return [], []
+    kept, values = [], []
+    for item in chunk:
+        try:
+            values += score([item])
+            kept.append(item)
+        except SAMPLE_FAULTS:
+            summary.failures.append(_fault(item))
+    return kept, values
+
+
+def _fault(item):
+    """The failure of one sample: which of its files is unreadable, and why."""
+    from benchmarks.datasets import SAMPLE_FAULTS, SampleFailure
+    from benchmarks.metrics.resize import load_pair
+
+    sample, outputs, _, _ = item
+    targets = sample.target if isinstance(sample.target, list) else [sample.target]
+    for index, output in enumerate(outputs):
+        target = targets[index] if sample.target is not None and index < len(targets) else None
+        try:
+            load_pair(output, None)
+        except SAMPLE_FAULTS as err:
+            return SampleFailure(sample.id, str(output), "score", f"cannot read the output: {err}")
+        if target is not None:
+            try:
+                load_pair(output, target)
+            except SAMPLE_FAULTS as err:
+                return SampleFailure(sample.id, str(target), "score", f"cannot read the target: {err}")
+    return SampleFailure(sample.id, str(outputs[0]), "score", "scoring failed on reading a file")
 
 
 def _pairs(outputs: list, targets: list | None):

@@ -120,8 +120,13 @@ class SlurmRunner:
     def _outcome(self, s: Submitted) -> Outcome:
         log = unit_log_dir(self.log_root, s.unit) / "stderr"
         error = s.job.exception()
-        if error is None and s.unit.is_done():
-            return Outcome(s.unit.key, "done", log=log, job_id=s.job.job_id)
+        if error is None:
+            failures = (s.job.result() or {}).get("failures", [])
+            if failures:
+                return Outcome(s.unit.key, "partial", log=log, job_id=s.job.job_id, failures=failures,
+                               error=f"{len(failures)} sample(s) failed, the others are done")
+            if s.unit.is_done():
+                return Outcome(s.unit.key, "done", log=log, job_id=s.job.job_id)
         state = s.job.state
         message = f"job {state}" + (f": {str(error).strip().splitlines()[-1]}" if error and str(error).strip() else "")
         return Outcome(s.unit.key, "failed", log=log, error=message, job_id=s.job.job_id)

@@ -24,10 +24,13 @@ class UnitJob(submitit.helpers.Checkpointable):
         print(f"[ypt] unit {self.unit.key} attempt {self.attempts} job {env.job_id} on {socket.gethostname()}",
               flush=True)
         start = time.time()
-        self.unit.run(progress=False)
-        if not self.unit.is_done():
+        failures = [str(f) for f in self.unit.run(progress=False) or ()]
+        for line in failures:
+            print(f"[ypt] failed {line}", flush=True)
+        if not failures and not self.unit.is_done():
             raise RuntimeError(f"unit {self.unit.key} ran but is not done (see this log)")
-        return {"unit": self.unit.key, "attempts": self.attempts, "seconds": round(time.time() - start, 3)}
+        return {"unit": self.unit.key, "attempts": self.attempts, "seconds": round(time.time() - start, 3),
+                "failures": failures}
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
         print(f"[ypt] unit {self.unit.key}: checkpoint after attempt {self.attempts}; requeued, resumes from disk",

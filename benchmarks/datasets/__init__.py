@@ -27,6 +27,7 @@ from benchmarks.datasets.spec import (
     Sample,
     UnreadableFile,
 )
+from benchmarks.datasets.sample import SAMPLE_FAULTS, SampleFailure
 from ypt.registry import Registry
 
 _REGISTRY: Registry = Registry("dataset")
@@ -93,5 +94,5 @@ def _layout_text(sample: Sample) -> str:
     return f"layout {sample.layout or '?'}"
 
 
-__all__ = ["GROUPS", "DatasetError", "DatasetMissing", "DatasetSpec", "Layout", "LayoutMismatch", "Sample", "UnreadableFile", "get",
+__all__ = ["GROUPS", "DatasetError", "DatasetMissing", "DatasetSpec", "Layout", "LayoutMismatch", "SAMPLE_FAULTS", "Sample", "SampleFailure", "UnreadableFile", "get",
            "group_members", "keys", "load_sample", "paired_folder", "read_image", "register"]

@@ -1,7 +1,7 @@
 """``python -m benchmarks.datasets``: list the registry and check what is on disk (no torch import).
 
     python -m benchmarks.datasets list [--role ood]
-    python -m benchmarks.datasets check [--data-root DIR] [KEY|GROUP ...]
+    python -m benchmarks.datasets check [--deep] [--data-root DIR] [KEY|GROUP ...]
 """
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ def _list(role: str | None) -> int:
     return 0
 
 
-def check_one(spec, root) -> tuple[str, str]:
-    """(status, detail): status is found, missing, mismatch or error (expected failures are reported, not raised)."""
+def check_one(spec, root, deep: bool = False) -> tuple[str, str]:
+    """(status, detail): status is found, missing, mismatch or error (expected failures are reported, not raised).
+    ``deep``: also decode every input and target file and compare each target's size with its input's."""
     from ypt.errors import MissingData, YPTError
 
     try:
@@ -49,10 +50,39 @@ def check_one(spec, root) -> tuple[str, str]:
     if spec.expected_count is not None and len(samples) != spec.expected_count:
         return "mismatch", (f"{len(samples)} samples, expected {spec.expected_count}"
                             + (f" ({spec.notes})" if spec.notes else ""))
+    if deep:
+        problems = deep_problems(samples)
+        if problems:
+            shown = "\n".join(problems[:10]) + (f"\n... and {len(problems) - 10} more" if len(problems) > 10 else "")
+            return "error", f"{len(samples)} samples, {len(problems)} with a file problem:\n{shown}"
+        return "found", f"{len(samples)} samples, every file decodes and every target matches its input's size"
     return "found", f"{len(samples)} samples"
 
 
-def _check(keys: list[str], root: str | None) -> int:
+def deep_problems(samples) -> list[str]:
+    """One line per sample file that does not decode, and per target whose size differs from its input's."""
+    from benchmarks.datasets import SAMPLE_FAULTS, read_image
+
+    problems = []
+    for sample in samples:
+        inputs = sample.input if sample.modality == "video" else [sample.input]
+        targets = (sample.target if sample.modality == "video" else [sample.target]) if sample.target else []
+        sizes = {}
+        for role, files in (("input", inputs), ("target", targets)):
+            for index, path in enumerate(files):
+                try:
+                    sizes[(role, index)] = read_image(path).shape[:2]
+                except SAMPLE_FAULTS as err:
+                    problems.append(f"sample {sample.id}: {role} {path}: {err}")
+        for index, path in enumerate(targets):
+            source, target = sizes.get(("input", index)), sizes.get(("target", index))
+            if source is not None and target is not None and source != target:
+                problems.append(f"sample {sample.id}: target {path} is {target[1]}x{target[0]}, its input "
+                                f"{inputs[index]} {source[1]}x{source[0]}")
+    return problems
+
+
+def _check(keys: list[str], root: str | None, deep: bool = False) -> int:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -85,7 +115,7 @@ def _check(keys: list[str], root: str | None) -> int:
     with console.status("") as status_line:   # large sets (Snow100K, RESIDE OTS) take seconds to walk
         for spec in specs:
             status_line.update(f"checking {spec.key} ...")
-            status, detail = check_one(spec, root)
+            status, detail = check_one(spec, root, deep)
             bad += status != "found"
             table.add_row(spec.key, f"[{colours[status]}]{status}[/]", escape(detail))
     console.print(table)
@@ -102,13 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     lst.add_argument("--role", choices=("train", "wd-test", "ood", "mixed", "unseen", "demo"))
     chk = sub.add_parser("check", help="found / missing / count mismatch per dataset, with where to get it")
     chk.add_argument("keys", nargs="*", metavar="KEY", help="dataset keys or groups (wd_image, wd_video); default all")
+    chk.add_argument("--deep", action="store_true",
+                     help="also decode every file and compare each target's size with its input's (slow)")
     chk.add_argument("--data-root", default=None,
                      help="data root (default: $YPT_DATA); per-dataset folders in $YPT_DATA_CONFIG "
                           "(default ~/.config/ypt-bench/datasets.toml) under [roots]")
     args = parser.parse_args(argv)
     if args.command == "list":
         return _list(args.role)
-    return _check(args.keys, args.data_root)
+    return _check(args.keys, args.data_root, args.deep)
 
 
 if __name__ == "__main__":

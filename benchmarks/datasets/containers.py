@@ -22,6 +22,12 @@ def parse_ref(ref) -> tuple[Path, int | None, str | None]:
     return Path(text), None, None
 
 
+def is_container_ref(ref) -> bool:
+    """A frame stored in an array file (``x.mat#3``, ``x.npy``) rather than an image file."""
+    path, index, _ = parse_ref(ref)
+    return index is not None or path.suffix.lower() in (".mat", ".npy")
+
+
 def _to_uint8(array):
     import numpy as np
 

@@ -34,3 +34,24 @@ class Sample:
     modality: str
     dataset: str
     layout: str = ""      # the layout it was found in (named in read errors)
+
+
+#: what a sample's fault is: a missing, unreadable or unusable file (the sample fails alone; a bug propagates)
+SAMPLE_FAULTS = (OSError, BadInput)
+
+
+@dataclass(frozen=True)
+class SampleFailure:
+    """One sample that could not be restored or scored: its id, the original file involved, the stage (``input``,
+    ``restore``, ``score``) and why. Every other sample of the set goes on."""
+
+    sample: str
+    path: str
+    stage: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"sample {self.sample} ({self.path}): {self.stage}: {self.reason}"
+
+    def as_dict(self) -> dict:
+        return {"sample": self.sample, "path": self.path, "stage": self.stage, "reason": self.reason}

@@ -100,19 +100,25 @@ def run_waves(units: Sequence, run_batch: Callable[[list], Iterable[Outcome]],
 
 # -- the local executor -------------------------------------------------------------------------------------------
 def run_one_local(unit, log_root: Path, progress: bool) -> Outcome:
-    """Run one unit in this process; any failure is written to its log and reported, the plan goes on."""
+    """Run one unit in this process; any failure is written to its log and reported, the plan goes on. Samples
+    that failed alone make the outcome ``partial`` (listed in its log)."""
+    from ypt.files import atomic_write_text
+
     log = unit_log_dir(log_root, unit) / "local.log"
     try:
-        unit.run(progress=progress)
-        if not unit.is_done():
+        failures = [str(f) for f in unit.run(progress=progress) or ()]
+        if not failures and not unit.is_done():
             raise RuntimeError(f"unit {unit.key} ran but is not done")
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # reported with its log; the rest of the plan goes on
-        from ypt.files import atomic_write_text
-
         atomic_write_text(log, f"unit {unit.key}\n{unit.describe()}\n\n{traceback.format_exc()}")
         return Outcome(unit.key, "failed", log=log, error=f"{type(exc).__name__}: {exc}")
+    if failures:
+        atomic_write_text(log, f"unit {unit.key}\n{unit.describe()}\n\n{len(failures)} sample(s) failed alone:\n"
+                          + "\n".join(failures) + "\n")
+        return Outcome(unit.key, "partial", log=log, failures=failures,
+                       error=f"{len(failures)} sample(s) failed, the others are done")
     return Outcome(unit.key, "done")
 
 
@@ -176,8 +182,12 @@ def execute(units: Sequence, executor: str = LOCAL, log_root: Path | str = "resu
 # -- a whole plan -------------------------------------------------------------------------------------------------
 def run_plan(plan: Plan, executor: str = LOCAL, cluster: str | None = None, dry_run: bool = False,
              progress: bool = True) -> int:
-    """Print (dry run) or run the plan's missing units. Exit code: 0 all done, 1 something missing or failed,
-    2 the run could not start (unknown executor, missing or unsuitable cluster profile)."""
+    """Print (dry run) or run the plan's units that are not done.
+
+    Exit code: 0 when every unit that could run succeeded (units blocked by a missing resource are summarised, one
+    line per resource with the fix: not a failure of the run); 1 when a unit or a sample failed; 2 when the run
+    could not start (unknown executor, missing or unsuitable cluster profile). A dry run exits 1 when a resource
+    is missing (the plan cannot run whole)."""
     from benchmarks.runner.report import print_failures, print_missing, print_plan, summarise, wide_console
 
     console = wide_console()
@@ -201,4 +211,4 @@ def run_plan(plan: Plan, executor: str = LOCAL, cluster: str | None = None, dry_
     console.print(f"units: {summarise(outcomes)}" + (f", {list(status.values()).count('missing')} missing a resource"
                                                       if missing else ""))
     failed = print_failures(outcomes)
-    return 1 if (failed or missing) else 0
+    return 1 if failed else 0

@@ -66,15 +66,21 @@ def summarise(outcomes: Iterable[Outcome]) -> dict[str, int]:
 
 
 def print_failures(outcomes: Iterable[Outcome], console=None) -> int:
-    """Print each failed/blocked unit with its log path; returns how many there were."""
+    """Print each failed/blocked unit with its log path, and one line per sample that failed alone in a partial
+    unit (naming the sample and its file); returns how many units did not fully succeed."""
     from rich.console import Console
     from rich.markup import escape
 
     console = console or Console(stderr=True)
-    bad = [o for o in outcomes if not o.ok]
+    bad = [o for o in outcomes if not o.succeeded]
     for o in bad:
-        where = f"  log: {o.log}" if o.log else ""
         job = f"  job {o.job_id}" if o.job_id else ""
+        if o.status == "partial":
+            for line in o.failures:
+                console.print(f"[red]failed[/red] {escape(f'{line}  (unit {o.unit}{job})')}", highlight=False,
+                              soft_wrap=True)
+            continue
+        where = f"  log: {o.log}" if o.log else ""
         console.print(f"[red]{o.status}[/red] {escape(f'{o.unit}: {o.error}{job}{where}')}", highlight=False,
                       soft_wrap=True)  # paths stay whole, for copy and paste
     return len(bad)

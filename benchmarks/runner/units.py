@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ypt.errors import YPTError
+from ypt.errors import RunFailed, YPTError
 from ypt.provenance import config_hash
 
 
@@ -36,16 +36,25 @@ GPU_SCORE_NEEDS = Needs(gpus=1, cpus=8, mem_gb=32, minutes=120)
 
 @dataclass
 class Outcome:
-    """What happened to one unit: ``done`` (ran now), ``skipped`` (already done), ``failed`` or ``blocked``."""
+    """What happened to one unit: ``done`` (ran now), ``skipped`` (already done), ``partial`` (ran; some samples
+    failed alone, listed in ``failures``), ``failed`` or ``blocked`` (a unit it needs failed)."""
 
     unit: str
     status: str
     log: Path | None = None
     error: str = ""
     job_id: str | None = None
+    #: one line per sample that failed alone (``sample <id> (<file>): <stage>: <reason>``)
+    failures: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """The units that depend on it may run (a partial unit's good samples go on)."""
+        return self.status in ("done", "skipped", "partial")
+
+    @property
+    def succeeded(self) -> bool:
+        """Nothing of it failed."""
         return self.status in ("done", "skipped")
 
 
@@ -94,7 +103,8 @@ class WorkUnit:
     def is_done(self) -> bool:
         raise NotImplementedError
 
-    def run(self, progress: bool = True) -> None:
+    def run(self, progress: bool = True) -> list | None:
+        """Do the unit's work; return the samples that failed alone (their failures), if any."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -241,13 +251,18 @@ class RestoreUnit(SampleUnit):
             return False
         return True
 
-    def run(self, progress: bool = True) -> None:
+    def run(self, progress: bool = True) -> list:
+        """Restore the samples still without output; a sample that fails alone is returned, and the unit fails as a
+        whole only when no sample of it was restored."""
         import baselines
         from baselines.base import RestoreConfig
 
-        baselines.get(self.method).restore(self.samples(), self.out_dir,
-                                           RestoreConfig(settings=dict(self.settings), resume=True,
-                                                         progress=progress))
+        report = baselines.get(self.method).restore(self.samples(), self.out_dir,
+                                                    RestoreConfig(settings=dict(self.settings), resume=True,
+                                                                  progress=progress))
+        if report.failures and not report.outputs:
+            raise RunFailed("no sample restored: " + "; ".join(str(f) for f in report.failures))
+        return report.failures
 
     def missing_resources(self) -> list[Missing]:
         import baselines
@@ -286,13 +301,14 @@ class ScoreUnit(SampleUnit):
     def partial_resources(self) -> list[Missing]:
         return [Missing("weights", m, p) for m, p in metric_problems(self.metrics).items()]
 
-    def run(self, progress: bool = True) -> None:
+    def run(self, progress: bool = True) -> list:
+        """Score every sample with an output (the samples without one failed in their restore unit, which names
+        them); a sample whose output or target cannot be read is returned as a failure, the others are scored."""
         from benchmarks.evaluate import evaluate
-        from ypt.errors import RunFailed
 
         summary = evaluate(self.record_label, self.dataset, self.out_dir, open_store(self.results_root),
                            metrics=list(self.metrics), data_root=self.data_root or None, samples=self.samples(),
                            config_hash=self.run_hash, progress=progress, strict=False)
-        if summary.missing_outputs:
-            raise RunFailed(f"{len(summary.missing_outputs)} output(s) missing in {self.out_dir}: "
-                            f"{', '.join(summary.missing_outputs[:5])}")
+        if summary.samples and len(summary.missing_outputs) == summary.samples:
+            raise RunFailed(f"no output to score in {self.out_dir}")
+        return summary.failures
