@@ -61,7 +61,7 @@ def cmd_list(args) -> int:
             table.add_row(key, "-", "-", "-", "-", f"[red]cannot import: {escape(f'{type(exc).__name__}: {exc}')}[/red]")
             continue
         spec = method.spec
-        problems = method.problems(_settings(key, args.config))
+        problems = method.readiness(_settings(key, args.config))
         ready = f"[yellow]no ({len(problems)} missing)[/yellow]" if problems else "[green]yes[/green]"
         runs = f"upstream {spec.upstream_repo}" if spec.external else spec.invocation.split(":")[0]
         table.add_row(key, spec.display_name, ",".join(spec.modalities), ",".join(spec.degradations), runs, ready)
@@ -88,7 +88,7 @@ def cmd_check(args) -> int:
         if head and head != spec.upstream_commit:
             print(f"  warning: the clone is at {head}, the wrapper was written against {spec.upstream_commit} "
                   f"(git -C {settings.get('repo')} checkout {spec.upstream_commit})")
-    problems = method.problems(settings)
+    problems = method.readiness(settings)
     if not problems:
         print("  ready")
         return 0

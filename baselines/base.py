@@ -119,9 +119,21 @@ class Method:
         """Write one output per sample under ``out_dir`` (naming contract); record commands/weights/notes."""
         raise NotImplementedError
 
+    # -- readiness ----------------------------------------------------------------------------------------------
+    def spec_problems(self) -> list[Problem]:
+        """A spec still holding placeholders (a scaffolded method) is not ready to run."""
+        where = f"baselines/methods/{self.key}.py"
+        return [Problem(f"{self.key}: SPEC incomplete: {what}", f"fill it in {where}")
+                for what in self.spec.incomplete()]
+
+    def readiness(self, settings: dict[str, Any]) -> list[Problem]:
+        """Everything missing before this method can run: an incomplete spec, then :meth:`problems`."""
+        return self.spec_problems() + self.problems(settings)
+
     # -- the operation ------------------------------------------------------------------------------------------
     def setup_problems(self, settings: dict[str, Any], samples: Sequence[Sample]) -> list[Problem]:
-        """What stops restoring these samples (default: everything :meth:`problems` finds)."""
+        """What stops restoring these samples (default: everything :meth:`problems` finds; an incomplete spec is
+        reported by ``check`` and the planner, while its own test may still drive it)."""
         return self.problems(settings)
 
     def restore(self, samples: Sequence[Sample], out_dir: str | Path, config: RestoreConfig | None = None

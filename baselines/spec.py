@@ -69,6 +69,26 @@ class MethodSpec:
     #: files inside the upstream repository the wrapper runs (checked by ``check``)
     entry_files: tuple[str, ...] = ()
 
+    def incomplete(self) -> list[str]:
+        """What of this spec is still a placeholder (a freshly scaffolded method): empty for a complete spec."""
+        import re
+
+        found = []
+        if self.external:
+            if not re.fullmatch(r"[0-9a-f]{40}", self.upstream_commit or ""):
+                found.append(f"upstream_commit {self.upstream_commit!r} is not a 40-hex commit")
+            if not self.upstream_repo or "<" in self.upstream_repo:
+                found.append(f"upstream_repo {self.upstream_repo!r} is a placeholder")
+            if not self.checkpoints or any(not c.url.startswith("https://") for c in self.checkpoints):
+                found.append("every checkpoint needs its https:// URL")
+            if not self.entry_files:
+                found.append("entry_files is empty")
+            if not self.citation:
+                found.append("citation is missing")
+        if "<" in self.citation:
+            found.append("citation is a placeholder")
+        return found
+
     def covers(self, modality: str, degradation: Iterable[str]) -> bool:
         return modality in self.modalities and all(d in self.degradations for d in degradation)
 

@@ -6,3 +6,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+# Nothing the suite writes by default (null-text contexts and latents under ~/.cache/ypt-bench, prompts, configs)
+# may land in the real home: the whole session runs with a temporary HOME, removed at exit.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+_HOME = tempfile.mkdtemp(prefix="ypt-test-home-")
+os.environ["HOME"] = _HOME
+for _var in ("YPT_CACHE", "YPT_PROMPTS", "YPT_DATA_CONFIG", "YPT_BASELINES_CONFIG", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+    os.environ.pop(_var, None)
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)

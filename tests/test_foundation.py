@@ -110,3 +110,16 @@ def test_cpu_requirements_keep_the_project_and_drop_pyiqa_dev_extras():
     assert _active('pytest>=7; extra == "test"', ("test",)) and not _active('x; extra == "docs"', ("test",))
     assert _strip_extra_marker('pytest>=7; extra == "test"') == "pytest>=7"
     assert _name('bitsandbytes; sys_platform != "darwin"') == "bitsandbytes"
+
+
+def test_the_suite_writes_no_cache_into_the_real_home():
+    """conftest gives the session a temporary HOME: the caches the suite writes by default (null-text contexts,
+    latents, prompts) resolve under it, never under the user's home."""
+    import tempfile
+    from pathlib import Path
+
+    from ypt.prompts.paths import default_prompt_path
+
+    home = Path.home()
+    assert home.name.startswith("ypt-test-home-") and home.parent == Path(tempfile.gettempdir())
+    assert str(default_prompt_path("flux", "haze")).startswith(str(home))

@@ -271,7 +271,7 @@ class RestoreUnit(SampleUnit):
         if self.deps:  # what it waits for (prompt training) is in the plan; restore() checks again when it runs
             return found
         method = baselines.get(self.method)
-        for p in method.problems(self.settings):
+        for p in method.readiness(self.settings):
             found.append(Missing("checkpoint/environment", f"{self.method}: {p.what}", p.fix))
         return found
 
