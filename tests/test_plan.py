@@ -174,3 +174,44 @@ def test_missing_items_print_their_brackets_literally():
                   Console(file=out, width=200))
     text = out.getvalue()
     assert "in [viwsnet] in /cfg/baselines.toml" in text and "no environment [x]" in text
+
+
+def test_a_score_unit_without_any_runnable_metric_is_blocked_not_done(tmp_path, monkeypatch, capsys):
+    """A set whose every metric lacks its weights (RHVD: CLIPIQA, MUSIQ, DOVER) is "missing" with the prefetch
+    command, in the dry run and in the run; the run's runnable work succeeds and exits 0 with the summary."""
+    from benchmarks.datasets import synthetic
+    from benchmarks.runner.execute import run_plan
+    from benchmarks.runner.planning import Cell, plan_cells
+    from benchmarks.runner.units import ResultsLayout
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-weights"))
+    data = tmp_path / "data"
+    synthetic.build_demo(data, size=32, sets=("demo_haze",))
+    plan = plan_cells("x", [Cell("input", "demo_haze", ("lpips", "dists"))], data_root=str(data), limit=1,
+                      layout=ResultsLayout(str(tmp_path / "r")))
+    status, missing = plan.survey()
+    score = plan.units[-1]
+    assert status[score.key] == "missing" and status[plan.units[0].key] == "todo"
+    (blocked,) = [m for m in missing if m.name.startswith("no runnable metric")]
+    assert blocked.how == "python -m benchmarks.prefetch --metrics dists,lpips (on a node with internet)"
+    assert blocked.blocks == 1
+    assert run_plan(plan, dry_run=True, progress=False) == 1
+    assert run_plan(plan, progress=False) == 0  # the restore ran; the blocked score unit is summarised
+    err = capsys.readouterr().err
+    assert "no runnable metric of dists,lpips" in err and "blocks 1 unit" in err
+    assert plan.status()[score.key] == "missing"
+
+
+def test_imported_prompts_make_training_units_done_without_training_data(tmp_path, monkeypatch):
+    from benchmarks.runner.planning import Plan
+    from benchmarks.runner.training import training_units
+
+    monkeypatch.setenv("YPT_PROMPTS", str(tmp_path / "prompts"))
+    monkeypatch.setenv("YPT_DATA", str(tmp_path / "no-data"))
+    units = training_units(["wan"], ["haze", "rain"])
+    imported = units[0].prompt_path()
+    imported.parent.mkdir(parents=True)
+    imported.write_bytes(b"prompt")  # as `python -m ypt.prompts import-official` leaves it
+    status, missing = Plan("train", units).survey()
+    assert status == {units[0].key: "done", units[1].key: "missing"}
+    assert [m.name for m in missing] == ["nturain_synthetic_train"]  # only the prompt still to train needs data

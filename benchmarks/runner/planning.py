@@ -6,6 +6,7 @@ once (done / todo / missing a resource) and costs them.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from benchmarks.runner.units import (
     metric_problems,
     shard_bounds,
 )
-from ypt.errors import UsageError
+from ypt.errors import UsageError, YPTError
 
 
 @dataclass
@@ -38,16 +39,24 @@ class Plan:
     dropped_metrics: dict = field(default_factory=dict)
 
     def survey(self) -> tuple[dict[str, str], list[Missing]]:
-        """One pass over the units (each looks at the disk once): unit key -> ``done`` / ``todo`` / ``missing`` (a
-        resource it needs is absent), and the missing resources, each once."""
+        """One pass over the units: unit key -> ``done`` / ``todo`` / ``missing`` (a resource it needs is absent),
+        and the missing resources, each once with the number of units it blocks (``Missing.blocks``). A unit whose
+        work is on disk is done whatever its inputs (imported prompts make training units done without the
+        training data)."""
         status: dict[str, str] = {}
         seen: dict[tuple, Missing] = {}
+        blocks: dict[tuple, int] = {}
         for u in self.units:
+            if _done(u):
+                status[u.key] = "done"
+                continue
             absent = u.missing_resources()
             for m in [*absent, *u.partial_resources()]:
                 seen.setdefault((m.kind, m.name), m)
-            status[u.key] = "missing" if absent else ("done" if u.is_done() else "todo")
-        return status, list(seen.values())
+            for m in absent:
+                blocks[(m.kind, m.name)] = blocks.get((m.kind, m.name), 0) + 1
+            status[u.key] = "missing" if absent else "todo"
+        return status, [dataclasses.replace(m, blocks=blocks.get(k, 0)) for k, m in seen.items()]
 
     def status(self) -> dict[str, str]:
         return self.survey()[0]
@@ -80,6 +89,14 @@ class Plan:
         keys = zip(records["method"], records["dataset"], records["config_hash"])
         mask = [k in wanted for k in keys]
         return records.loc[records.index[mask]] if len(records) else records
+
+
+def _done(unit: WorkUnit) -> bool:
+    """``unit.is_done()``; a unit that cannot even look for its work (its data is missing) is not done."""
+    try:
+        return unit.is_done()
+    except YPTError:
+        return False
 
 
 def restore_needs(method_key: str) -> Needs:

@@ -50,7 +50,9 @@ def print_missing(missing: list[Missing], console=None) -> None:
     console = console or wide_console(stderr=True)
     console.print(f"[red]missing {len(missing)} resource(s):[/red]")
     for m in missing:
-        console.print(f"  [bold]{escape(m.kind)}[/bold] {escape(m.name)}\n      how: {escape(m.how)}", highlight=False)
+        blocked = f"\n      blocks {m.blocks} unit{'s' if m.blocks != 1 else ''}" if m.blocks else ""
+        console.print(f"  [bold]{escape(m.kind)}[/bold] {escape(m.name)}\n      how: {escape(m.how)}{blocked}",
+                      highlight=False)
     kinds: dict[str, int] = {}
     for m in missing:
         kinds[m.kind] = kinds.get(m.kind, 0) + 1

@@ -60,11 +60,13 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Missing:
-    """One missing resource a plan needs: what, and the command or page that gets it."""
+    """One missing resource a plan needs: what, and the command or page that gets it; ``blocks``: how many units
+    of the plan cannot run without it (0: the units run without it, e.g. one metric of several)."""
 
     kind: str  # dataset / checkpoint / environment / prompt / weights
     name: str
     how: str
+    blocks: int = 0
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}: {self.how}"
@@ -293,10 +295,23 @@ class ScoreUnit(SampleUnit):
 
         absent = metric_problems(self.metrics)
         runnable = [m for m in self.metrics if m not in absent]
+        if self.metrics and not runnable:  # nothing can score it here: blocked (missing_resources), never done
+            return False
         done = open_store(self.results_root).scored(
             self.record_label, self.dataset, self.run_hash,
             metric_versions={m: registry.spec(m).version for m in runnable})
         return all((s.id, m) in done for s in self.samples() for m in runnable)
+
+    def missing_resources(self) -> list[Missing]:
+        """The dataset, and at least one metric that can run here: a set whose every metric lacks its weights (RHVD
+        without CLIPIQA, MUSIQ and DOVER) is blocked, never scored into zero records."""
+        found = super().missing_resources()
+        absent = metric_problems(self.metrics)
+        if self.metrics and len(absent) == len(self.metrics):
+            names = ",".join(sorted(self.metrics))
+            found.append(Missing("weights", f"no runnable metric of {names}",
+                                 f"python -m benchmarks.prefetch --metrics {names} (on a node with internet)"))
+        return found
 
     def partial_resources(self) -> list[Missing]:
         return [Missing("weights", m, p) for m, p in metric_problems(self.metrics).items()]
