@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from benchmarks.runner.execute import run_waves, unit_log_dir
 from benchmarks.runner.units import Outcome
-from slurm.profiles import ClusterProfile, available_profiles, load_profile
+from slurm.profiles import ClusterProfile, available_profiles, load_profile, timeout_requeues
 from ypt.errors import UsageError
 
 
@@ -54,9 +54,11 @@ class SlurmRunner:
             groups[_needs_key(u)].append(u)
         submitted: list[Submitted] = []
         for (gpus, cpus, mem_gb, minutes), group in groups.items():
-            executor = submitit.AutoExecutor(folder=self.log_root / "jobs" / "%j", cluster="slurm")
-            executor.update_parameters(name=f"ypt-{group[0].kind}",
-                                       **self.profile.job_parameters(gpus, cpus, mem_gb, minutes))
+            params = self.profile.job_parameters(gpus, cpus, mem_gb, minutes)
+            # a unit longer than the profile's time limit times out, checkpoints and requeues as often as it needs
+            executor = submitit.AutoExecutor(folder=self.log_root / "jobs" / "%j", cluster="slurm",
+                                             slurm_max_num_timeout=timeout_requeues(minutes, params["timeout_min"]))
+            executor.update_parameters(name=f"ypt-{group[0].kind}", **params)
             jobs = []
             with executor.batch():
                 for u in group:

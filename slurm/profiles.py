@@ -74,6 +74,14 @@ class ClusterProfile:
         return params
 
 
+def timeout_requeues(minutes: int, limit: int) -> int:
+    """How often a unit that needs ``minutes`` may time out under a per-job limit of ``limit`` minutes and be
+    requeued: every slice of the limit but the last, plus two spare requeues for the time lost to restarts and
+    checkpoints (at least submitit's default of 3). A 24-hour training unit under a 4-hour limit: 5 + 2 = 7."""
+    slices = -(-max(minutes, 1) // max(limit, 1))
+    return max(3, slices - 1 + 2)
+
+
 def profile_dirs() -> list[Path]:
     dirs = [Path(os.environ[CLUSTERS_ENV]).expanduser()] if os.environ.get(CLUSTERS_ENV) else []
     return dirs + [CLUSTERS_DIR]

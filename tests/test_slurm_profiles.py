@@ -39,3 +39,11 @@ def test_bad_profiles_are_named(tmp_path, monkeypatch):
     (tmp_path / "nopart.toml").write_text('gpus_per_node = 1\n')
     with pytest.raises(ProfileError, match="must set partition"):
         load_profile("nopart")
+
+
+def test_timeout_requeues_follow_the_units_duration_and_the_profiles_limit():
+    from slurm.profiles import timeout_requeues
+
+    assert timeout_requeues(24 * 60, 240) == 7  # six 4-hour slices: five timeouts + two spare
+    assert timeout_requeues(60, 240) == 3  # fits in one job: submitit's default
+    assert timeout_requeues(48 * 60, 120) == 25
