@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ypt.cli import entry_point
+from ypt.cli import add_debug_argument, entry_point
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="import precomputed outputs from this folder (matched by sample id) instead of running")
     r.add_argument("--keep-work", action="store_true", help="keep the staging folder <out>/_work")
     r.add_argument("--resume", action="store_true", help="restore only samples without an output in --out")
+    add_debug_argument(p)
     return p
 
 

@@ -16,7 +16,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from ypt.cli import entry_point
+from ypt.cli import add_debug_argument, entry_point
+from ypt.errors import RunFailed
+
+OFFLINE_HINT = ("Run prefetch on a node with internet (a login node) with the same TORCH_HOME / HF_HOME, or copy "
+                "the files there; --dry-run lists them with their URLs")
 
 
 def table_needs(tables) -> tuple[list[str], list[str]]:
@@ -58,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metrics", default=None, help="comma list of metrics instead of tables")
     parser.add_argument("--backbones", action="store_true", help="also snapshot the FLUX / WAN backbones")
     parser.add_argument("--dry-run", action="store_true", help="list what would be downloaded; download nothing")
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
 
     from benchmarks.metrics import spec as metric_spec
@@ -94,12 +99,19 @@ def main(argv: list[str] | None = None) -> int:
 
     for _, url, dest in todo:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        download_url_to_file(url, str(dest), progress=True)
+        try:
+            download_url_to_file(url, str(dest), progress=True)
+        except OSError as err:  # offline (a compute node), refused, or the disk
+            raise RunFailed(f"cannot fetch {url} -> {dest}: {err}. {OFFLINE_HINT}") from None
     if args.backbones:
         from huggingface_hub import snapshot_download
 
         for key in backbones:
-            snapshot_download(DEFAULT_MODEL_IDS[key])
+            try:
+                snapshot_download(DEFAULT_MODEL_IDS[key])
+            except (OSError, ValueError) as err:  # offline (HF_HUB_OFFLINE=1 or no network), gated, refused
+                raise RunFailed(f"cannot snapshot {DEFAULT_MODEL_IDS[key]}: {type(err).__name__}: {err}. "
+                                f"{OFFLINE_HINT}") from None
     return 0
 
 

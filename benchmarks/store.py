@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ypt.cli import add_debug_argument, entry_point
 from ypt.files import atomic_write_text
 
 if TYPE_CHECKING:
@@ -173,6 +174,7 @@ class ResultStore:
         return list(self.damaged)
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     """``python -m benchmarks.store verify [--results-dir DIR] [--repair]``."""
     import argparse
@@ -184,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                "or results/)")
     verify.add_argument("--repair", action="store_true",
                         help="rewrite damaged shards without their damaged lines (those samples are scored again)")
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     store = ResultStore(args.results_dir)
     damaged = store.verify(repair=args.repair)

@@ -12,6 +12,7 @@ submits only what is still missing. Results are collected from disk by the calle
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any, Sequence
 from benchmarks.runner.execute import run_waves, unit_log_dir
 from benchmarks.runner.units import Outcome
 from slurm.profiles import ClusterProfile, available_profiles, load_profile, timeout_requeues
-from ypt.errors import UsageError
+from ypt.errors import RunFailed, UsageError
 
 
 @dataclass
@@ -60,9 +61,17 @@ class SlurmRunner:
                                              slurm_max_num_timeout=timeout_requeues(minutes, params["timeout_min"]))
             executor.update_parameters(name=f"ypt-{group[0].kind}", **params)
             jobs = []
-            with executor.batch():
-                for u in group:
-                    jobs.append(executor.submit(UnitJob(u)))
+            try:
+                with executor.batch():
+                    for u in group:
+                        jobs.append(executor.submit(UnitJob(u)))
+            except (submitit.core.utils.FailedJobError, submitit.core.utils.FailedSubmissionError,
+                    subprocess.CalledProcessError, OSError) as err:
+                reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+                raise RunFailed(f"sbatch refused the job array of {len(group)} {group[0].kind} unit(s) asking for "
+                                f"{gpus} GPU(s), {cpus} CPUs, {mem_gb:g} GB, {params['timeout_min']} min on partition "
+                                f"{self.profile.partition!r}: {reason}. Check the cluster profile "
+                                f"{self.profile.source} (partition, gpus_per_node, constraint, account)") from None
             for u, job in zip(group, jobs):
                 self._record(u, job)
                 submitted.append(Submitted(u, job))

@@ -139,7 +139,7 @@ def test_check_without_any_root_says_so_once(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("YPT_DATA_CONFIG", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("COLUMNS", "200")
     assert main(["check", "hazerd", "rhvd"]) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err  # an error, on stderr as every CLI's
     assert out.count("no data root") == 1 and "--data-root DIR or set YPT_DATA" in out
     assert str(tmp_path / "absent.toml") in out and "[roots]" in out
 

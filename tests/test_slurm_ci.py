@@ -250,3 +250,22 @@ def test_perf_run_as_a_slurm_job_lands_its_document_and_is_done(tmp_path):
     assert doc["settings"]["unit"] == unit.key and report.validate(doc) == []
     assert {r["section"] for r in doc["rows"]} == {"evaluation", "table"}
     assert runner.run([unit])[0].status == "skipped"
+
+
+def test_sbatch_refusing_a_gres_spec_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    """The CI node has no GPU: a profile asking for one is refused by sbatch; the user gets one error naming the
+    request and the profile file, no traceback."""
+    from benchmarks.runner.execute import run_plan
+    from benchmarks.runner.planning import Plan
+    from benchmarks.runner.units import ResultsLayout
+
+    clusters = tmp_path / "clusters"
+    clusters.mkdir()
+    (clusters / "gpu.toml").write_text('partition = "debug"\ngpus_per_node = 1\ncpus_per_task = 1\nmem_gb = 2\n'
+                                       'timeout_min = 10\n')
+    monkeypatch.setenv("YPT_SLURM_CLUSTERS", str(clusters))
+    unit = GatedTouch(folder=str(tmp_path), name="x", needs=Needs(gpus=1, cpus=1, mem_gb=1, minutes=5))
+    plan = Plan("gres", [unit], layout=ResultsLayout(str(tmp_path / "r")))
+    assert run_plan(plan, executor="slurm", cluster="gpu", progress=False) == 2
+    err = capsys.readouterr().err
+    assert "sbatch refused the job array" in err and "gpu.toml" in err and "Traceback" not in err

@@ -26,9 +26,18 @@ def debug_requested(argv: Sequence[str] | None = None) -> bool:
 
 
 def add_debug_argument(parser) -> None:
-    """``--debug``: show the traceback of an expected failure (also ``YPT_DEBUG=1``)."""
-    parser.add_argument(DEBUG_FLAG, action="store_true",
-                        help=f"show tracebacks of expected failures too (or {DEBUG_ENV}=1)")
+    """``--debug``: show the traceback of an expected failure (also ``YPT_DEBUG=1``); on a parser with
+    subcommands, on each of them too (``prog check X --debug``). Call it once the parser is complete."""
+    import argparse
+
+    parsers = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parsers += list(action.choices.values())
+    for each in parsers:
+        if not any(DEBUG_FLAG in a.option_strings for a in each._actions):
+            each.add_argument(DEBUG_FLAG, action="store_true",
+                              help=f"show tracebacks of expected failures too (or {DEBUG_ENV}=1)")
 
 
 def report(error: BaseException, stream=None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ypt.cli import entry_point
+from ypt.cli import add_debug_argument, entry_point
 
 
 def _list(role: str | None) -> int:
@@ -88,24 +88,13 @@ def _check(keys: list[str], root: str | None, deep: bool = False) -> int:
     from rich.table import Table
 
     from benchmarks import datasets
-    from ypt.registry import UnknownKeyError
+    from benchmarks.datasets.roots import data_root, overrides
 
     console = Console()
     keys = [m for k in keys for m in (datasets.GROUPS[k][1] if k in datasets.GROUPS else (k,))]  # groups expand
-    try:
-        specs = [datasets.get(k) for k in keys] if keys else [datasets.get(k) for k in datasets.keys()]  # noqa: SIM118
-    except UnknownKeyError as err:
-        console.print(f"[red]error:[/red] {escape(str(err))}")
-        return 2
-    from benchmarks.datasets.roots import data_root, overrides
-    from benchmarks.datasets.spec import DatasetMissing
-
+    specs = [datasets.get(k) for k in keys] if keys else [datasets.get(k) for k in datasets.keys()]  # noqa: SIM118
     if not any(getattr(s, "home", None) for s in specs) and not set(overrides()) & {s.key for s in specs}:
-        try:
-            data_root(root)  # every set needs the data root: one message instead of one per set
-        except DatasetMissing as err:
-            console.print(f"[red]error:[/red] {escape(str(err))}")
-            return 2
+        data_root(root)  # every set needs the data root: one message instead of one per set
     table = Table(title="Dataset check", header_style="bold", show_lines=True)
     table.add_column("key", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -137,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     chk.add_argument("--data-root", default=None,
                      help="data root (default: $YPT_DATA); per-dataset folders in $YPT_DATA_CONFIG "
                           "(default ~/.config/ypt-bench/datasets.toml) under [roots]")
+    add_debug_argument(parser)
     args = parser.parse_args(argv)
     if args.command == "list":
         return _list(args.role)

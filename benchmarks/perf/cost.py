@@ -21,7 +21,7 @@ from pathlib import Path
 from benchmarks import protocol
 from benchmarks.perf.device import datasheet_peak
 from benchmarks.perf.workloads import workload
-from ypt.cli import entry_point
+from ypt.cli import add_debug_argument, entry_point
 from ypt.errors import BadInput, UsageError
 
 #: assumed model-FLOPs utilisation for unmeasured defaults (the issue's target is >= 40%; assume a bit less)
@@ -162,6 +162,7 @@ def main(argv=None) -> int:
     p.add_argument("--prompts", type=int, default=1, help="prompts mixed per item (sample)")
     p.add_argument("--metrics", default="psnr,ssim", help="comma list (evaluate)")
     p.add_argument("--iterations", type=int, default=None, help="training iterations per prompt")
+    add_debug_argument(p)
     args = p.parse_args(argv)
     est = estimate_gpu_hours(args.kind, args.backbone, args.n_items, prompts=args.prompts,
                              metrics=tuple(m for m in args.metrics.split(",") if m), iterations=args.iterations)
