@@ -11,10 +11,13 @@ protocol overrides (``num_inference_steps``, ``image_size``, ``video_frames``, `
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from baselines.base import Method, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
 from benchmarks.protocol import DEGRADATIONS, T0, VIDEO_FRAMES, usable_frames
+
+if TYPE_CHECKING:
+    from ypt.restore import Restorer
 
 
 class YPTMethod(Method):
@@ -85,7 +88,18 @@ class YPTMethod(Method):
         restorer = Restorer.from_pretrained(self.backbone, prompt_paths, bridge=options["bridge"], t0=options["t0"],
                                             **restorer_settings(settings))
         for s in progress(group, len(group), f"{self.key}", config.progress):
-            restorer.restore_sample(s, out_dir)
+            restore_sample(restorer, s, out_dir)
+
+
+def restore_sample(restorer: Restorer, sample: Sample, out_dir: Path) -> list[Path]:
+    """``sample`` restored by ``restorer`` and written under ``out_dir`` per the benchmark's naming contract
+    (:mod:`benchmarks.outputs`: ``<out>/<id>.png``, ``<out>/<id>/<index:05d>.png``)."""
+    from benchmarks.outputs import image_output_path, video_frame_path
+
+    if sample.modality == "video":
+        clip = restorer.restore_clip(sample.input)
+        return restorer.write_clip(clip, [video_frame_path(out_dir, sample.id, i) for i in range(clip.shape[1])])
+    return [restorer.write_image(restorer.restore_images([sample.input])[0], image_output_path(out_dir, sample.id))]
 
 
 #: settings passed on to ``Restorer.from_pretrained`` (each changes the run's identity hash when set, except the

@@ -1,11 +1,7 @@
-"""Small naming helpers shared by the dataset layouts and output folders."""
+"""Small naming helpers shared by the dataset layouts and output folders: the method library's natural sort order
+(:func:`ypt.media.natural_key`), so frames sort the same way everywhere."""
 from __future__ import annotations
 
-import re
+from ypt.media import natural_key
 
-_DIGITS = re.compile(r"(\d+)")
-
-
-def natural_key(name: str) -> tuple:
-    """Sort key that orders ``frame2`` before ``frame10`` (case-insensitive)."""
-    return tuple(int(part) if part.isdigit() else part.lower() for part in _DIGITS.split(name))
+__all__ = ["natural_key"]

@@ -2,13 +2,14 @@
 
 Images: ``<outputs_dir>/<sample_id>.png``. Videos: ``<outputs_dir>/<sample_id>/<frame index:05d>.png``.
 Sample ids may contain ``/`` (nested folders). Precomputed folders produced elsewhere may use another image
-extension; :class:`ImageOutputs` accepts any of :data:`IMAGE_EXTENSIONS`, case-insensitively.
+extension; :class:`ImageOutputs` accepts any of :data:`IMAGE_EXTENSIONS` (the method library's,
+:data:`ypt.media.IMAGE_EXTENSIONS`), case-insensitively.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+from ypt.media import IMAGE_EXTENSIONS, natural_key
 
 
 def image_output_path(outputs_dir: str | Path, sample_id: str) -> Path:
@@ -49,8 +50,6 @@ class ImageOutputs:
 
 def find_video_frames(outputs_dir: str | Path, sample_id: str) -> list[Path]:
     """The output frames for ``sample_id`` in natural order (empty when the folder is missing)."""
-    from benchmarks.naming import natural_key  # noqa: WPS433  (tiny module, no heavy imports)
-
     folder = video_output_dir(outputs_dir, sample_id)
     if not folder.is_dir():
         return []

@@ -81,3 +81,23 @@ def test_ypt_wan_restores_a_clip_with_tiny_wan(tmp_path):
     # `check` still names every prompt a full table needs
     missing = baselines.get("ypt_wan").problems(settings)
     assert sorted(p.what.split(" prompt for ")[1].split(" ")[0] for p in missing) == ["blur", "lowlight", "rain", "snow"]
+
+
+def test_restore_sample_writes_the_benchmark_naming_contract(tmp_path):
+    """``ypt_method.restore_sample``: an image sample to ``<out>/<id>.png``, a clip to ``<out>/<id>/<index:05d>.png``
+    (benchmarks.outputs), whatever the method library's own defaults."""
+    from ypt.backbones.prompting import new_prompt
+    from ypt.restore import Restorer
+
+    from baselines.ypt_method import restore_sample
+
+    flux, wan = tiny_flux(), tiny_wan()
+    image = _image(tmp_path / "a.png", 0)
+    restorer = Restorer(flux, [new_prompt("residual", flux)], image_size=(16, 16), num_inference_steps=2)
+    written = restore_sample(restorer, Sample("set/a", image, None, ("haze",), "image", "hazerd"), tmp_path / "out")
+    assert written == [tmp_path / "out" / "set" / "a.png"]
+    assert Image.open(written[0]).size == (16, 16)
+    frames = [_image(tmp_path / f"clip/{i:03d}.png", i) for i in range(11)]
+    restorer = Restorer(wan, [new_prompt("residual", wan)], video_frames=9, video_size=(16, 16), num_inference_steps=1)
+    written = restore_sample(restorer, Sample("c1", frames, None, ("haze",), "video", "rhvd"), tmp_path / "out")
+    assert written == [tmp_path / "out" / "c1" / f"{i:05d}.png" for i in range(9)]

@@ -72,6 +72,26 @@ def test_saved_files_follow_the_official_loader(tmp_path):
     assert (pred[0].permute(1, 2, 0).numpy() - pil).__abs__().mean() > 1e-3
 
 
+def test_container_targets_decode_with_the_registry_reader_like_image_files(tmp_path):
+    """UDC (TOLED/POLED) targets are ``.mat#k@array`` references, SDSD frames ``.npy``: the evaluation decodes them
+    with the dataset registry's reader, and the pair equals the one of the same pixels stored as PNG."""
+    from scipy.io import savemat
+
+    from benchmarks.datasets import read_image
+
+    rng = np.random.default_rng(5)
+    out = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    gt = rng.integers(0, 256, (3, 20, 24, 3), dtype=np.uint8)
+    Image.fromarray(out).save(tmp_path / "o.png")
+    Image.fromarray(gt[1]).save(tmp_path / "t.png")
+    np.save(tmp_path / "t.npy", gt[1])
+    savemat(tmp_path / "poled_test_gt.mat", {"test_gt": gt})
+    png = load_pair(tmp_path / "o.png", tmp_path / "t.png")
+    for ref in (tmp_path / "t.npy", f"{tmp_path / 'poled_test_gt.mat'}#1@test_gt"):
+        pred, target = load_pair(tmp_path / "o.png", ref, read_image=read_image)
+        assert torch.equal(pred, png[0]) and torch.equal(target, png[1]), ref
+
+
 def test_protocol_differs_from_pyiqa_default_ssim_on_y():
     """pyiqa's 'ssim' scores the Y channel by default; the paper's protocol scores RGB: they must not be swapped."""
     pyiqa = pytest.importorskip("pyiqa")

@@ -1,7 +1,5 @@
-"""Restorer end to end on tiny FLUX and WAN: output sizes and files per benchmarks.outputs, determinism, mixing."""
+"""Restorer end to end on tiny FLUX and WAN: output sizes, files written where asked, determinism, mixing."""
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -45,9 +43,9 @@ def test_flux_restorer_images_sizes_files_and_determinism(tmp_path):
     assert float(out[0].min()) >= 0 and float(out[0].max()) <= 1
     back = Restorer(flux, [prompt], image_size=(16, 16), num_inference_steps=3, output_size="input")
     assert tuple(back.restore_images([src])[0].shape) == (3, 20, 24)
-    written = restorer.restore_sample(SimpleNamespace(id="set/a", input=src, modality="image"), tmp_path / "out")
-    assert written == [tmp_path / "out" / "set" / "a.png"]
-    assert Image.open(written[0]).size == (16, 16)
+    written = restorer.write_image(out[0], tmp_path / "out" / "set" / "a.png")
+    assert written == tmp_path / "out" / "set" / "a.png"
+    assert Image.open(written).size == (16, 16)
     # mixing a prompt with itself is the single prompt
     mixed = Restorer(flux, [prompt, prompt], image_size=(16, 16), num_inference_steps=3).restore_images([src])[0]
     torch.testing.assert_close(mixed, out[0])
@@ -65,10 +63,13 @@ def test_wan_restorer_clip_frames(tmp_path):
     restorer = Restorer(wan, [_opened(make_prompt(wan))], video_frames=9, video_size=(16, 16), num_inference_steps=2)
     restored = restorer.restore_clip(clip_dir)
     assert tuple(restored.shape) == (3, 9, 16, 16)
-    written = restorer.restore_sample(SimpleNamespace(id="c1", input=sorted(clip_dir.iterdir()), modality="video"),
-                                      tmp_path / "out")
-    assert [p.name for p in written] == [f"{i:05d}.png" for i in range(9)]
+    written = restorer.write_clip(restorer.restore_clip(sorted(clip_dir.iterdir())), tmp_path / "out" / "c1")
+    assert written == [tmp_path / "out" / "c1" / f"{i:05d}.png" for i in range(9)]
     assert Image.open(written[-1]).size == (16, 16)
+    named = restorer.write_clip(restored, [tmp_path / "named" / f"f{i}.png" for i in range(9)])
+    assert [p.name for p in named] == [f"f{i}.png" for i in range(9)]
+    with pytest.raises(ValueError, match="2 paths for a clip of 9 frames"):
+        restorer.write_clip(restored, [tmp_path / "a.png", tmp_path / "b.png"])
     short = Restorer(wan, [make_prompt(wan)], video_frames=33, video_size=(16, 16), num_inference_steps=1)
     assert short.restore_clip(torch.rand(3, 11, 16, 16)).shape[1] == 9  # 11 frames -> largest 4k+1
 
@@ -147,14 +148,3 @@ def test_files_are_resized_with_pil_bicubic_and_tensors_by_interpolation(tmp_pat
     ref = torch.nn.functional.interpolate(tensor[None], (16, 16), mode="bicubic", antialias=True)[0].clamp(0, 1)
     assert size == (20, 24)
     torch.testing.assert_close(resized, ref)
-
-
-def test_array_container_inputs_restore_like_image_files(tmp_path):
-    """UDC (TOLED/POLED) samples are ``.mat#k`` references, SDSD frames ``.npy``: read through the registry."""
-    from ypt.backbones.media import image_size, load_image
-
-    arr = np.random.default_rng(3).integers(0, 256, (20, 24, 3), dtype=np.uint8)
-    np.save(tmp_path / "frame.npy", arr)
-    Image.fromarray(arr).save(tmp_path / "frame.png")
-    assert image_size(tmp_path / "frame.npy") == (20, 24)
-    torch.testing.assert_close(load_image(tmp_path / "frame.npy", (16, 16)), load_image(tmp_path / "frame.png", (16, 16)))

@@ -215,7 +215,7 @@ def test_warm_latent_cache_never_runs_the_vae_encoder(tmp_path):
     assert len(calls) == 6
     _, x0 = warm.batch([1])
     torch.testing.assert_close(x0[0], cold.batch([1])[1][0])
-    from ypt.backbones.media import load_image
+    from ypt.media import load_image
     torch.testing.assert_close(x0[0], flux.encode(load_image(pairs[1][1])[None])[0])
     # another resize config is another cache entry
     cached_latents(flux, pairs, {"size": [8, 8]}, tmp_path / "cache", progress=False)

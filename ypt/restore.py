@@ -1,14 +1,16 @@
-"""Restoration: a frozen backbone + one or more trained prompts, the deterministic bridge sampler, outputs on disk.
+"""Restoration: a frozen backbone + one or more trained prompts, the deterministic bridge sampler.
 
-Protocol (``benchmarks.protocol``): FLUX inputs are bicubic-resized to 1024x1024; WAN clips are the first 33
-frames at 480x832; sampler seed 42, 20 EBR steps (T0 0.4), half-precision autocast with the VAE in fp32.
+Defaults (``ypt.defaults``, the paper's protocol): FLUX inputs are bicubic-resized to 1024x1024; WAN clips are the
+first 33 frames at 480x832; sampler seed 42, 20 EBR steps (T0 0.4), half-precision autocast with the VAE in fp32.
 Several prompts (mixed degradations) average their velocities at every step.
 
-Outputs are returned and written **at the model resolution** (1024x1024 for FLUX, 480x832 frames for WAN):
-the metrics resize predictions and targets to 512x512 anyway, so resizing back to the input size would only add
-a resampling step. ``output_size="input"`` resizes images back to the input size instead (bicubic).
+:class:`Restorer` returns tensors **at the model resolution** (1024x1024 for FLUX, 480x832 frames for WAN):
+metrics resize predictions and targets to 512x512 anyway, so resizing back to the input size would only add a
+resampling step. ``output_size="input"`` resizes images back to the input size instead (bicubic).
 Each call draws its start noise from a generator seeded with ``seed``; with ``batch_size=1`` (default) every
-sample gets exactly the noise of a single-sample run.
+sample gets exactly the noise of a single-sample run. :meth:`Restorer.write_image` and :meth:`Restorer.write_clip`
+write PNGs where they are told to; the command line below names them ``<out>/<name>.png`` (an image) and
+``<out>/<clip>/<index:05d>.png`` (a clip's frames).
 
 CLI::
 
@@ -22,10 +24,10 @@ import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
-from benchmarks.outputs import IMAGE_EXTENSIONS, image_output_path, video_frame_path
-from benchmarks.protocol import (
+from ypt.cli import add_debug_argument, entry_point
+from ypt.defaults import (
     FLUX_SIZE,
     NUM_INFERENCE_STEPS,
     SEED,
@@ -35,8 +37,20 @@ from benchmarks.protocol import (
     VIDEO_HEIGHT,
     VIDEO_WIDTH,
 )
+from ypt.errors import BadInput, MissingData, MissingPrompt, UsageError
+from ypt.media import IMAGE_EXTENSIONS, natural_key
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+    from ypt.backbones.base import Backbone
+    from ypt.media import ClipSource
+    from ypt.prompts.modules import PromptModule
 
 DTYPES = ("fp16", "bf16", "fp32")
+#: an image to restore: a file, a PIL image, or a ``(3, H, W)`` tensor in [0, 1]
+ImageInput = Union[str, os.PathLike, "Image.Image", "torch.Tensor"]
 
 
 class Restorer:
@@ -44,8 +58,8 @@ class Restorer:
 
     def __init__(
         self,
-        backbone: Any,
-        prompts: Sequence[Any],
+        backbone: Backbone,
+        prompts: Sequence[PromptModule],
         *,
         bridge: str = "ebr",
         t0: float = T0,
@@ -62,9 +76,9 @@ class Restorer:
         from ypt.bridges import make_bridge
 
         if not prompts:
-            raise ValueError("Restorer needs at least one prompt")
+            raise UsageError("Restorer needs at least one prompt")
         if output_size not in ("model", "input"):
-            raise ValueError("output_size is 'model' or 'input'")
+            raise UsageError("output_size is 'model' or 'input'")
         self.backbone = backbone
         self.prompts = list(prompts)
         self.bridge = make_bridge(bridge, t0, t_min)
@@ -96,14 +110,14 @@ class Restorer:
         (Fig. 1; with ``bridge="naive"`` this is SDEdit). They need the text encoders, which are then loaded.
         """
         if dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {DTYPES}")
+            raise UsageError(f"dtype must be one of {DTYPES}")
         if not prompts and not texts:
-            raise ValueError("give at least one prompt file or text instruction")
+            raise UsageError("give at least one prompt file or text instruction")
         paths = [Path(p) for p in prompts]
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
-            raise FileNotFoundError(f"prompt file(s) not found: {', '.join(missing)} (train them with "
-                                    "python -m ypt.train, or convert the official wan_*.pt with ypt.prompts)")
+            raise MissingPrompt(f"prompt file(s) not found: {', '.join(missing)} (train them with "
+                                "python -m ypt.train, or convert the official wan_*.pt with ypt.prompts)")
         import torch
 
         from ypt.backbones import load_backbone
@@ -122,7 +136,7 @@ class Restorer:
         return cls(bb, loaded, **kwargs)
 
     # ---- latents --------------------------------------------------------------------------------------------
-    def restore_latents(self, y: Any) -> Any:
+    def restore_latents(self, y: torch.Tensor) -> torch.Tensor:
         """Clean latents from degraded latents ``y`` with the bridge sampler (seeded start noise)."""
         import torch
 
@@ -135,14 +149,14 @@ class Restorer:
                                  generator=generator, clip_denoised=self.clip_denoised)
 
     # ---- images (FLUX) --------------------------------------------------------------------------------------
-    def restore_images(self, images: Sequence[Any]) -> list[Any]:
+    def restore_images(self, images: Sequence[ImageInput]) -> list[torch.Tensor]:
         """Images (PIL, path, or ``(3, H, W)`` tensors in [0, 1]) -> restored ``(3, H', W')`` tensors in [0, 1]."""
         import torch
 
-        from ypt.backbones import media
+        from ypt import media
 
         prepared = [_prepare_image(im, self.image_size) for im in images]
-        out: list[Any] = []
+        out: list[torch.Tensor] = []
         for start in range(0, len(prepared), self.batch_size):
             chunk = prepared[start:start + self.batch_size]
             y = self.backbone.encode(torch.stack([pixels for pixels, _ in chunk]))
@@ -152,12 +166,12 @@ class Restorer:
         return out
 
     # ---- clips (WAN) ----------------------------------------------------------------------------------------
-    def restore_clip(self, clip: Any) -> Any:
+    def restore_clip(self, clip: ClipSource | torch.Tensor) -> torch.Tensor:
         """A clip (frame folder, list of frame paths, or ``(3, F, H, W)`` tensor in [0, 1]) -> restored
         ``(3, F', H, W)``: the first ``video_frames`` frames (fewer: the largest 4k+1) at ``video_size``."""
         import torch
 
-        from ypt.backbones import media
+        from ypt import media
 
         if self.output_size != "input":
             size = None
@@ -176,33 +190,37 @@ class Restorer:
         return restored
 
     # ---- files ----------------------------------------------------------------------------------------------
-    def write_image(self, image: Any, out_dir: str | os.PathLike, sample_id: str) -> Path:
-        from ypt.backbones.media import save_png
+    def write_image(self, image: torch.Tensor, path: str | os.PathLike) -> Path:
+        """``(3, H, W)`` in [0, 1] as an 8-bit PNG at ``path`` (atomic; folders created)."""
+        from ypt.media import save_png
 
-        return save_png(image, image_output_path(out_dir, sample_id))
+        return save_png(image, path)
 
-    def write_clip(self, clip: Any, out_dir: str | os.PathLike, sample_id: str) -> list[Path]:
-        from ypt.backbones.media import save_png
+    def write_clip(self, clip: torch.Tensor, target: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+        """``(3, F, H, W)`` in [0, 1] as one 8-bit PNG per frame: into the folder ``target`` as
+        ``<index:05d>.png``, or at the ``F`` paths ``target`` lists."""
+        from ypt.media import save_png
 
-        return [save_png(clip[:, i], video_frame_path(out_dir, sample_id, i)) for i in range(clip.shape[1])]
+        frames = clip.shape[1]
+        if isinstance(target, (str, os.PathLike)):
+            paths = [Path(target) / f"{i:05d}.png" for i in range(frames)]
+        else:
+            paths = [Path(p) for p in target]
+            if len(paths) != frames:
+                raise UsageError(f"write_clip: {len(paths)} paths for a clip of {frames} frames")
+        return [save_png(clip[:, i], path) for i, path in enumerate(paths)]
 
-    def restore_sample(self, sample: Any, out_dir: str | os.PathLike) -> list[Path]:
-        """A dataset sample (``.id``, ``.input``, ``.modality``) restored into ``out_dir`` per benchmarks.outputs."""
-        if getattr(sample, "modality", "image") == "video":
-            return self.write_clip(self.restore_clip(sample.input), out_dir, sample.id)
-        return [self.write_image(self.restore_images([sample.input])[0], out_dir, sample.id)]
 
-
-def _prepare_image(image: Any, size: tuple[int, int]) -> tuple[Any, tuple[int, int]]:
+def _prepare_image(image: ImageInput, size: tuple[int, int]) -> tuple[torch.Tensor, tuple[int, int]]:
     """``(pixels at size, original (H, W))``: files and PIL images resized with PIL bicubic (the protocol),
     tensors ``(3, H, W)`` in [0, 1] with antialiased bicubic interpolation."""
     import torch
 
-    from ypt.backbones import media
+    from ypt import media
 
     if isinstance(image, torch.Tensor):
         if image.ndim != 3 or image.shape[0] != 3:
-            raise ValueError(f"image tensors are (3, H, W) in [0, 1], got {tuple(image.shape)}")
+            raise BadInput(f"image tensors are (3, H, W) in [0, 1], got {tuple(image.shape)}")
         return media.resize(image.float(), size), tuple(image.shape[-2:])
     if isinstance(image, (str, os.PathLike)):
         with media.open_image(image) as img:  # decoded once: pixels and original size from the same image
@@ -211,12 +229,10 @@ def _prepare_image(image: Any, size: tuple[int, int]) -> tuple[Any, tuple[int, i
 
 
 # ---- CLI ------------------------------------------------------------------------------------------------------
-def _inputs(source: Path, video: bool) -> list[tuple[str, Any]]:
-    """(sample id, input) for a single file/clip folder or every image / clip folder inside ``source``."""
-    from benchmarks.naming import natural_key
-
+def _inputs(source: Path, video: bool) -> list[tuple[str, Path]]:
+    """(name, input) for a single file/clip folder or every image / clip folder inside ``source``."""
     if not source.exists():
-        raise FileNotFoundError(f"input not found: {source}")
+        raise MissingData(f"input not found: {source}")
     if video:
         subdirs = sorted((p for p in source.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
         return [(p.name, p) for p in subdirs] or [(source.name, source)]
@@ -224,15 +240,16 @@ def _inputs(source: Path, video: bool) -> list[tuple[str, Any]]:
         return [(source.stem, source)]
     files = [p for p in source.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
     if not files:
-        raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {source}")
+        raise MissingData(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {source}")
     return [(p.stem, p) for p in sorted(files, key=lambda p: natural_key(p.name))]
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ypt.restore", description=(
         "Restore images (FLUX) or clips (WAN 2.1) with trained prompts and the EBR bridge sampler, per the "
-        "paper's protocol (seed 42, 20 steps, FLUX 1024x1024, WAN first 33 frames at 480x832). Outputs: "
-        "<out>/<id>.png for images, <out>/<id>/<index:05d>.png for clips."))
+        f"paper's protocol (seed {SEED}, {NUM_INFERENCE_STEPS} steps, FLUX {FLUX_SIZE}x{FLUX_SIZE}, WAN first "
+        f"{VIDEO_FRAMES} frames at {VIDEO_HEIGHT}x{VIDEO_WIDTH}). Outputs: <out>/<name>.png for images, "
+        "<out>/<clip>/<index:05d>.png for clips."))
     p.add_argument("--backbone", choices=["flux", "wan"], required=True)
     p.add_argument("--prompt", action="append", default=[],
                    help="prompt file; repeat for mixed degradations (velocities averaged)")
@@ -251,16 +268,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=SEED)
     p.add_argument("--dtype", choices=DTYPES, default="fp16", help="autocast/weights dtype; VAE stays fp32")
     p.add_argument("--image-size", type=int, nargs=2, metavar=("H", "W"), default=[FLUX_SIZE, FLUX_SIZE],
-                   help="FLUX model resolution (protocol: 1024 1024)")
+                   help=f"FLUX model resolution (protocol: {FLUX_SIZE} {FLUX_SIZE})")
     p.add_argument("--video-size", type=int, nargs=2, metavar=("H", "W"), default=[VIDEO_HEIGHT, VIDEO_WIDTH],
-                   help="WAN frame size (protocol: 480 832)")
-    p.add_argument("--frames", type=int, default=VIDEO_FRAMES, help="WAN frames (protocol: the first 33)")
+                   help=f"WAN frame size (protocol: {VIDEO_HEIGHT} {VIDEO_WIDTH})")
+    p.add_argument("--frames", type=int, default=VIDEO_FRAMES, help=f"WAN frames (protocol: the first {VIDEO_FRAMES})")
     p.add_argument("--output-size", choices=["model", "input"], default="model")
     p.add_argument("--skip-existing", action="store_true", help="skip samples whose output already exists")
     p.add_argument("--device")
+    add_debug_argument(p)
     return p
 
 
+@entry_point
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -271,19 +290,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rich.progress import Progress
 
     restorer = Restorer.from_pretrained(
-        args.backbone, args.prompt, texts=args.text, model=args.model, revision=args.revision, device=args.device, dtype=args.dtype,
-        bridge=args.bridge, t0=args.t0, num_inference_steps=args.steps, seed=args.seed, output_size=args.output_size,
-        image_size=tuple(args.image_size), video_size=tuple(args.video_size), video_frames=args.frames)
+        args.backbone, args.prompt, texts=args.text, model=args.model, revision=args.revision, device=args.device,
+        dtype=args.dtype, bridge=args.bridge, t0=args.t0, num_inference_steps=args.steps, seed=args.seed,
+        output_size=args.output_size, image_size=tuple(args.image_size), video_size=tuple(args.video_size),
+        video_frames=args.frames)
     out = Path(args.out)
     with Progress() as bar:
         task = bar.add_task("restoring", total=len(inputs))
-        for sample_id, src in inputs:
-            done = video_frame_path(out, sample_id, 0) if video else image_output_path(out, sample_id)
+        for name, src in inputs:
+            target = out / name if video else out / f"{name}.png"
+            done = target / f"{0:05d}.png" if video else target
             if not (args.skip_existing and done.exists()):
                 if video:
-                    restorer.write_clip(restorer.restore_clip(src), out, sample_id)
+                    restorer.write_clip(restorer.restore_clip(src), target)
                 else:
-                    restorer.write_image(restorer.restore_images([src])[0], out, sample_id)
+                    restorer.write_image(restorer.restore_images([src])[0], target)
             bar.advance(task)
     print(f"{len(inputs)} sample(s) written to {out}")
     return 0

@@ -24,7 +24,7 @@ from typing import Any
 
 from benchmarks.protocol import FLUX_SIZE, TRAIN_ITERATIONS, VIDEO_FRAMES, VIDEO_HEIGHT, VIDEO_WIDTH
 
-#: training geometry per backbone (the protocol's sizes; see ypt.backbones.media)
+#: training geometry per backbone (the protocol's sizes; see ypt.media)
 DEFAULT_GEOMETRY = {"flux": {"size": [FLUX_SIZE, FLUX_SIZE]},
                     "wan": {"frames": VIDEO_FRAMES, "size": [VIDEO_HEIGHT, VIDEO_WIDTH]}}
 
@@ -134,7 +134,7 @@ class LatentPairs:
 
 def pixel_loader(backbone: Any, geometry: dict[str, Any]) -> Callable[[Any], Any]:
     """Side (path, frame folder/list, or tensor in [0,1]) -> pixels at the training geometry, batch dim added."""
-    from ypt.backbones import media
+    from ypt import media
 
     def load(side: Any) -> Any:
         import torch

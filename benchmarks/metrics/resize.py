@@ -36,12 +36,14 @@ def protocol_resize(images, size: int = METRIC_SIZE):
     return images.clamp(0.0, 1.0)
 
 
-def load_pair(output: Any, target: Any | None, size: int = METRIC_SIZE):
+def load_pair(output: Any, target: Any | None, size: int = METRIC_SIZE, read_image: Any = None):
     """A saved output and its target as (1, 3, size, size) tensors ready for any metric (target may be None): the
-    target PIL-bicubic-resized to the output's size (:func:`ypt.backbones.media.load_image`, which reads image files
-    and the registry's ``.mat`` / ``.npy`` references alike)."""
-    from ypt.backbones.media import load_image
+    target PIL-bicubic-resized to the output's size (:func:`ypt.media.load_image`). The output is an image file;
+    ``read_image`` (``ref -> (H, W, 3) uint8``) decodes the target when given: the evaluation passes the dataset
+    registry's reader (:func:`benchmarks.datasets.read_image`), which also reads the ``.mat`` / ``.npy``
+    references of container sets."""
+    from ypt.media import load_image
 
     pred = load_image(output)
-    tgt = None if target is None else load_image(target, tuple(pred.shape[-2:]))
+    tgt = None if target is None else load_image(target, tuple(pred.shape[-2:]), read_image)
     return protocol_resize(pred[None], size), (None if tgt is None else protocol_resize(tgt[None], size))
