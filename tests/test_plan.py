@@ -137,13 +137,38 @@ def test_training_fan_out_units_and_resume_by_prompt_file(tmp_path, monkeypatch)
     # checkpointing / compile change speed and memory, not the prompt: same unit, same file, flags passed on
     (ckpt,) = training_units(["flux"], ["haze"], extra_args=["--gradient-checkpointing", "--compile"])
     assert ckpt.key == flux_haze.key and ckpt.is_done()
-    assert ckpt.argv()[-2:] == ["--gradient-checkpointing", "--compile"]
     assert ckpt.train_config().gradient_checkpointing and ckpt.train_config().compile
     from benchmarks import datasets
 
     known = set(datasets.keys())
     assert all(u.dataset in known for u in units)
     assert main(["--backbone", "flux", "--degradations", "haze,fog"]) == 2
+
+
+def test_training_pairs_come_from_the_registry_and_skip_reference_free_samples(monkeypatch, tmp_path):
+    """A training unit trains on the dataset's (input, target) samples that have a reference."""
+    from types import SimpleNamespace
+
+    from ypt.errors import MissingData
+
+    from benchmarks import datasets
+    from benchmarks.runner.training import TrainUnit
+
+    samples = [SimpleNamespace(input="a_in.png", target="a_gt.png"), SimpleNamespace(input="b.png", target="b.png"),
+               SimpleNamespace(input="c.png", target=None)]
+    seen = []
+
+    def get(key):
+        seen.append(key)
+        return SimpleNamespace(samples=lambda root: seen.append(root) or samples)
+
+    monkeypatch.setattr(datasets, "get", get)
+    unit = TrainUnit(dataset="lhp", data_root=str(tmp_path))
+    assert unit.training_pairs() == [("a_in.png", "a_gt.png")]
+    assert seen == ["lhp", tmp_path]
+    samples[0] = SimpleNamespace(input="x.png", target="x.png")
+    with pytest.raises(MissingData, match="no \\(input, target\\) pairs"):
+        unit.training_pairs()
 
 
 def test_slurm_without_a_usable_profile_is_a_clear_error(tmp_path, capsys):

@@ -92,14 +92,17 @@ def test_train_then_restore_clis_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setenv("YPT_PROMPTS", str(tmp_path / "prompts"))
     model = save_tiny_folder(tiny_flux_components(), tmp_path / "flux")
     pairs = _write_pairs(tmp_path / "pairs", n=2, size=16)
-    common = ["--backbone", "flux", "--degradation", "haze", "--pairs-dir", str(pairs), "--model", str(model),
+    common = ["--backbone", "flux", "--degradation", "haze", "--model", str(model),
               "--size", "16", "16", "--dtype", "fp32", "--text-len", str(TEXT_LEN), "--log-every", "2",
               "--device", "cpu"]
-    assert train_main([*common, "--iterations", "4"]) == 0
+    assert train_main([*common, "--pairs-dir", str(pairs), "--iterations", "4"]) == 0
     prompt = default_prompt_path("flux", "haze")
     meta = json.loads(prompt.with_suffix(".json").read_text())
     assert meta["steps"] == 4 and meta["variant"] == "residual" and meta["train_config"]["iterations"] == 4
-    assert train_main([*common, "--iterations", "6"]) == 0  # resumes from the checkpoint beside the prompt
+    listed = tmp_path / "pairs.json"  # the same pairs listed in a file (relative to it)
+    listed.write_text(json.dumps([{"input": f"pairs/input/img{i}.png", "target": f"pairs/target/img{i}.png"}
+                                  for i in range(2)]))
+    assert train_main([*common, "--pairs", str(listed), "--iterations", "6"]) == 0  # resumes from the checkpoint
     meta = json.loads(prompt.with_suffix(".json").read_text())
     assert meta["steps"] == 6 and [s for s, _ in meta["losses"]] == [2, 4, 6]
     assert restore_main(["--backbone", "flux", "--prompt", str(prompt), "--input", str(pairs / "input"),

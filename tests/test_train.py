@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import copy
-from types import SimpleNamespace
-
 import pytest
 import torch
 from test_backbones import (
@@ -15,7 +13,15 @@ from test_backbones import (
 
 from ypt import bridges
 from ypt.backbones.prompting import new_prompt
-from ypt.train import LatentPairs, PromptTrainer, TrainConfig, cached_latents, pairs_from_dir
+from ypt.train import (
+    LatentPairs,
+    PromptTrainer,
+    TrainConfig,
+    cached_latents,
+    pairs_from_dir,
+    pairs_from_json,
+    save_trained_prompt,
+)
 
 
 def make_prompt(backbone, variant="residual"):
@@ -231,6 +237,37 @@ def test_pairs_dir_errors_name_the_problem(tmp_path):
         pairs_from_dir(root)
 
 
+def test_pairs_file_resolves_relative_paths_and_accepts_the_manifest_keys(tmp_path):
+    """``--pairs FILE.json``: our keys or the authors' manifest keys; image paths or frame lists; relative paths
+    against the file's folder; missing files and malformed entries named."""
+    import json
+
+    from ypt.errors import MissingData, UsageError
+
+    root = _write_pairs(tmp_path / "data", n=2)
+    frames = tmp_path / "data" / "clip"
+    frames.mkdir()
+    for i in range(2):
+        (frames / f"{i}.png").write_bytes((root / "input" / "img0.png").read_bytes())
+    entries = [{"input": "data/input/img0.png", "target": "data/target/img0.png"},
+               {"image_path": str(root / "input/img1.png"), "target_path": "data/target/img1.png"},
+               {"input": ["data/clip/0.png", "data/clip/1.png"], "target": ["data/clip/1.png", "data/clip/0.png"]}]
+    file = tmp_path / "pairs.json"
+    file.write_text(json.dumps(entries))
+    pairs = pairs_from_json(file)
+    assert pairs[0] == (tmp_path / "data/input/img0.png", tmp_path / "data/target/img0.png")
+    assert pairs[1] == (root / "input/img1.png", tmp_path / "data/target/img1.png")
+    assert pairs[2][0] == [frames / "0.png", frames / "1.png"]
+    file.write_text(json.dumps([{"input": "data/input/img0.png", "target": "data/target/nope.png"}]))
+    with pytest.raises(MissingData, match="1 file\\(s\\) not found, e.g. .*nope.png"):
+        pairs_from_json(file)
+    file.write_text(json.dumps([{"input": "data/input/img0.png"}]))
+    with pytest.raises(UsageError, match="pair 0 needs the keys 'input' and 'target'"):
+        pairs_from_json(file)
+    with pytest.raises(MissingData, match="no pairs file"):
+        pairs_from_json(tmp_path / "none.json")
+
+
 def test_bf16_training_keeps_fp32_prompt_and_gradients_reach_it_through_checkpointed_wan():
     from test_backbones import TEXT_LEN, tiny_wan_components
 
@@ -246,31 +283,6 @@ def test_bf16_training_keeps_fp32_prompt_and_gradients_reach_it_through_checkpoi
     assert all(p.grad is None for p in wan.transformer.parameters())
 
 
-def test_dataset_pairs_come_from_the_registry_and_skip_reference_free_samples(monkeypatch, tmp_path):
-    import sys
-    import types
-
-    from ypt.train import pairs_from_dataset
-
-    samples = [SimpleNamespace(input="a_in.png", target="a_gt.png"), SimpleNamespace(input="b.png", target="b.png"),
-               SimpleNamespace(input="c.png", target=None)]
-    seen = []
-
-    def get(key):
-        seen.append(key)
-        return SimpleNamespace(samples=lambda root: seen.append(root) or samples)
-
-    monkeypatch.setitem(sys.modules, "benchmarks.datasets", types.SimpleNamespace(get=get))
-    import benchmarks
-
-    monkeypatch.setattr(benchmarks, "datasets", sys.modules["benchmarks.datasets"], raising=False)
-    assert pairs_from_dataset("lhp", tmp_path) == [("a_in.png", "a_gt.png")]
-    assert seen == ["lhp", tmp_path]
-    samples[0] = SimpleNamespace(input="x.png", target="x.png")
-    with pytest.raises(RuntimeError, match="no \\(input, target\\) pairs"):
-        pairs_from_dataset("lhp", tmp_path)
-
-
 @pytest.mark.parametrize("variant", ["residual", "embedding", "token"])
 def test_each_trainable_variant_trains_saves_and_loads_exactly(variant, tmp_path):
     from ypt.backbones import prompting
@@ -282,7 +294,7 @@ def test_each_trainable_variant_trains_saves_and_loads_exactly(variant, tmp_path
     trainer = PromptTrainer(flux, prompt, make_bridge(), LatentPairs(tensors=random_pairs((4, 4, 4))), cfg)
     trainer.fit(2, progress=False)
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in prompt.parameters() if p.requires_grad)
-    path = prompting.save(prompt, tmp_path / f"{variant}.safetensors", flux, cfg, {"steps": 2})
+    path = save_trained_prompt(prompt, tmp_path / f"{variant}.safetensors", flux, cfg, {"steps": 2})
     assert prompting.needs_text_encoders([path]) == (True if variant == "token" else "auto")
     assert prompting.common_text_len([path]) == (None if variant == "token" else TEXT_LEN)
     (loaded,) = prompting.load_prompts([path], flux)

@@ -1,15 +1,24 @@
 """Prompt training: one prompt per degradation on a frozen backbone, loss ``|| x0_hat(z_t, t; prompt) - x0 ||^2``.
 
 ``z_t`` comes from the bridge (EBR by default: ``t`` in ``[t_min, T0]``); the backbone, VAE and text encoders are
-frozen; only the prompt's parameters train (AdamW, lr 5e-4, batch 2). VAE latents of the pairs come from the
-:mod:`ypt.latent_cache` (encoded once). Checkpoints are atomic and hold the prompt, the optimizer, the RNG state,
-the step and the logged losses, so a resumed run follows the uninterrupted run's trajectory exactly.
+frozen; only the prompt's parameters train (AdamW, ``ypt.defaults``: lr 5e-4, batch 2). VAE latents of the pairs
+come from the :mod:`ypt.latent_cache` (encoded once). Checkpoints are atomic and hold the prompt, the optimizer, the
+RNG state, the step and the logged losses, so a resumed run follows the uninterrupted run's trajectory exactly.
 The loss is only brought to the host every ``log_every`` steps (no device sync per step).
+
+Library::
+
+    from ypt.train import TrainConfig, pairs_from_dir, train_prompt
+    path = train_prompt(TrainConfig(backbone="wan", degradation="haze"), pairs_from_dir("DATA/haze"))
+
+Training pairs are ``(input, target)`` with each side an image path, a clip (frame folder or list of frame paths)
+or a ``[0, 1]`` tensor. Image files are read with PIL; ``read_image`` (``path -> (H, W, 3) uint8``) reads anything
+else (the benchmark passes its dataset reader, which decodes ``.mat`` / ``.npy`` containers).
 
 CLI::
 
     python -m ypt.train --backbone wan --degradation haze --pairs-dir DATA/haze --iterations 20000
-    python -m ypt.train --backbone flux --degradation rain --dataset lhp --data-root /data/LHP --iterations 40000
+    python -m ypt.train --backbone flux --degradation rain --pairs pairs.json
 """
 from __future__ import annotations
 
@@ -20,13 +29,42 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
-from benchmarks.protocol import FLUX_SIZE, TRAIN_ITERATIONS, VIDEO_FRAMES, VIDEO_HEIGHT, VIDEO_WIDTH
+from ypt.cli import add_debug_argument, entry_point
+from ypt.defaults import (
+    BATCH_SIZE,
+    FLUX_SIZE,
+    LEARNING_RATE,
+    T0,
+    T_MIN,
+    TEXT_LEN,
+    TRAIN_ITERATIONS,
+    VIDEO_FRAMES,
+    VIDEO_HEIGHT,
+    VIDEO_WIDTH,
+)
+from ypt.errors import MissingData, UsageError
+from ypt.media import natural_key
+from ypt.registry import check_key
 
-#: training geometry per backbone (the protocol's sizes; see ypt.media)
+if TYPE_CHECKING:
+    import torch
+
+    from ypt.backbones.base import Backbone
+    from ypt.bridges import Bridge
+    from ypt.latent_cache import LatentCache
+    from ypt.media import ImageReader
+    from ypt.prompts.modules import PromptModule
+
+#: training geometry per backbone (the method's default sizes, ``ypt.defaults``; see :mod:`ypt.media`)
 DEFAULT_GEOMETRY = {"flux": {"size": [FLUX_SIZE, FLUX_SIZE]},
                     "wan": {"frames": VIDEO_FRAMES, "size": [VIDEO_HEIGHT, VIDEO_WIDTH]}}
+#: one side of a training pair: an image path, a clip (frame folder or list of frame paths) or a tensor in [0, 1]
+PairSide = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]], "torch.Tensor"]
+Pair = tuple[PairSide, PairSide]
+#: backbone weight / autocast dtypes of training (no fp16: it would need loss scaling)
+DTYPES = ("bf16", "fp32")
 
 
 @dataclass
@@ -35,11 +73,11 @@ class TrainConfig:
     degradation: str = "haze"
     variant: str = "residual"
     bridge: str = "ebr"
-    t0: float = 0.4
-    t_min: float = 1e-4
-    iterations: int | None = None  # None: the paper's for the backbone (benchmarks.protocol.TRAIN_ITERATIONS)
-    batch_size: int = 2
-    lr: float = 5e-4
+    t0: float = T0
+    t_min: float = T_MIN
+    iterations: int | None = None  # None: the paper's for the backbone (ypt.defaults.TRAIN_ITERATIONS)
+    batch_size: int = BATCH_SIZE
+    lr: float = LEARNING_RATE
     weight_decay: float = 0.01
     seed: int = 0
     dtype: str = "bf16"
@@ -50,10 +88,12 @@ class TrainConfig:
     geometry: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_key("backbone", self.backbone, TRAIN_ITERATIONS)
+        check_key("training dtype", self.dtype, DTYPES)
         if self.iterations is None:
             self.iterations = TRAIN_ITERATIONS[self.backbone]
         if not self.geometry:
-            self.geometry = json.loads(json.dumps(DEFAULT_GEOMETRY.get(self.backbone, {})))
+            self.geometry = json.loads(json.dumps(DEFAULT_GEOMETRY[self.backbone]))
 
     def hashable(self) -> dict[str, Any]:
         """What defines the trained prompt: logging and checkpoint cadence, and the execution options that change
@@ -63,17 +103,23 @@ class TrainConfig:
             d.pop(k)
         return d
 
+    def prompt_path(self, root: str | os.PathLike | None = None) -> Path:
+        """Where training writes the prompt by default and ``ypt_flux`` / ``ypt_wan`` look for it
+        (:func:`ypt.prompts.default_prompt_path`)."""
+        from ypt.prompts.paths import default_prompt_path
+
+        return default_prompt_path(self.backbone, self.degradation, variant=self.variant, bridge=self.bridge,
+                                   t0=self.t0, root=root)
+
 
 # ---- training pairs -------------------------------------------------------------------------------------------
 def pairs_from_dir(pairs_dir: str | os.PathLike) -> list[tuple[Path, Path]]:
     """``input/`` + ``target/`` matched by name (images, or frame folders for clips)."""
-    from benchmarks.naming import natural_key
-
     root = Path(pairs_dir)
     inp, tgt = root / "input", root / "target"
     for d in (inp, tgt):
         if not d.is_dir():
-            raise FileNotFoundError(f"{root} needs input/ and target/ folders (missing {d})")
+            raise MissingData(f"{root} needs input/ and target/ folders (missing {d})")
     targets = {p.stem if p.is_file() else p.name: p for p in tgt.iterdir() if not p.name.startswith(".")}
     pairs, unmatched = [], []
     for p in sorted(inp.iterdir(), key=lambda q: natural_key(q.name)):
@@ -82,40 +128,76 @@ def pairs_from_dir(pairs_dir: str | os.PathLike) -> list[tuple[Path, Path]]:
         key = p.stem if p.is_file() else p.name
         (pairs.append((p, targets[key])) if key in targets else unmatched.append(p.name))
     if unmatched:
-        raise FileNotFoundError(f"no target in {tgt} for: {', '.join(unmatched[:5])}" +
-                                (f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""))
+        raise MissingData(f"no target in {tgt} for: {', '.join(unmatched[:5])}" +
+                          (f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else ""))
     if not pairs:
-        raise FileNotFoundError(f"no training pairs in {inp}")
+        raise MissingData(f"no training pairs in {inp}")
     return pairs
 
 
-def pairs_from_dataset(key: str, data_root: str | os.PathLike | None = None) -> list[tuple[Any, Any]]:
-    """``(sample.input, sample.target)`` of ``benchmarks.datasets.get(key).samples(data_root)`` (with a target);
-    ``data_root=None`` lets the registry find the set where it is configured."""
-    from benchmarks import datasets
+#: keys of one pair in a pairs file: ours, then the authors' manifests'
+PAIR_KEYS = (("input", "target"), ("image_path", "target_path"))
 
-    samples = datasets.get(key).samples(data_root)
-    pairs = [(s.input, s.target) for s in samples if s.target is not None and s.target != s.input]
+
+def pairs_from_json(path: str | os.PathLike) -> list[tuple[Path | list[Path], Path | list[Path]]]:
+    """Pairs listed in a JSON file: ``[{"input": ..., "target": ...}, ...]`` (or the authors' manifest keys
+    ``image_path`` / ``target_path``), each side an image path or a list of frame paths; relative paths are
+    resolved against the file's folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingData(f"no pairs file at {path}")
+    try:
+        entries = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise UsageError(f"{path} is not valid JSON: {err}") from None
+    if not isinstance(entries, list):
+        raise UsageError(f"{path} must hold a JSON list of {{\"input\": ..., \"target\": ...}} pairs")
+
+    def side(value: Any, index: int) -> Path | list[Path]:
+        if isinstance(value, str):
+            return path.parent / Path(value).expanduser()
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return [path.parent / Path(v).expanduser() for v in value]
+        raise UsageError(f"{path}: pair {index}: each side is a path or a list of frame paths, got {value!r}")
+
+    pairs, missing = [], []
+    for index, entry in enumerate(entries):
+        keys = next((k for k in PAIR_KEYS if isinstance(entry, dict) and all(n in entry for n in k)), None)
+        if keys is None:
+            raise UsageError(f"{path}: pair {index} needs the keys 'input' and 'target' (or 'image_path' and "
+                             f"'target_path'), got {entry!r}")
+        pair = (side(entry[keys[0]], index), side(entry[keys[1]], index))
+        missing += [str(p) for s in pair for p in (s if isinstance(s, list) else [s]) if not p.exists()]
+        pairs.append(pair)
+    if missing:
+        raise MissingData(f"{path}: {len(missing)} file(s) not found, e.g. {', '.join(missing[:3])}")
     if not pairs:
-        raise RuntimeError(f"dataset {key!r} at {data_root or 'its configured root'} has no (input, target) pairs "
-                           "with a reference")
+        raise MissingData(f"no training pairs in {path}")
     return pairs
+
+
+class PairSource(Protocol):
+    """What :class:`PromptTrainer` draws batches from: ``len`` pairs, ``batch(indices) -> (y, x0)`` stacked."""
+
+    def __len__(self) -> int: ...
+
+    def batch(self, indices: Iterable[int]) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
 class LatentPairs:
     """``(y, x0)`` latent pairs: in memory (tensors) or read from a :class:`ypt.latent_cache.LatentCache`."""
 
-    def __init__(self, tensors: Sequence[tuple[Any, Any]] | None = None, cache: Any = None,
-                 keys: Sequence[str] | None = None) -> None:
+    def __init__(self, tensors: Sequence[tuple[torch.Tensor, torch.Tensor]] | None = None,
+                 cache: LatentCache | None = None, keys: Sequence[str] | None = None) -> None:
         if (tensors is None) == (cache is None):
-            raise ValueError("give either tensors or a cache with keys")
+            raise UsageError("give either tensors or a cache with keys")
         self.tensors = list(tensors) if tensors is not None else None
         self.cache, self.keys = cache, list(keys or [])
 
     def __len__(self) -> int:
         return len(self.tensors) if self.tensors is not None else len(self.keys)
 
-    def batch(self, indices: Iterable[int]) -> tuple[Any, Any]:
+    def batch(self, indices: Iterable[int]) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
 
         ys, xs = [], []
@@ -125,40 +207,42 @@ class LatentPairs:
             else:
                 got = self.cache.get(self.keys[i])
                 if got is None:
-                    raise FileNotFoundError(f"latent cache entry {self.keys[i]} vanished from {self.cache.folder}")
+                    raise MissingData(f"latent cache entry {self.keys[i]} vanished from {self.cache.folder}")
                 y, x0 = got
             ys.append(y)
             xs.append(x0)
         return torch.stack(ys), torch.stack(xs)
 
 
-def pixel_loader(backbone: Any, geometry: dict[str, Any]) -> Callable[[Any], Any]:
+def pixel_loader(backbone: Backbone, geometry: dict[str, Any],
+                 read_image: ImageReader | None = None) -> Callable[[PairSide], torch.Tensor]:
     """Side (path, frame folder/list, or tensor in [0,1]) -> pixels at the training geometry, batch dim added."""
     from ypt import media
 
-    def load(side: Any) -> Any:
+    def load(side: PairSide) -> torch.Tensor:
         import torch
 
         size = tuple(geometry["size"])
         if backbone.name == "wan":
             frames = int(geometry["frames"])
-            clip = side if isinstance(side, torch.Tensor) else media.load_clip(side, frames, size)
+            clip = side if isinstance(side, torch.Tensor) else media.load_clip(side, frames, size, read_image)
             return media.prepare_clip(clip, frames, size, backbone.temporal_compression)[None]
-        img = side if isinstance(side, torch.Tensor) else media.load_image(side, size)
+        img = side if isinstance(side, torch.Tensor) else media.load_image(side, size, read_image)
         return media.resize(img, size)[None]
 
     return load
 
 
-def cached_latents(backbone: Any, pairs: Sequence[tuple[Any, Any]], geometry: dict[str, Any],
-                   cache_dir: str | os.PathLike | None = None, progress: bool = True) -> LatentPairs:
+def cached_latents(backbone: Backbone, pairs: Sequence[Pair], geometry: dict[str, Any],
+                   cache_dir: str | os.PathLike | None = None, progress: bool = True,
+                   read_image: ImageReader | None = None) -> LatentPairs:
     """Encode every pair once into the latent cache (skipping cached ones) and serve them from it."""
     from ypt.latent_cache import make_latent_cache
 
-    load = pixel_loader(backbone, geometry)
+    load = pixel_loader(backbone, geometry, read_image)
     cache = make_latent_cache(backbone, geometry, cache_dir)
 
-    def encode_pair(inp: Any, tgt: Any) -> tuple[Any, Any]:
+    def encode_pair(inp: PairSide, tgt: PairSide) -> tuple[torch.Tensor, torch.Tensor]:
         return backbone.encode(load(inp))[0], backbone.encode(load(tgt))[0]
 
     keys = cache.ensure(pairs, encode_pair, progress=progress)
@@ -173,8 +257,9 @@ class PromptTrainer:
     from a teacher, e.g. the prompt-recovery test); by default the target is ``x0``.
     """
 
-    def __init__(self, backbone: Any, prompt: Any, bridge: Any, data: LatentPairs, config: TrainConfig,
-                 target_fn: Callable[[Any, Any], Any] | None = None) -> None:
+    def __init__(self, backbone: Backbone, prompt: PromptModule, bridge: Bridge, data: PairSource,
+                 config: TrainConfig,
+                 target_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> None:
         import torch
 
         self.backbone, self.prompt, self.bridge, self.data, self.config = backbone, prompt, bridge, data, config
@@ -182,7 +267,7 @@ class PromptTrainer:
         self.target_fn = target_fn
         self.params = [p for p in prompt.parameters() if p.requires_grad]
         if not self.params:
-            raise ValueError(f"prompt variant {config.variant!r} has no trainable parameters")
+            raise UsageError(f"prompt variant {config.variant!r} has no trainable parameters")
         # fused: one kernel for all prompt tensors, and the step count stays a device tensor (the for-loop AdamW
         # reads it back with .item(), a host sync per step on a GPU)
         fused = {"fused": True} if backbone.device.type in ("cuda", "cpu") else {}
@@ -190,13 +275,13 @@ class PromptTrainer:
         self.generator = torch.Generator("cpu").manual_seed(config.seed)
         self.step_count = 0
         self.losses: list[tuple[int, float]] = []
-        self._pending: list[Any] = []
+        self._pending: list[torch.Tensor] = []
         if config.gradient_checkpointing:
             backbone.enable_gradient_checkpointing()
         if config.compile:
             backbone.compile_blocks()
 
-    def _draw(self) -> tuple[Any, Any, Any, Any]:
+    def _draw(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         import torch
 
         g, b = self.generator, self.config.batch_size
@@ -208,10 +293,12 @@ class PromptTrainer:
         if dev.type != "cuda":
             return x0, y, t, noise
         # pinned host memory + non_blocking: the host queues the copies and goes on; no sync per step. The draws
-        # stay on the seeded CPU generator so a resumed run continues the same trajectory.
-        return tuple(x.pin_memory().to(dev, non_blocking=True) for x in (x0, y, t, noise))
+        # stay on the seeded CPU generator so a resumed run continues the same trajectory. Latents a pair source
+        # already holds on the device stay there.
+        return tuple(x.to(dev, non_blocking=True) if x.is_cuda else x.pin_memory().to(dev, non_blocking=True)
+                     for x in (x0, y, t, noise))
 
-    def step(self) -> Any:
+    def step(self) -> torch.Tensor:
         """One optimisation step; returns the loss as a device tensor (no host sync)."""
         x0, y, t, noise = self._draw()
         z = self.bridge.state(x0, y, t, noise)
@@ -305,7 +392,7 @@ class PromptTrainer:
         free = ("iterations",)  # may change between runs (a longer run continues a shorter one)
         differs = [k for k in TrainConfig().hashable() if saved.get(k) != mine.get(k) and k not in free]
         if differs:
-            raise ValueError(f"checkpoint {path} was trained with another config ({', '.join(differs)} differ); "
+            raise UsageError(f"checkpoint {path} was trained with another config ({', '.join(differs)} differ); "
                              "use another --out or delete it")
         self.prompt.load_state_dict(state["prompt"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -313,6 +400,56 @@ class PromptTrainer:
         self.step_count = int(state["step"])
         self.losses = [(int(s), float(v)) for s, v in state["losses"]]
         self._pending = []
+
+
+def save_trained_prompt(prompt: PromptModule, path: str | os.PathLike, backbone: Backbone, config: TrainConfig,
+                        extra: dict[str, Any] | None = None) -> Path:
+    """Prompt file (safetensors + JSON sidecar) with the backbone identity, the training config and ``extra``
+    (e.g. steps trained and the logged losses)."""
+    from ypt.prompts.files import save_prompt
+    from ypt.provenance import config_hash
+
+    meta = {
+        **backbone.identity(),
+        "variant": config.variant, "bridge": config.bridge, "t0": config.t0, "degradation": config.degradation,
+        "train_config": config.hashable(), "train_config_hash": config_hash(config.hashable()), **(extra or {}),
+    }
+    return save_prompt(prompt, path, meta)
+
+
+# ---- the library entry point ------------------------------------------------------------------------------------
+def train_prompt(config: TrainConfig, pairs: Sequence[Pair], *, model: str | os.PathLike | None = None,
+                 revision: str | None = None, device: str | None = None, out: str | os.PathLike | None = None,
+                 cache_dir: str | os.PathLike | None = None, read_image: ImageReader | None = None,
+                 text_len: int | None = None, progress: bool = True) -> Path:
+    """Train one prompt on ``pairs`` and write it; returns the prompt file's path.
+
+    Loads the frozen backbone ``config.backbone`` (``model``: a local diffusers folder or hub id found in the HF
+    cache, default the paper's model; never downloads) on ``device`` (default cuda when available), encodes the
+    pairs once into the latent cache (``cache_dir``, default ``$YPT_CACHE/latents``; ``read_image`` decodes
+    inputs that are not image files), trains for ``config.iterations`` steps, resuming from the checkpoint
+    ``<out>.ckpt`` beside the prompt when one exists, and writes ``out`` (default
+    :meth:`TrainConfig.prompt_path`) with its JSON sidecar. ``text_len``: the context length the backbone feeds
+    and the prompt is made for (default the backbone's, ``ypt.defaults.TEXT_LEN``).
+    """
+    import torch
+
+    from ypt.backbones import load_backbone, prompting
+    from ypt.bridges import make_bridge
+
+    if not pairs:
+        raise MissingData("train_prompt needs at least one (input, target) pair")
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[config.dtype]
+    backbone = load_backbone(config.backbone, model, revision=revision, dtype=dtype, device=device,
+                             text_encoders=prompting.needs_text_encoders(config.variant),
+                             max_sequence_length=text_len)
+    out = Path(out) if out else config.prompt_path()
+    data = cached_latents(backbone, pairs, config.geometry, cache_dir, progress=progress, read_image=read_image)
+    prompt = prompting.new_prompt(config.variant, backbone)
+    trainer = PromptTrainer(backbone, prompt, make_bridge(config.bridge, config.t0, config.t_min), data, config)
+    losses = trainer.fit(config.iterations, checkpoint=out.with_name(out.name + ".ckpt"), progress=progress)
+    return save_trained_prompt(prompt, out, backbone, config, {"steps": trainer.step_count, "losses": losses})
 
 
 # ---- CLI ------------------------------------------------------------------------------------------------------
@@ -325,19 +462,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--degradation", required=True, help="haze, rain, snow, lowlight or blur")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--pairs-dir", help="folder with input/ and target/ (same names; images or frame folders)")
-    src.add_argument("--dataset", help="dataset key of benchmarks.datasets")
-    p.add_argument("--data-root", help="root folder of --dataset (default: where the dataset registry finds it)")
+    src.add_argument("--pairs", metavar="FILE.json",
+                     help='JSON list of {"input": ..., "target": ...} (or the manifests\' image_path / target_path); '
+                          "each side an image path or a list of frame paths, relative to the file's folder")
     p.add_argument("--model", help="local diffusers folder or hub id (default: the paper's model, from HF cache)")
     p.add_argument("--revision")
     p.add_argument("--variant", default="residual", help="prompt variant (residual, embedding, token)")
     p.add_argument("--bridge", default="ebr", choices=["naive", "ddbm", "ebr"])
-    p.add_argument("--t0", type=float, default=0.4)
-    p.add_argument("--t-min", type=float, default=1e-4)
-    p.add_argument("--iterations", type=int, help="default: paper (WAN 20000, FLUX 40000)")
-    p.add_argument("--batch-size", type=int, default=2)
-    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--t0", type=float, default=T0)
+    p.add_argument("--t-min", type=float, default=T_MIN)
+    p.add_argument("--iterations", type=int, help="default: the paper's ("
+                   + ", ".join(f"{k.upper()} {v}" for k, v in TRAIN_ITERATIONS.items()) + ")")
+    p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
+    p.add_argument("--lr", type=float, default=LEARNING_RATE)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dtype", choices=["bf16", "fp32"], default="bf16",
+    p.add_argument("--dtype", choices=DTYPES, default="bf16",
                    help="backbone weights and autocast dtype (prompt parameters stay fp32; no fp16: it would need "
                         "loss scaling)")
     p.add_argument("--gradient-checkpointing", action="store_true",
@@ -346,13 +485,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true",
                    help="torch.compile each transformer block (the prompt stays attached for the whole run)")
     p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"), help="training resolution (default protocol)")
-    p.add_argument("--frames", type=int, help="WAN clip length (default 33)")
-    p.add_argument("--text-len", type=int, help="context length (default: FLUX 512, WAN 226; the prompt's length)")
+    p.add_argument("--frames", type=int, help=f"WAN clip length (default {VIDEO_FRAMES})")
+    p.add_argument("--text-len", type=int, help="context length (default: "
+                   + ", ".join(f"{k.upper()} {v}" for k, v in TEXT_LEN.items()) + "; the prompt's length)")
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--checkpoint-every", type=int, default=1000)
     p.add_argument("--cache-dir", help="latent cache root (default $YPT_CACHE/latents)")
     p.add_argument("--out", help="prompt file (default: ypt.prompts.default_prompt_path)")
     p.add_argument("--device", default=None, help="default: cuda if available else cpu")
+    add_debug_argument(p)
     return p
 
 
@@ -371,28 +512,17 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     )
 
 
+@entry_point
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = config_from_args(args)
-    pairs = pairs_from_dir(args.pairs_dir) if args.pairs_dir else pairs_from_dataset(args.dataset, args.data_root)
+    pairs = pairs_from_dir(args.pairs_dir) if args.pairs_dir else pairs_from_json(args.pairs)
+    out = train_prompt(config, pairs, model=args.model, revision=args.revision, device=args.device, out=args.out,
+                       cache_dir=args.cache_dir, text_len=args.text_len)
+    from ypt.prompts.paths import read_sidecar
 
-    import torch
-
-    from ypt.backbones import load_backbone, prompting
-    from ypt.bridges import make_bridge
-
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[config.dtype]
-    extra = {"max_sequence_length": args.text_len} if args.text_len else {}
-    backbone = load_backbone(config.backbone, args.model, revision=args.revision, dtype=dtype, device=device,
-                             text_encoders=prompting.needs_text_encoders(config.variant), **extra)
-    out = Path(args.out) if args.out else prompting.default_path(config)
-    data = cached_latents(backbone, pairs, config.geometry, args.cache_dir)
-    prompt = prompting.new_prompt(config.variant, backbone)
-    trainer = PromptTrainer(backbone, prompt, make_bridge(config.bridge, config.t0, config.t_min), data, config)
-    losses = trainer.fit(config.iterations, checkpoint=out.with_name(out.name + ".ckpt"))
-    prompting.save(prompt, out, backbone, config, {"steps": trainer.step_count, "losses": losses})
-    print(f"prompt written to {out} (step {trainer.step_count}, last logged loss {losses[-1][1]:.5f})")
+    meta = read_sidecar(out)
+    print(f"prompt written to {out} (step {meta['steps']}, last logged loss {meta['losses'][-1][1]:.5f})")
     return 0
 
 

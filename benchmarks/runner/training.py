@@ -1,6 +1,6 @@
 """Prompt-training units: one prompt per (backbone, degradation) on the paper's training set for it (Sec. 4.2).
 
-A :class:`TrainUnit` trains through :mod:`ypt.train`; it is done when the prompt file exists where
+A :class:`TrainUnit` trains through :func:`ypt.train.train_prompt`; it is done when the prompt file exists where
 :func:`ypt.prompts.default_prompt_path` puts it (where ``ypt_flux`` / ``ypt_wan`` look), and an interrupted unit
 resumes from the trainer's checkpoint beside the prompt. Table rows of our method wait for these units.
 """
@@ -27,8 +27,8 @@ DEFAULT_HOURS = {"flux": 24, "wan": 24}
 
 @dataclass
 class TrainUnit(WorkUnit):
-    """Train one prompt (``python -m ypt.train``); done when the prompt file exists where
-    :func:`ypt.prompts.default_prompt_path` puts it. Resumes from the trainer's checkpoint beside the prompt."""
+    """Train one prompt (:func:`ypt.train.train_prompt`); done when the prompt file exists where
+    :meth:`ypt.train.TrainConfig.prompt_path` puts it. Resumes from the trainer's checkpoint beside the prompt."""
 
     kind = "train"
     backbone: str = "flux"
@@ -45,41 +45,41 @@ class TrainUnit(WorkUnit):
     def label(self) -> str:
         return f"{self.backbone}/{self.degradation}/{self.variant}/{self.bridge}/t0={self.t0:g}"
 
-    def argv(self, data_root: str | None = None) -> list[str]:
-        """``python -m ypt.train`` arguments (``--data-root`` only when running: it does not change the prompt)."""
-        argv = ["--backbone", self.backbone, "--degradation", self.degradation, "--dataset", self.dataset,
-                "--variant", self.variant, "--bridge", self.bridge, "--t0", str(self.t0)]
-        if data_root:
-            argv += ["--data-root", data_root]
-        if self.iterations:
-            argv += ["--iterations", str(self.iterations)]
-        return argv + list(self.extra_args)
-
     def train_config(self):
-        from ypt import train
+        from ypt.train import TrainConfig
 
-        return train.config_from_args(train.build_parser().parse_args(self.argv()))
+        flags = {"--gradient-checkpointing": "gradient_checkpointing", "--compile": "compile"}  # speed/memory only
+        return TrainConfig(backbone=self.backbone, degradation=self.degradation, variant=self.variant,
+                           bridge=self.bridge, t0=self.t0, iterations=self.iterations or None,
+                           **{flags[a]: True for a in self.extra_args})
 
     def config(self) -> dict[str, Any]:
         return {"kind": "train", "train": self.train_config().hashable(), "dataset": self.dataset}
 
     def prompt_path(self):
-        from ypt.backbones import prompting
-
-        return prompting.default_path(self.train_config())
+        return self.train_config().prompt_path()
 
     def is_done(self) -> bool:
         return self.prompt_path().is_file()
 
-    def run(self, progress: bool = True) -> None:
+    def training_pairs(self) -> list:
+        """``(input, target)`` of the dataset's samples that have a reference (``target`` set and not the input)."""
+        from benchmarks import datasets
         from benchmarks.datasets.roots import dataset_root
-        from ypt import train
-        from ypt.errors import RunFailed
+        from ypt.errors import MissingData
 
-        argv = self.argv(str(dataset_root(self.dataset, self.data_root or None)))
-        code = train.main(argv)
-        if code:
-            raise RunFailed(f"python -m ypt.train {' '.join(argv)} exited with {code}")
+        root = dataset_root(self.dataset, self.data_root or None)
+        pairs = [(s.input, s.target) for s in datasets.get(self.dataset).samples(root)
+                 if s.target is not None and s.target != s.input]
+        if not pairs:
+            raise MissingData(f"dataset {self.dataset!r} at {root} has no (input, target) pairs with a reference")
+        return pairs
+
+    def run(self, progress: bool = True) -> None:
+        from benchmarks.datasets import read_image
+        from ypt.train import train_prompt
+
+        train_prompt(self.train_config(), self.training_pairs(), read_image=read_image, progress=progress)
 
     def missing_resources(self) -> list[Missing]:
         return missing_dataset(self.dataset, self.data_root)

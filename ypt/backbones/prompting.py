@@ -1,5 +1,5 @@
-"""Prompts (:mod:`ypt.prompts`) on an adapter: create one for a backbone, save it with the training metadata,
-load prompt files (ours or the official ``wan_*.pt``) for restoration, and where training writes by default."""
+"""Prompts (:mod:`ypt.prompts`) on an adapter: create one for a backbone and load prompt files (ours or the official
+``wan_*.pt``) for restoration; which variants need the text encoders and which context length prompt files need."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ypt.prompts.paths import VARIANTS, default_prompt_path, sidecar_path
+from ypt.prompts.paths import VARIANTS, sidecar_path
 
 #: variants that need the text encoders at run time (the others only need the cached null-text context)
 TEXT_VARIANTS = ("token", "text")
@@ -92,25 +92,6 @@ def new_prompt(variant: str, backbone: Any, instruction: str | None = None, gene
     kwargs = variant_kwargs(variant, backbone, instruction)
     return prompts_module().make_prompt(variant, backbone.transformer, kwargs.pop("text_len"), generator=generator,
                                         **kwargs)
-
-
-def default_path(config: Any) -> Path:
-    """Where training writes (and ``ypt_flux``/``ypt_wan`` look): ``ypt.prompts.default_prompt_path``."""
-    return default_prompt_path(config.backbone, config.degradation, variant=config.variant, bridge=config.bridge,
-                               t0=config.t0)
-
-
-def save(prompt: Any, path: str | os.PathLike, backbone: Any, config: Any, extra: dict[str, Any] | None = None) -> Path:
-    """Prompt file (safetensors + JSON sidecar) with the backbone identity, the training config and ``extra``
-    (e.g. steps trained and the logged losses)."""
-    from ypt.provenance import config_hash
-
-    meta = {
-        **backbone.identity(),
-        "variant": config.variant, "bridge": config.bridge, "t0": config.t0, "degradation": config.degradation,
-        "train_config": config.hashable(), "train_config_hash": config_hash(config.hashable()), **(extra or {}),
-    }
-    return Path(prompts_module().save_prompt(prompt, path, meta))
 
 
 def load_prompts(paths: Sequence[str | os.PathLike], backbone: Any) -> list[Any]:
