@@ -9,6 +9,7 @@ from official import OFFICIAL as OFFICIAL_ROOT
 import torch
 from test_backbones import TEXT_LEN, tiny_flux, tiny_wan
 
+from ypt.errors import MissingPrompt
 from ypt.prompts import (
     PromptShapeError,
     default_prompt_path,
@@ -48,7 +49,7 @@ def _velocity(backbone, z, prompt=None):
 @pytest.mark.parametrize("which", ["flux", "wan"])
 def test_zero_gates_leave_the_output_unchanged_and_open_gates_change_it(which, flux, wan):
     backbone, z = (flux, _flux_latents()) if which == "flux" else (wan, _wan_latents())
-    prompt = make_prompt("residual", backbone.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(1))
+    prompt = make_prompt("residual", backbone, TEXT_LEN, generator=torch.Generator().manual_seed(1))
     assert prompt.gates.shape == (4 if which == "flux" else 2,)
     plain = _velocity(backbone, z)
     torch.testing.assert_close(_velocity(backbone, z, prompt), plain, rtol=0, atol=1e-6)
@@ -62,7 +63,7 @@ def test_zero_gates_leave_the_output_unchanged_and_open_gates_change_it(which, f
 
 def test_wan_residual_is_gate_times_the_shifted_cross_attention(wan):
     """attn2(h, c) + a * attn2(h, c + P), checked on the first block's cross-attention directly."""
-    prompt = make_prompt("residual", wan.transformer, TEXT_LEN)
+    prompt = make_prompt("residual", wan, TEXT_LEN)
     with torch.no_grad():
         prompt.gates.copy_(torch.tensor([0.7, -0.3]))
     attn2 = wan.transformer.blocks[0].attn2
@@ -70,7 +71,7 @@ def test_wan_residual_is_gate_times_the_shifted_cross_attention(wan):
     c = torch.randn(1, TEXT_LEN, 16)
     with torch.no_grad():
         expected = attn2(h, c, None, None) + 0.7 * attn2(h, c + prompt.prompt, None, None)
-        with prompt.applied(wan.transformer):
+        with prompt.applied(wan):
             got = attn2(h, c, None, None)
     torch.testing.assert_close(got, expected)
 
@@ -78,7 +79,7 @@ def test_wan_residual_is_gate_times_the_shifted_cross_attention(wan):
 def test_wan_residual_projects_the_query_once_and_restores_the_processor(wan):
     """While applied, attn2 runs one to_q for both passes; any other processor gets the generic two-call hook with
     the same result; leaving the block puts diffusers' own processor back."""
-    prompt = make_prompt("residual", wan.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(2))
+    prompt = make_prompt("residual", wan, TEXT_LEN, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         prompt.gates.copy_(torch.tensor([0.7, -0.3]))
     attn2 = wan.transformer.blocks[0].attn2
@@ -89,7 +90,7 @@ def test_wan_residual_projects_the_query_once_and_restores_the_processor(wan):
     counter = attn2.to_q.register_forward_hook(lambda *_: calls.append(1))
     try:
         with torch.no_grad():
-            with prompt.applied(wan.transformer):
+            with prompt.applied(wan):
                 assert attn2.processor is not original
                 shared = attn2(h, c, None, None)
             assert len(calls) == 1 and attn2.processor is original
@@ -99,7 +100,7 @@ def test_wan_residual_projects_the_query_once_and_restores_the_processor(wan):
 
             attn2.processor = Custom()
             try:
-                with prompt.applied(wan.transformer):
+                with prompt.applied(wan):
                     generic = attn2(h, c, None, None)
             finally:
                 attn2.processor = original
@@ -111,7 +112,7 @@ def test_wan_residual_projects_the_query_once_and_restores_the_processor(wan):
 
 def test_flux_residual_shifts_the_attention_inputs_only(flux):
     """Double blocks: attn(h, c + a*P); single blocks: attn on the joint tokens with a*P on the first L (text)."""
-    prompt = make_prompt("residual", flux.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(5))
+    prompt = make_prompt("residual", flux, TEXT_LEN, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
         prompt.gates.copy_(torch.tensor([0.7, -0.3, 0.4, 1.5]))
     double, single = flux.transformer.transformer_blocks[0], flux.transformer.single_transformer_blocks[1]
@@ -122,7 +123,7 @@ def test_flux_residual_shifts_the_attention_inputs_only(flux):
     with torch.no_grad():
         expected_double = double.attn(hidden_states=h, encoder_hidden_states=c + 0.7 * prompt.prompt)
         expected_single = single.attn(hidden_states=shifted_joint)
-        with prompt.applied(flux.transformer):
+        with prompt.applied(flux):
             got_double = double.attn(hidden_states=h, encoder_hidden_states=c)
             got_single = single.attn(hidden_states=joint)
         plain_single = single.attn(hidden_states=joint)
@@ -142,7 +143,7 @@ def test_only_prompt_parameters_receive_gradients(which, checkpointing, flux, wa
         transformer.enable_gradient_checkpointing()
         transformer.train()
     try:
-        prompt = make_prompt("residual", transformer, TEXT_LEN)
+        prompt = make_prompt("residual", backbone, TEXT_LEN)
         with torch.no_grad():
             prompt.gates.fill_(0.5)
         with backbone.attached(prompt):
@@ -162,7 +163,7 @@ def test_only_prompt_parameters_receive_gradients(which, checkpointing, flux, wa
 def test_residual_prompt_under_bf16_autocast(which, flux, wan):
     """Zero gates stay an exact no-op and gradients reach P and the gates when the transformer runs in autocast."""
     backbone, z = (flux, _flux_latents()) if which == "flux" else (wan, _wan_latents())
-    prompt = make_prompt("residual", backbone.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(2))
+    prompt = make_prompt("residual", backbone, TEXT_LEN, generator=torch.Generator().manual_seed(2))
     sigma = torch.tensor([0.3, 0.2])
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         plain = backbone.velocity(z, sigma)
@@ -177,30 +178,30 @@ def test_residual_prompt_under_bf16_autocast(which, flux, wan):
 
 
 def test_a_second_prompt_cannot_stack_on_an_attached_one(wan):
-    first = make_prompt("residual", wan.transformer, TEXT_LEN)
-    second = make_prompt("residual", wan.transformer, TEXT_LEN)
-    with first.applied(wan.transformer), pytest.raises(RuntimeError, match="already attached"), \
-            second.applied(wan.transformer):
+    first = make_prompt("residual", wan, TEXT_LEN)
+    second = make_prompt("residual", wan, TEXT_LEN)
+    with first.applied(wan), pytest.raises(RuntimeError, match="already attached"), \
+            second.applied(wan):
         pass
-    with second.applied(wan.transformer):  # released on exit
+    with second.applied(wan):  # released on exit
         pass
 
 
 def test_embedding_prompt_replaces_the_context_and_starts_from_init(flux, wan):
     null = wan.null_context()
-    prompt = make_prompt("embedding", wan.transformer, TEXT_LEN, init=null)
+    prompt = make_prompt("embedding", wan, TEXT_LEN, init=null)
     assert prompt.embedding.shape == (1, TEXT_LEN, 16)
     z = _wan_latents()
     # initialised at the null context: the same output as unprompted
     torch.testing.assert_close(_velocity(wan, z, prompt), _velocity(wan, z), rtol=1e-5, atol=1e-6)
-    flux_prompt = make_prompt("embedding", flux.transformer, TEXT_LEN)
+    flux_prompt = make_prompt("embedding", flux, TEXT_LEN)
     assert flux_prompt.embedding.shape == (1, TEXT_LEN, 32) and flux_prompt.pooled.shape == (1, 16)
     assert (_velocity(flux, _flux_latents(), flux_prompt) - _velocity(flux, _flux_latents())).abs().max() > 0
 
 
 def test_token_prompt_trains_through_the_frozen_text_encoder(wan):
     encoder = wan.text_encoder
-    prompt = make_prompt("token", wan.transformer, TEXT_LEN, text_encoder=encoder, num_tokens=3)
+    prompt = make_prompt("token", wan, TEXT_LEN, text_encoder=encoder, num_tokens=3)
     with wan.attached(prompt):
         wan.velocity(_wan_latents(), torch.tensor([0.3, 0.2]), prompt).pow(2).mean().backward()
     assert prompt.tokens.grad is not None and prompt.tokens.grad.abs().sum() > 0
@@ -210,7 +211,7 @@ def test_token_prompt_trains_through_the_frozen_text_encoder(wan):
 
 def test_text_prompt_uses_the_instruction_context(wan):
     context = wan.encode_text("remove haze")
-    prompt = make_prompt("text", wan.transformer, context=context, instruction="remove haze")
+    prompt = make_prompt("text", wan, context=context, instruction="remove haze")
     assert prompt.num_trainable() == 0
     z = _wan_latents()
     with torch.no_grad():
@@ -220,12 +221,12 @@ def test_text_prompt_uses_the_instruction_context(wan):
 
 def test_unknown_variant_names_close_match(flux):
     with pytest.raises(ValueError, match="Did you mean 'residual'"):
-        make_prompt("residul", flux.transformer)
+        make_prompt("residul", flux)
 
 
 @pytest.mark.parametrize("variant", ["residual", "embedding"])
 def test_save_load_round_trip_is_exact(variant, tmp_path, flux):
-    prompt = make_prompt(variant, flux.transformer, TEXT_LEN, generator=torch.Generator().manual_seed(3))
+    prompt = make_prompt(variant, flux, TEXT_LEN, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         for p in prompt.parameters():
             p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(4)))
@@ -233,19 +234,19 @@ def test_save_load_round_trip_is_exact(variant, tmp_path, flux):
     assert path.suffix == ".safetensors"
     meta = read_sidecar(path)
     assert meta["variant"] == variant and meta["arch"] == "flux" and meta["t0"] == 0.4
-    loaded = load_prompt(path, flux.transformer)
+    loaded = load_prompt(path, flux)
     for (k, a), (k2, b) in zip(prompt.state_dict().items(), loaded.state_dict().items()):
         assert k == k2 and torch.equal(a, b)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["haze.json", "haze.safetensors"]
 
 
 def test_loading_into_a_different_transformer_is_refused(tmp_path, flux, wan):
-    path = save_prompt(make_prompt("residual", flux.transformer, TEXT_LEN), tmp_path / "p")
+    path = save_prompt(make_prompt("residual", flux, TEXT_LEN), tmp_path / "p")
     with pytest.raises(PromptShapeError, match="trained for flux"):
-        load_prompt(path, wan.transformer)
+        load_prompt(path, wan)
     bigger = tiny_flux(layers=3, single_layers=2)
     with pytest.raises(PromptShapeError, match=r"gates: file \(4,\) vs model \(5,\)"):
-        load_prompt(path, bigger.transformer)
+        load_prompt(path, bigger)
 
 
 def test_default_prompt_path(tmp_path, monkeypatch):
@@ -264,7 +265,7 @@ def wan_1_3b():
 
 @pytest.mark.skipif(not CKPTS.is_dir(), reason=f"official checkpoints not found at {CKPTS}")
 def test_official_wan_prompts_load_into_wan_1_3b(wan_1_3b):
-    assert len(wan_1_3b.blocks) == 30
+    assert wan_1_3b.num_gates == len(wan_1_3b.transformer.blocks) == 30 and wan_1_3b.prompt_width == 1536
     for degradation in ("haze", "rain", "snow", "lowlight", "blur"):
         prompt = load_official_wan(CKPTS / f"wan_{degradation}.pt", wan_1_3b)
         assert prompt.prompt.shape == (1, 226, 1536) and prompt.gates.shape == (30,)
@@ -278,7 +279,7 @@ def test_official_wan_prompts_load_into_wan_1_3b(wan_1_3b):
 @pytest.mark.skipif(not CKPTS.is_dir(), reason=f"official checkpoints not found at {CKPTS}")
 def test_official_prompt_with_mismatched_shape_is_refused(wan):
     with pytest.raises(PromptShapeError, match=r"prompt: file \(1, 226, 1536\) vs model \(1, 226, 16\)"):
-        load_official_wan(CKPTS / "wan_haze.pt", wan.transformer)
+        load_official_wan(CKPTS / "wan_haze.pt", wan)
 
 
 @pytest.mark.skipif(not CKPTS.is_dir(), reason=f"official checkpoints not found at {CKPTS}")
@@ -295,13 +296,14 @@ def test_import_official_cli_writes_loadable_prompts(tmp_path, wan_1_3b, capsys)
     assert '"degradation": "snow"' in capsys.readouterr().out
     assert main(["show", str(CKPTS / "wan_snow.pt")]) == 0
     assert "'prompt': (1, 226, 1536), 'gates': (30,)" in capsys.readouterr().out
-    assert main(["show", str(tmp_path / "missing.safetensors")]) == 2
+    assert main(["show", str(tmp_path / "missing.safetensors")]) == MissingPrompt.exit_code  # one line, no traceback
+    assert capsys.readouterr().err.startswith("error: prompt file")
 
 
 def test_backbone_refuses_a_second_prompt_while_one_is_attached(wan):
     """The adapter keeps one prompt attached (training holds it through the backward); the same prompt again is a
     no-op, another one is refused by ypt.prompts' own guard."""
-    first, second = (make_prompt("residual", wan.transformer, TEXT_LEN) for _ in range(2))
+    first, second = (make_prompt("residual", wan, TEXT_LEN) for _ in range(2))
     with wan.attached(first):
         with wan.attached(first):
             pass

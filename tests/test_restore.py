@@ -151,3 +151,30 @@ def test_files_are_resized_with_pil_bicubic_and_tensors_by_interpolation(tmp_pat
     ref = torch.nn.functional.interpolate(tensor[None], (16, 16), mode="bicubic", antialias=True)[0].clamp(0, 1)
     assert size == (20, 24)
     torch.testing.assert_close(resized, ref)
+
+
+def test_clis_report_a_missing_file_or_model_in_one_line(tmp_path, capsys):
+    """``python -m ypt.train`` / ``ypt.restore`` / ``ypt.prompts``: a missing pairs folder, prompt, input or model is
+    ``error: ...`` on one line with the missing-resource exit code; ``--debug`` shows the traceback instead."""
+    from ypt.errors import MissingModel, MissingResource
+    from ypt.prompts.__main__ import main as prompts_main
+    from ypt.restore import main as restore_main
+    from ypt.train import main as train_main
+
+    pairs = _write_pairs(tmp_path / "pairs", n=1)
+    runs = [
+        (train_main, ["--backbone", "flux", "--degradation", "haze", "--pairs-dir", str(tmp_path / "none")], "none"),
+        (train_main, ["--backbone", "flux", "--degradation", "haze", "--pairs-dir", str(pairs), "--model",
+                      str(tmp_path / "no-model"), "--device", "cpu", "--cache-dir", str(tmp_path / "c")], "no-model"),
+        (restore_main, ["--backbone", "flux", "--prompt", str(tmp_path / "p.safetensors"), "--input", str(pairs / "input"),
+                        "--out", str(tmp_path / "out")], "p.safetensors"),
+        (restore_main, ["--backbone", "flux", "--prompt", "x", "--input", str(tmp_path / "nothing"),
+                        "--out", str(tmp_path / "out")], "nothing"),
+        (prompts_main, ["import-official", "--src", str(tmp_path)], "no wan_*.pt"),
+    ]
+    for main, argv, names in runs:
+        assert main(argv) == MissingResource.exit_code, argv
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and names in err and "Traceback" not in err and err.count("\n") == 1, err
+    with pytest.raises(MissingModel):
+        train_main([*runs[1][1], "--debug"])

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import torch
 
 from ypt.defaults import T0, T_MIN
+from ypt.errors import UsageError
 from ypt.registry import check_key
 
 BRIDGES = ("naive", "ddbm", "ebr")
@@ -43,7 +44,7 @@ class Bridge:
 
     def __init__(self, t0: float = T0, t_min: float = T_MIN):
         if not 0.0 < t_min < t0 <= 1.0:
-            raise ValueError(f"{self.name} bridge needs 0 < t_min < t0 <= 1, got t_min={t_min}, t0={t0}")
+            raise UsageError(f"{self.name} bridge needs 0 < t_min < t0 <= 1, got t_min={t_min}, t0={t0}")
         self.t0 = float(t0)
         self.t_min = float(t_min)
 
@@ -79,7 +80,7 @@ class Bridge:
     def timesteps(self, num_inference_steps: int) -> torch.Tensor:
         """Sampling grid ``T0 = t_0 > ... > t_{K-1} = t_min`` (K network evaluations)."""
         if num_inference_steps < 1:
-            raise ValueError("num_inference_steps must be >= 1")
+            raise UsageError("num_inference_steps must be >= 1")
         if num_inference_steps == 1:
             return torch.tensor([self.t_max], dtype=torch.float64)
         return torch.linspace(self.t_max, self.t_min, num_inference_steps, dtype=torch.float64)

@@ -6,6 +6,8 @@ steps and seed, the backbones' working geometry and the training recipe.
 """
 from __future__ import annotations
 
+from ypt.errors import BadInput
+
 #: EBR start noise level (paper Sec. 3.3, Fig. 7) and the bridge's end time
 T0 = 0.4
 T_MIN = 1e-4
@@ -31,5 +33,5 @@ TEXT_LEN = {"flux": 512, "wan": 226}
 def usable_frames(num_frames: int, temporal_compression: int = 4) -> int:
     """Largest ``k * temporal_compression + 1`` not above ``num_frames`` (WAN's VAE needs 4k+1 frames)."""
     if num_frames < 1:
-        raise ValueError("a clip needs at least one frame")
+        raise BadInput("a clip needs at least one frame")
     return (num_frames - 1) // temporal_compression * temporal_compression + 1

@@ -14,14 +14,16 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from ypt.files import atomic_path, atomic_write_text
+from ypt.media import PixelSource as PairSide
 from ypt.provenance import config_hash
 
-PairSide = Any  # a path, a list of frame paths, or a tensor in [0, 1]
+if TYPE_CHECKING:
+    from ypt.backbones.base import Backbone
 
 
 def default_cache_dir() -> Path:
@@ -30,7 +32,7 @@ def default_cache_dir() -> Path:
     return cache_root() / "latents"
 
 
-def _side_fingerprint(side: PairSide) -> Any:
+def _side_fingerprint(side: PairSide) -> dict[str, Any] | list[dict[str, Any]]:
     if isinstance(side, torch.Tensor):
         t = side.detach().to("cpu", torch.float32).contiguous()
         return {"tensor": hashlib.sha256(t.numpy().tobytes()).hexdigest(), "shape": list(t.shape)}
@@ -105,6 +107,6 @@ class LatentCache:
         return keys
 
 
-def make_latent_cache(backbone: Any, resize: dict[str, Any], root: str | os.PathLike | None = None) -> LatentCache:
+def make_latent_cache(backbone: Backbone, resize: dict[str, Any], root: str | os.PathLike | None = None) -> LatentCache:
     """The cache for ``backbone`` (its :meth:`identity`) and ``resize`` under ``root`` (default ``$YPT_CACHE/latents``)."""
     return LatentCache(Path(root) if root else default_cache_dir(), backbone.identity(), dict(resize))

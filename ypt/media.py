@@ -32,6 +32,8 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 ImageReader = Callable[[Union[str, os.PathLike]], "np.ndarray"]
 #: a clip: a frame folder or a list of frame paths
 ClipSource = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
+#: pixels as a caller hands them in: an image path, a clip (frame folder or list of frame paths) or a tensor in [0, 1]
+PixelSource = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]], "torch.Tensor"]
 
 _DIGITS = re.compile(r"(\d+)")
 

@@ -16,6 +16,8 @@ from collections.abc import Callable
 import torch
 
 from ypt.bridges import Bridge
+from ypt.defaults import NUM_INFERENCE_STEPS
+from ypt.registry import check_key
 
 Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -29,7 +31,7 @@ def sample_bridge(
     predict_x0: Predictor,
     y: torch.Tensor,
     bridge: Bridge,
-    num_inference_steps: int = 20,
+    num_inference_steps: int = NUM_INFERENCE_STEPS,
     generator: torch.Generator | None = None,
     noise: torch.Tensor | None = None,
     callback: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
@@ -80,11 +82,9 @@ def scheduler_grid(backbone: str, num_steps: int = 1000) -> tuple[torch.Tensor, 
     """``(sigmas, timesteps)`` of the official scheduler for ``backbone`` (``flux`` or ``wan``) after
     ``set_timesteps(num_steps)``. FLUX: timesteps ``1000, 999, ..., 1`` (float); WAN (UniPC flow sigmas): integer
     timesteps ``floor(1000 * sigma)`` on a grid spaced 0.999/1000, so they differ from ``round(1000 * sigma)``."""
-    if backbone not in OFFICIAL_SCHEDULERS:
-        raise ValueError(f"unknown backbone {backbone!r}; valid: {', '.join(OFFICIAL_SCHEDULERS)}")
     import diffusers
 
-    name, config = OFFICIAL_SCHEDULERS[backbone]
+    name, config = OFFICIAL_SCHEDULERS[check_key("backbone", backbone, OFFICIAL_SCHEDULERS)]
     scheduler = getattr(diffusers, name)(**config)
     scheduler.set_timesteps(num_steps)
     return scheduler.sigmas.float(), scheduler.timesteps

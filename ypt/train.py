@@ -29,7 +29,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ypt.cli import add_debug_argument, entry_point
 from ypt.defaults import (
@@ -45,7 +45,7 @@ from ypt.defaults import (
     VIDEO_WIDTH,
 )
 from ypt.errors import MissingData, UsageError
-from ypt.media import natural_key
+from ypt.media import PixelSource, natural_key
 from ypt.registry import check_key
 
 if TYPE_CHECKING:
@@ -60,9 +60,9 @@ if TYPE_CHECKING:
 #: training geometry per backbone (the method's default sizes, ``ypt.defaults``; see :mod:`ypt.media`)
 DEFAULT_GEOMETRY = {"flux": {"size": [FLUX_SIZE, FLUX_SIZE]},
                     "wan": {"frames": VIDEO_FRAMES, "size": [VIDEO_HEIGHT, VIDEO_WIDTH]}}
-#: one side of a training pair: an image path, a clip (frame folder or list of frame paths) or a tensor in [0, 1]
-PairSide = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]], "torch.Tensor"]
-Pair = tuple[PairSide, PairSide]
+#: a training pair (input, target); each side an image path, a clip (frame folder or list of frame paths) or a
+#: tensor in [0, 1]
+Pair = tuple[PixelSource, PixelSource]
 #: backbone weight / autocast dtypes of training (no fp16: it would need loss scaling)
 DTYPES = ("bf16", "fp32")
 
@@ -215,11 +215,11 @@ class LatentPairs:
 
 
 def pixel_loader(backbone: Backbone, geometry: dict[str, Any],
-                 read_image: ImageReader | None = None) -> Callable[[PairSide], torch.Tensor]:
+                 read_image: ImageReader | None = None) -> Callable[[PixelSource], torch.Tensor]:
     """Side (path, frame folder/list, or tensor in [0,1]) -> pixels at the training geometry, batch dim added."""
     from ypt import media
 
-    def load(side: PairSide) -> torch.Tensor:
+    def load(side: PixelSource) -> torch.Tensor:
         import torch
 
         size = tuple(geometry["size"])
@@ -242,7 +242,7 @@ def cached_latents(backbone: Backbone, pairs: Sequence[Pair], geometry: dict[str
     load = pixel_loader(backbone, geometry, read_image)
     cache = make_latent_cache(backbone, geometry, cache_dir)
 
-    def encode_pair(inp: PairSide, tgt: PairSide) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_pair(inp: PixelSource, tgt: PixelSource) -> tuple[torch.Tensor, torch.Tensor]:
         return backbone.encode(load(inp))[0], backbone.encode(load(tgt))[0]
 
     keys = cache.ensure(pairs, encode_pair, progress=progress)

@@ -6,12 +6,18 @@ Lazy: importing this package does not import torch or diffusers.
     flux = load_backbone("flux")                 # HF cache / local folder, bf16, VAE fp32
     z = flux.encode(pixels)                      # (B, 3, H, W) in [0, 1] -> normalised latent
     x0_hat = flux.predict_x0(z, sigma, prompt)   # z - sigma * v
+
+Every adapter implements :class:`ypt.backbones.base.Backbone`; :mod:`ypt.backbones.configs` builds them from the
+released configs without weights (shape checks, timings, tests).
 """
 from __future__ import annotations
 
-import difflib
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ypt.registry import check_key, import_object
+
+if TYPE_CHECKING:
+    from ypt.backbones.base import Backbone
 
 #: backbone key -> "module:class"
 BACKBONES = {
@@ -25,15 +31,11 @@ DEFAULT_MODEL_IDS = {
 }
 
 
-def backbone_class(name: str) -> Any:
-    if name not in BACKBONES:
-        close = difflib.get_close_matches(name, BACKBONES, n=3)
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise ValueError(f"unknown backbone {name!r}.{hint} Valid: {', '.join(BACKBONES)}")
-    module, attr = BACKBONES[name].split(":")
-    return getattr(importlib.import_module(module), attr)
+def backbone_class(name: str) -> type[Backbone]:
+    """The adapter class of ``name`` (``flux`` or ``wan``); unknown names raise with the close matches."""
+    return import_object(BACKBONES[check_key("backbone", name, BACKBONES)])
 
 
-def load_backbone(name: str, path_or_id: str | None = None, **kwargs: Any) -> Any:
+def load_backbone(name: str, path_or_id: str | None = None, **kwargs: Any) -> Backbone:
     """``<Backbone>.from_pretrained(path_or_id or the paper's model id, **kwargs)``."""
     return backbone_class(name).from_pretrained(path_or_id, **kwargs)

@@ -1,5 +1,13 @@
-"""What FLUX and WAN adapters share: model resolution (local folder or HF cache, never a download), the frozen
-state, the null-text context cache, the timestep convention and the clean-latent prediction ``z - sigma * v``.
+"""What FLUX and WAN adapters share, and the adapter interface the rest of ``ypt`` is written against.
+
+An adapter (:class:`Backbone`) is a frozen diffusion transformer + VAE in fp32 + cached null-text context, seen as a
+velocity field. It owns model resolution (local folder or HF cache, never a download), the frozen state, the
+null-text context cache, the timestep convention and the clean-latent prediction ``z - sigma * v``. It also knows
+where a prompt enters its transformer: its blocks, gate count (:attr:`Backbone.num_gates`), prompt width
+(:attr:`Backbone.prompt_width`), text length (``max_sequence_length``) and text-encoder output widths
+(:meth:`Backbone.context_dims`); it installs a residual prompt's hooks (:meth:`Backbone.install_residual`) and
+the hook of the prompts that replace the text context (:meth:`Backbone.install_context`). Prompt modules
+(:mod:`ypt.prompts`) hold only their parameters and how to combine them.
 
 Latents handed in and out of an adapter are the *normalised* VAE latents in the backbone's natural layout
 (FLUX ``(B, C, h, w)``, WAN ``(B, C, F, h, w)``); packing for the transformer happens inside :meth:`velocity`.
@@ -7,20 +15,81 @@ Bridges and the sampler are elementwise, so they never need to know the layout.
 """
 from __future__ import annotations
 
+import abc
 import contextlib
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ContextManager, Protocol, Union
 
 import torch
 
+from ypt.defaults import TEXT_LEN
+from ypt.errors import MissingModel
 from ypt.provenance import config_hash
 
+if TYPE_CHECKING:
+    from ypt.bridges import Bridge
 
-class MissingModelError(FileNotFoundError):
+
+class MissingModelError(MissingModel):
     """A backbone's weights are neither a local folder nor in the Hugging Face cache."""
+
+
+# ---- what an adapter sees of a prompt ---------------------------------------------------------------------------
+class Handle(Protocol):
+    """An installed hook: ``remove()`` takes it out again (``torch.utils.hooks.RemovableHandle`` is one)."""
+
+    def remove(self) -> None: ...
+
+
+class AttachablePrompt(Protocol):
+    """A prompt module of :mod:`ypt.prompts`: ``applied(backbone)`` conditions the backbone for a ``with`` block."""
+
+    variant: str
+
+    def applied(self, backbone: Backbone) -> ContextManager[Any]: ...
+
+
+class ResidualParameters(Protocol):
+    """What an adapter reads of a residual prompt to install it: ``P`` (1, L, prompt_width), one gate per block,
+    and the prompt's own arithmetic (in which dtype it adds and combines)."""
+
+    prompt: torch.Tensor
+    gates: torch.Tensor
+
+    def check_context(self, context: torch.Tensor) -> None: ...
+
+    def gated(self, index: int, dtype: torch.dtype) -> torch.Tensor: ...
+
+    def shifted(self, context: torch.Tensor) -> torch.Tensor: ...
+
+    def combine(self, output: torch.Tensor, extra: torch.Tensor, index: int) -> torch.Tensor: ...
+
+
+class ContextSource(Protocol):
+    """A prompt that replaces the text context the transformer is called with (embedding, token, text)."""
+
+    variant: str
+
+    def context(self) -> dict[str, torch.Tensor]: ...
+
+
+#: what :meth:`Backbone.predictor` mixes: no prompt (the null text), one prompt, or several (velocities averaged)
+Prompts = Union[AttachablePrompt, Sequence[AttachablePrompt], None]
+
+
+def replace_argument(args: tuple, kwargs: dict[str, Any], index: int, name: str,
+                     fn: Callable[[torch.Tensor], torch.Tensor]) -> tuple[tuple, dict[str, Any]]:
+    """Apply ``fn`` to the argument passed positionally at ``index`` or as keyword ``name`` (for forward pre-hooks)."""
+    if name in kwargs:
+        kwargs = {**kwargs, name: fn(kwargs[name])}
+    elif len(args) > index:
+        args = (*args[:index], fn(args[index]), *args[index + 1:])
+    else:
+        raise RuntimeError(f"prompt hook: the block was called without {name}")
+    return args, kwargs
 
 
 def cache_root() -> Path:
@@ -115,8 +184,10 @@ def scheduler_timestep(sigma: torch.Tensor, backbone: str = "flux") -> torch.Ten
     return nearest_timestep(sigma.float().reshape(-1), sigmas, timesteps).float()
 
 
-class Backbone:
-    """A frozen diffusion transformer + VAE in fp32 + cached null-text context, seen as a velocity field."""
+class Backbone(abc.ABC):
+    """A frozen diffusion transformer + VAE in fp32 + cached null-text context, seen as a velocity field; the
+    interface every ``ypt`` module uses for a backbone (FLUX: :class:`ypt.backbones.flux.FluxBackbone`, WAN:
+    :class:`ypt.backbones.wan.WanBackbone`)."""
 
     name = "backbone"
     #: the model id the paper uses; :meth:`from_pretrained` defaults to it
@@ -124,12 +195,18 @@ class Backbone:
     download_hint = ""
     #: loading, declared by each backbone: label, diffusers class names, (argument, transformers class, subfolder)
     label = ""
-    default_text_len = 512
     transformer_class = ""
     vae_class = ""
     text_parts: tuple[tuple[str, str, str], ...] = ()
     #: the attribute holding the text encoder whose input embeddings a token prompt learns
     token_encoder = "text_encoder"
+    #: input frames per latent frame (1: an image backbone)
+    temporal_compression = 1
+
+    @classmethod
+    def default_text_len(cls) -> int:
+        """The context length the backbone feeds by default (``ypt.defaults.TEXT_LEN``)."""
+        return TEXT_LEN[cls.name]
 
     @classmethod
     def from_pretrained(
@@ -153,7 +230,7 @@ class Backbone:
         import diffusers
         import transformers
 
-        max_sequence_length = max_sequence_length or cls.default_text_len
+        max_sequence_length = max_sequence_length or cls.default_text_len()
         model_id = str(path_or_id or cls.default_model_id)
         model_dir = resolve_model_dir(model_id, revision, what=cls.label, download_hint=cls.download_hint,
                                       cache_dir=cache_dir)
@@ -184,34 +261,41 @@ class Backbone:
             backbone.drop_text_encoders()
         return backbone
 
-
     def __init__(
         self,
         transformer: torch.nn.Module,
         vae: torch.nn.Module,
         *,
+        max_sequence_length: int | None = None,
         dtype: torch.dtype = torch.bfloat16,
         device: str | torch.device = "cpu",
         model_id: str = "",
         revision: str | None = None,
         null_context_file: str | os.PathLike | None = None,
+        null_context: dict[str, torch.Tensor] | None = None,
         source: str | None = None,
     ) -> None:
+        """``null_context``: the null-text context when it is known already (e.g. random stand-ins for a model built
+        from config); otherwise it is read from ``null_context_file`` or computed by the text encoders."""
         self.device = torch.device(device)
         #: the folder the weights were read from (a hub snapshot folder names its commit), None when built in code
         self.source = source
         self.dtype = dtype
         self.model_id = model_id
         self.revision = revision
+        #: the context length the backbone feeds its transformer (and a prompt is made for)
+        self.max_sequence_length = int(max_sequence_length or self.default_text_len())
         self.transformer = cast_module(transformer, self.device, dtype)
         self.vae = cast_module(vae, self.device, torch.float32)
         freeze(self.transformer)
         freeze(self.vae)
         self._null: dict[str, torch.Tensor] | None = None
-        self._attached: Any = None
-        self._null_on_device: tuple[Any, dict[str, torch.Tensor]] = (None, {})
+        self._attached: AttachablePrompt | None = None
+        self._null_on_device: tuple[tuple[torch.device, torch.dtype] | None, dict[str, torch.Tensor]] = (None, {})
         self.null_context_file = Path(null_context_file) if null_context_file else None
-        if self.null_context_file is not None and self.null_context_file.is_file():
+        if null_context is not None:
+            self._null = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in null_context.items()}
+        elif self.null_context_file is not None and self.null_context_file.is_file():
             self._null = self._read_null_context(self.null_context_file)
 
     # ---- identity -------------------------------------------------------------------------------------------
@@ -222,14 +306,21 @@ class Backbone:
                 "source": self.source, "vae": config_hash(vae_cfg)}
 
     # ---- null-text context ----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def encode_text(self, text: str | list[str]) -> dict[str, torch.Tensor]:
+        """The text encoders' outputs for ``text``, keyed by the transformer's argument names."""
+
+    @abc.abstractmethod
     def _compute_null_context(self) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The "" prompt's context (the text encoders are loaded)."""
 
+    @abc.abstractmethod
     def has_text_encoders(self) -> bool:
-        raise NotImplementedError
+        """Whether the text encoders are loaded."""
 
+    @abc.abstractmethod
     def drop_text_encoders(self) -> None:
-        raise NotImplementedError
+        """Free the text encoders (the null context stays cached)."""
 
     def null_context(self) -> dict[str, torch.Tensor]:
         """The "" prompt's encoder outputs, computed once (then also written to ``null_context_file`` if set)."""
@@ -265,11 +356,54 @@ class Backbone:
             save_file(tensors, str(tmp))
 
     # ---- latents --------------------------------------------------------------------------------------------
+    @abc.abstractmethod
     def encode(self, pixels: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """Pixels in [0, 1] -> normalised latents (VAE in fp32)."""
 
+    @abc.abstractmethod
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """Normalised latents -> pixels in [0, 1] (VAE in fp32)."""
+
+    # ---- where prompts enter ------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def transformer_blocks(self) -> list[torch.nn.Module]:
+        """The transformer's blocks, in order (one gate of a residual prompt each)."""
+
+    @property
+    def num_gates(self) -> int:
+        """Gates of a residual prompt: one per transformer block."""
+        return len(self.transformer_blocks())
+
+    @property
+    def prompt_width(self) -> int:
+        """Width of a residual prompt ``P``: the attention width its tokens join (heads x head dim)."""
+        config = self.transformer.config
+        return int(config.num_attention_heads * config.attention_head_dim)
+
+    @abc.abstractmethod
+    def context_dims(self) -> dict[str, int]:
+        """Width of each text-encoder output the transformer takes (an embedding prompt learns them)."""
+
+    @abc.abstractmethod
+    def install_residual(self, prompt: ResidualParameters) -> list[Handle]:
+        """Hook a residual prompt into the transformer's blocks; removing the handles restores it exactly."""
+
+    def install_context(self, prompt: ContextSource) -> list[Handle]:
+        """Hook a context-replacing prompt in: the transformer is called with ``prompt.context()`` (broadcast over
+        the batch, in the dtype of the context it replaces) instead of the null-text context."""
+
+        def replace(module: torch.nn.Module, args: tuple, kwargs: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+            context = prompt.context()
+            kwargs = dict(kwargs)
+            for name, value in context.items():
+                if name not in kwargs:
+                    raise RuntimeError(f"{prompt.variant} prompt: the transformer must be called with {name}= as a "
+                                       "keyword (ypt.backbones does)")
+                batch = kwargs[name].shape[0]
+                kwargs[name] = value.to(kwargs[name].dtype).expand(batch, *value.shape[1:])
+            return args, kwargs
+
+        return [self.transformer.register_forward_pre_hook(replace, with_kwargs=True)]
 
     # ---- the velocity field ---------------------------------------------------------------------------------
     def _autocast(self) -> contextlib.AbstractContextManager:
@@ -277,11 +411,13 @@ class Backbone:
             return torch.autocast(self.device.type, dtype=self.dtype)
         return contextlib.nullcontext()
 
-    def _transformer_velocity(self, z: torch.Tensor, sigma: torch.Tensor, context: dict[str, torch.Tensor]) -> torch.Tensor:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _transformer_velocity(self, z: torch.Tensor, sigma: torch.Tensor,
+                              context: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The transformer's output for latents ``z`` at noise levels ``sigma`` with text ``context``."""
 
     @contextlib.contextmanager
-    def attached(self, prompt: Any) -> Iterator[None]:
+    def attached(self, prompt: AttachablePrompt | None) -> Iterator[None]:
         """Keep ``prompt`` attached to the transformer for the whole block (no-op for None or when already attached).
 
         Training wraps forward *and* backward in it: with gradient checkpointing the backward pass recomputes the
@@ -290,18 +426,19 @@ class Backbone:
         if prompt is None or prompt is self._attached:
             yield
             return
-        with prompt.applied(self.transformer):  # refuses a second prompt on the transformer itself
+        with prompt.applied(self):  # refuses a second prompt on the transformer itself
             self._attached = prompt
             try:
                 yield
             finally:
                 self._attached = None
 
-    def velocity(self, z: torch.Tensor, sigma: torch.Tensor | float, prompt: Any = None) -> torch.Tensor:
+    def velocity(self, z: torch.Tensor, sigma: torch.Tensor | float,
+                 prompt: AttachablePrompt | None = None) -> torch.Tensor:
         """Velocity ``v ~ e - x`` at noise level ``sigma`` (1-D, batch size, or a float), in fp32, z's layout.
 
-        ``prompt`` is None (the null-text context) or a prompt module from :mod:`ypt.prompts` that attaches to the
-        transformer through ``prompt.applied(transformer)``.
+        ``prompt`` is None (the null-text context) or a prompt module from :mod:`ypt.prompts`, attached for the call
+        through ``prompt.applied(self)``.
         """
         sigma = self._sigma_vector(sigma, z)
         context = self.null_context()
@@ -309,13 +446,15 @@ class Backbone:
             v = self._transformer_velocity(z, sigma, context)
         return v.float()
 
-    def predict_x0(self, z: torch.Tensor, sigma: torch.Tensor | float, prompt: Any = None) -> torch.Tensor:
+    def predict_x0(self, z: torch.Tensor, sigma: torch.Tensor | float,
+                   prompt: AttachablePrompt | None = None) -> torch.Tensor:
         """Clean-latent estimate ``z - sigma * v(z, sigma)``."""
         sigma = self._sigma_vector(sigma, z)
         v = self.velocity(z, sigma, prompt)
         return z.float() - _expand(sigma, z) * v
 
-    def predictor(self, prompts: Any = None, bridge: Any = None) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    def predictor(self, prompts: Prompts = None,
+                  bridge: Bridge | None = None) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         """``predict_x0(z, t)`` for :func:`ypt.sampler.sample_bridge`.
 
         ``t`` is the bridge time; the backbone sees the bridge's noise level ``bridge.sigma(t)`` (``t`` itself when
@@ -343,9 +482,6 @@ class Backbone:
 
     def enable_gradient_checkpointing(self) -> None:
         self.transformer.enable_gradient_checkpointing()
-
-    def transformer_blocks(self) -> list[torch.nn.Module]:
-        raise NotImplementedError
 
     def compile_blocks(self) -> None:
         """``torch.compile`` every transformer block in place (the prompt's hooks are compiled with them, so keep

@@ -3,7 +3,14 @@
 Matches diffusers' ``FluxPipeline``: latents normalised as ``(z - shift_factor) * scaling_factor``; 2x2 patches
 packed into tokens with image ids ``(0, row, col)`` and all-zero text ids; the transformer is fed
 ``timestep / 1000`` (it scales by 1000 inside) and, for the guidance-distilled dev model, guidance 1.0;
-context = T5 ``last_hidden_state`` of "" padded to 512 tokens and CLIP's pooled output of "".
+context = T5 ``last_hidden_state`` of "" padded to ``max_sequence_length`` tokens (``ypt.defaults.TEXT_LEN``: 512)
+and CLIP's pooled output of "".
+
+A residual prompt enters the attention of every block, as the authors' release does
+(``prompt_helpers.CrossAttnAddPromptsFlux`` wraps ``block.attn``): double-stream blocks attend to
+``encoder_hidden_states + a_i * P``, single-stream blocks get ``a_i * P`` added to the first ``L`` (text) tokens of
+their joint input. ``P`` enters the attention inputs (after the blocks' adaptive norms) and never the text residual
+stream, so each gate acts on its own block only.
 """
 from __future__ import annotations
 
@@ -11,21 +18,26 @@ from typing import Any
 
 import torch
 
+from ypt.backbones import DEFAULT_MODEL_IDS
 from ypt.backbones.base import (
     Backbone,
+    Handle,
+    ResidualParameters,
     freeze,
+    replace_argument,
     scheduler_timestep,
 )
+from ypt.errors import BadInput
 from ypt.sampler import OFFICIAL_SCHEDULERS
 
-FLUX_MODEL_ID = "black-forest-labs/FLUX.1-dev"
+FLUX_MODEL_ID = DEFAULT_MODEL_IDS["flux"]
 
 
 def pack_latents(latents: torch.Tensor) -> torch.Tensor:
     """``(B, C, h, w)`` -> ``(B, h/2 * w/2, 4C)``: FLUX's 2x2 patch tokens (as ``FluxPipeline._pack_latents``)."""
     b, c, h, w = latents.shape
     if h % 2 or w % 2:
-        raise ValueError(f"FLUX latents need even height and width, got {h}x{w}")
+        raise BadInput(f"FLUX latents need even height and width, got {h}x{w}")
     x = latents.view(b, c, h // 2, 2, w // 2, 2).permute(0, 2, 4, 1, 3, 5)
     return x.reshape(b, (h // 2) * (w // 2), c * 4)
 
@@ -51,7 +63,6 @@ class FluxBackbone(Backbone):
     name = "flux"
     token_encoder = "text_encoder_2"  # T5 (text_encoder is CLIP)
     label = "FLUX.1-dev"
-    default_text_len = 512
     transformer_class = "FluxTransformer2DModel"
     vae_class = "AutoencoderKL"
     text_parts = (("text_encoder", "CLIPTextModel", "text_encoder"), ("tokenizer", "AutoTokenizer", "tokenizer"),
@@ -73,10 +84,10 @@ class FluxBackbone(Backbone):
         text_encoder_2: torch.nn.Module | None = None,
         tokenizer_2: Any = None,
         *,
-        max_sequence_length: int = 512,
         guidance_scale: float = 1.0,
         **kwargs: Any,
     ) -> None:
+        """``kwargs``: those of :class:`ypt.backbones.base.Backbone` (``max_sequence_length``, ``dtype``, ...)."""
         super().__init__(transformer, vae, **kwargs)
         self.text_encoder = text_encoder
         self.tokenizer = tokenizer
@@ -86,14 +97,47 @@ class FluxBackbone(Backbone):
             if enc is not None:
                 enc.to(self.device)
                 freeze(enc)
-        self.max_sequence_length = max_sequence_length
         self.guidance_scale = guidance_scale
         self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
         self._ids: dict[tuple[int, int], torch.Tensor] = {}
 
-    # ---- text -------------------------------------------------------------------------------------------------
+    # ---- where prompts enter ------------------------------------------------------------------------------------
     def transformer_blocks(self) -> list[torch.nn.Module]:
+        """The double-stream blocks, then the single-stream blocks."""
         return [*self.transformer.transformer_blocks, *self.transformer.single_transformer_blocks]
+
+    def context_dims(self) -> dict[str, int]:
+        config = self.transformer.config
+        return {"encoder_hidden_states": int(config.joint_attention_dim),
+                "pooled_projections": int(config.pooled_projection_dim)}
+
+    def install_residual(self, prompt: ResidualParameters) -> list[Handle]:
+        """Double-stream block ``i``: its attention gets ``encoder_hidden_states + a_i * P``; single-stream block
+        ``j``: ``a_(n_double + j) * P`` added to the first ``L`` (text) tokens of its joint input. ``a_i * P`` is
+        formed in fp32 and added in the input's dtype."""
+        handles = []
+        n_double = len(self.transformer.transformer_blocks)
+        for i, block in enumerate(self.transformer.transformer_blocks):
+            def shift_context(module: torch.nn.Module, args: tuple, kwargs: dict[str, Any], i: int = i):
+                def shifted(context: torch.Tensor) -> torch.Tensor:
+                    prompt.check_context(context)
+                    return context + prompt.gated(i, context.dtype)
+                return replace_argument(args, kwargs, 1, "encoder_hidden_states", shifted)
+            handles.append(block.attn.register_forward_pre_hook(shift_context, with_kwargs=True))
+        for j, block in enumerate(self.transformer.single_transformer_blocks):
+            def shift_text_tokens(module: torch.nn.Module, args: tuple, kwargs: dict[str, Any], i: int = n_double + j):
+                def shifted(joint: torch.Tensor) -> torch.Tensor:
+                    text_len, dim = prompt.prompt.shape[1:]
+                    if joint.shape[1] < text_len or joint.shape[-1] != dim:
+                        raise BadInput(f"residual prompt of shape {(text_len, dim)} does not fit the joint "
+                                       f"sequence of shape {tuple(joint.shape[1:])}")
+                    text = joint[:, :text_len] + prompt.gated(i, joint.dtype)
+                    return torch.cat([text, joint[:, text_len:]], dim=1)
+                return replace_argument(args, kwargs, 0, "hidden_states", shifted)
+            handles.append(block.attn.register_forward_pre_hook(shift_text_tokens, with_kwargs=True))
+        return handles
+
+    # ---- text -------------------------------------------------------------------------------------------------
 
     def has_text_encoders(self) -> bool:
         return self.text_encoder is not None and self.text_encoder_2 is not None
@@ -129,7 +173,7 @@ class FluxBackbone(Backbone):
     def check_size(self, height: int, width: int) -> None:
         multiple = self.vae_scale_factor * 2
         if height % multiple or width % multiple:
-            raise ValueError(f"FLUX needs image sides divisible by {multiple}, got {height}x{width}")
+            raise BadInput(f"FLUX needs image sides divisible by {multiple}, got {height}x{width}")
 
     def encode(self, pixels: torch.Tensor) -> torch.Tensor:
         """``(B, 3, H, W)`` in [0, 1] -> normalised latent ``(B, C, H/8, W/8)`` (posterior mode, VAE in fp32)."""

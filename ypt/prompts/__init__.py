@@ -1,7 +1,7 @@
 """Prompt conditioning for frozen FLUX / WAN transformers, and prompt files.
 
-``make_prompt(variant, transformer, text_len)`` builds a module (``residual``, ``embedding``, ``token``, ``text``);
-``with prompt.applied(transformer): ...`` conditions the transformer for the block. ``save_prompt`` /
+``make_prompt(variant, backbone)`` builds a module (``residual``, ``embedding``, ``token``, ``text``) sized for a backbone
+adapter (:mod:`ypt.backbones`); ``with prompt.applied(backbone): ...`` conditions its transformer for the block. ``save_prompt`` /
 ``load_prompt`` / ``load_official_wan`` read and write prompt files; ``default_prompt_path`` says where training
 writes and the ``ypt_flux`` / ``ypt_wan`` methods look.
 
@@ -14,17 +14,17 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "ypt.prompts.files": ("PromptShapeError", "load_official_wan", "load_prompt", "read_official", "save_prompt"),
+    "ypt.prompts.files": ("load_official_wan", "load_prompt", "read_official", "save_prompt"),
     "ypt.prompts.paths": ("VARIANTS", "default_prompt_path", "read_sidecar"),
-    "ypt.prompts.modules": ("EmbeddingPrompt", "PromptModule", "ResidualPrompt", "TextPrompt",
-                            "TokenPrompt", "make_prompt", "transformer_arch"),
+    "ypt.prompts.modules": ("EmbeddingPrompt", "PromptModule", "PromptShapeError", "ResidualPrompt", "TextPrompt",
+                            "TokenPrompt", "make_prompt"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "VARIANTS", "EmbeddingPrompt", "PromptModule", "PromptShapeError", "ResidualPrompt", "TextPrompt", "TokenPrompt",
     "default_prompt_path", "load_official_wan", "load_prompt", "make_prompt", "read_official", "read_sidecar",
-    "save_prompt", "transformer_arch",
+    "save_prompt",
 ]
 assert sorted(__all__) == sorted(_WHERE)
 

@@ -1,38 +1,32 @@
 """Prompt files: safetensors plus a JSON sidecar, the official ``wan_*.pt`` checkpoints, and default locations.
 
 Our format: ``<name>.safetensors`` (the prompt module's state dict) beside ``<name>.json`` holding
-``format``, ``variant``, ``arch``, tensor ``shapes`` and whatever the writer adds (backbone, model id / revision,
+``format``, ``variant``, ``arch`` (the backbone's name), tensor ``shapes`` and whatever the writer adds (backbone, model id / revision,
 T0, bridge, degradation, training config and its hash, code version). Writes are atomic.
 
 The authors' release (github sudraj2002/YPT) ships WAN prompts as torch pickles: a dict with ``backend`` ("wan"),
-``deep_prompt_bank`` -> ``prompts`` (1, 226, 1536) and ``alphas`` (one scalar gate per block, 30 for WAN 2.1 1.3B). They
-load into the same :class:`~ypt.prompts.modules.ResidualPrompt`, always with ``weights_only=True``.
+``deep_prompt_bank`` -> ``prompts`` (1, L, D) and ``alphas`` (one scalar gate per block: 1 x 226 x 1536 and 30 gates for
+WAN 2.1 1.3B). They load into the same :class:`~ypt.prompts.modules.ResidualPrompt`, always with ``weights_only=True``,
+checked against the adapter's numbers (``prompt_width``, ``num_gates``).
 """
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ypt.errors import MissingPrompt, UsageError
 from ypt.files import atomic_path, atomic_write_text
-from ypt.prompts.paths import default_prompt_path, read_sidecar, sidecar_path  # noqa: F401  (re-exported)
-from ypt.prompts.modules import (
-    PromptModule,
-    ResidualPrompt,
-    inner_dim,
-    num_gates,
-    prompt_from_state,
-    transformer_arch,
-)
+from ypt.prompts.modules import PromptModule, PromptShapeError, ResidualPrompt, prompt_from_state
+from ypt.prompts.paths import read_sidecar, sidecar_path
+
+if TYPE_CHECKING:
+    from ypt.backbones.base import Backbone
 
 FORMAT = "ypt-prompt/1"
-
-
-class PromptShapeError(ValueError):
-    """A prompt file does not fit the transformer it is loaded into."""
 
 
 def save_prompt(prompt: PromptModule, path: str | os.PathLike, meta: dict[str, Any] | None = None) -> Path:
@@ -46,7 +40,7 @@ def save_prompt(prompt: PromptModule, path: str | os.PathLike, meta: dict[str, A
         path = path.with_suffix(".safetensors")
     state = {k: v.detach().to("cpu").contiguous() for k, v in prompt.state_dict().items()}
     if not state:
-        raise ValueError(f"a {prompt.variant} prompt has nothing to save")
+        raise UsageError(f"a {prompt.variant} prompt has nothing to save")
     with atomic_path(path) as tmp:
         save_file(state, str(tmp))
     sidecar = {
@@ -71,22 +65,22 @@ def _check_shapes(path: Path, expected: dict[str, tuple[int, ...]], found: dict[
                                "backbone or model size?")
 
 
-def load_prompt(path: str | os.PathLike, transformer: torch.nn.Module, **kwargs: Any) -> PromptModule:
-    """Load a prompt file (ours, or an official ``wan_*.pt``) into a module sized for ``transformer``."""
+def load_prompt(path: str | os.PathLike, backbone: Backbone, **kwargs: Any) -> PromptModule:
+    """Load a prompt file (ours, or an official ``wan_*.pt``) into a module sized for ``backbone``: the file's text
+    length, the adapter's widths and gates (a mismatch is a :class:`PromptShapeError` naming both shapes)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no prompt file at {path}: train it with `python -m ypt.train` or, for WAN, import "
-                                "the authors' release with `python -m ypt.prompts import-official`")
+        raise MissingPrompt(f"no prompt file at {path}: train it with `python -m ypt.train` or, for WAN, import "
+                            "the authors' release with `python -m ypt.prompts import-official`")
     if path.suffix == ".pt":
-        return load_official_wan(path, transformer)
+        return load_official_wan(path, backbone)
     from safetensors.torch import load_file
 
     meta = read_sidecar(path)
-    arch = transformer_arch(transformer)
-    if meta.get("arch") and meta["arch"] != arch:
-        raise PromptShapeError(f"prompt {path} was trained for {meta['arch']}, not for a {arch} transformer")
+    if meta.get("arch") and meta["arch"] != backbone.name:
+        raise PromptShapeError(f"prompt {path} was trained for {meta['arch']}, not for a {backbone.name} transformer")
     state = load_file(str(path))
-    prompt = prompt_from_state(meta["variant"], transformer, state, **kwargs)
+    prompt = prompt_from_state(meta["variant"], backbone, state, **kwargs)
     _check_shapes(path, {k: tuple(v.shape) for k, v in prompt.state_dict().items()},
                   {k: tuple(v.shape) for k, v in state.items()})
     prompt.load_state_dict(state)
@@ -96,6 +90,9 @@ def load_prompt(path: str | os.PathLike, transformer: torch.nn.Module, **kwargs:
 
 def read_official(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """``{"prompt": (1, L, D), "gates": (n,)}`` from an official checkpoint (safe unpickling only)."""
+    if not Path(path).is_file():
+        raise MissingPrompt(f"no official prompt checkpoint at {path} (the authors' release, github "
+                            "sudraj2002/YPT, ckpts/wan_<degradation>.pt)")
     raw = torch.load(str(path), map_location="cpu", weights_only=True)
     bank = raw.get("deep_prompt_bank") if isinstance(raw, dict) else None
     prompts = bank.get("prompts") if isinstance(bank, dict) else (raw.get("deep_prompt_bank.prompts")
@@ -112,16 +109,15 @@ def read_official(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     return {"prompt": prompts.float(), "gates": gates.float()}
 
 
-def load_official_wan(path: str | os.PathLike, transformer: torch.nn.Module) -> ResidualPrompt:
-    """An official ``wan_*.pt`` as a residual prompt for ``transformer`` (shape-checked)."""
-    arch = transformer_arch(transformer)
-    if arch != "wan":
-        raise PromptShapeError(f"{path} is a WAN prompt; it cannot attach to a {arch} transformer")
+def load_official_wan(path: str | os.PathLike, backbone: Backbone) -> ResidualPrompt:
+    """An official ``wan_*.pt`` as a residual prompt for ``backbone`` (checked against its prompt width and gates)."""
+    if backbone.name != "wan":
+        raise PromptShapeError(f"{path} is a WAN prompt; it cannot attach to a {backbone.name} transformer")
     state = read_official(path)
     text_len = state["prompt"].shape[1]
-    expected = {"prompt": (1, text_len, inner_dim(transformer)), "gates": (num_gates(transformer),)}
+    expected = {"prompt": (1, text_len, backbone.prompt_width), "gates": (backbone.num_gates,)}
     _check_shapes(Path(path), expected, {k: tuple(v.shape) for k, v in state.items()})
-    prompt = ResidualPrompt.for_transformer(transformer, text_len)
+    prompt = ResidualPrompt.for_backbone(backbone, text_len)
     prompt.load_state_dict(state)
     prompt.meta = {"variant": "residual", "arch": "wan", "source": f"official release: {Path(path).name}"}
     return prompt

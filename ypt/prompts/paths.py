@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ypt.defaults import T0
+from ypt.errors import MissingPrompt
+
 #: the prompt conditioning variants (paper Table 5 / Fig. 2); a sidecar records which one a file holds
 VARIANTS = ("residual", "embedding", "token", "text")
 
@@ -16,7 +19,7 @@ def sidecar_path(path: str | os.PathLike) -> Path:
 
 
 def default_prompt_path(backbone: str, degradation: str, variant: str = "residual", bridge: str = "ebr",
-                        t0: float = 0.4, root: str | os.PathLike | None = None) -> Path:
+                        t0: float = T0, root: str | os.PathLike | None = None) -> Path:
     """Where training writes a prompt and where ``ypt_flux`` / ``ypt_wan`` look for it.
 
     ``<root>/<backbone>/<variant>-<bridge>-t0<T0>/<degradation>.safetensors`` with root ``$YPT_PROMPTS`` or
@@ -29,5 +32,5 @@ def default_prompt_path(backbone: str, degradation: str, variant: str = "residua
 def read_sidecar(path: str | os.PathLike) -> dict[str, Any]:
     side = sidecar_path(path)
     if not side.is_file():
-        raise FileNotFoundError(f"prompt file {path} has no JSON sidecar {side}; it was not written by ypt-bench")
+        raise MissingPrompt(f"prompt file {path} has no JSON sidecar {side}; it was not written by ypt-bench")
     return json.loads(side.read_text())
