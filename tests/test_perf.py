@@ -69,19 +69,18 @@ def test_flops_match_torch_flop_counter_flux():
     """Forward and frozen-weight backward of a FLUX with the ypt.prompts residual prompt count exactly what
     ``flux_flops`` says."""
     import torch
-    from diffusers import FluxTransformer2DModel
-
-    from benchmarks.perf import models
+    from ypt.backbones.configs import build_backbone
+    from ypt.prompts import make_prompt
 
     cfg = dict(HAND_FLUX, in_channels=8, attention_head_dim=8, num_attention_heads=2, joint_attention_dim=16,
                pooled_projection_dim=12, guidance_embeds=True, axes_dims_rope=(2, 2, 4))
-    torch.manual_seed(0)
-    model = FluxTransformer2DModel(**cfg).requires_grad_(False)
     batch, li, lt = 2, 16, 6
-    prompt, _ = models.make_prompt(_FakeWorkload("flux", cfg, lt), model, "cpu")
+    engine = build_backbone("flux", "tiny", transformer_config=cfg, text_len=lt)
+    model = engine.transformer
+    prompt = make_prompt("residual", engine)
     x, ctx, pooled = torch.randn(batch, li, 8), torch.randn(batch, lt, 16), torch.randn(batch, 12)
     ids, txt = torch.zeros(li, 3), torch.zeros(lt, 3)
-    with prompt.applied(model):
+    with prompt.applied(engine):
         forward, total = _count(model, lambda: model(
             hidden_states=x, encoder_hidden_states=ctx, pooled_projections=pooled, timestep=torch.full((batch,), 0.5),
             img_ids=ids, txt_ids=txt, guidance=torch.ones(batch), return_dict=False)[0])
@@ -93,31 +92,23 @@ def test_flops_match_torch_flop_counter_flux():
 def test_flops_match_torch_flop_counter_wan():
     """The residual prompt runs attn2 twice on one query projection: ``cross_attention_passes=2``."""
     import torch
-    from diffusers import WanTransformer3DModel
-
-    from benchmarks.perf import models
+    from ypt.backbones.configs import build_backbone
+    from ypt.prompts import make_prompt
 
     cfg = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=8, in_channels=4, out_channels=4,
                text_dim=12, freq_dim=16, ffn_dim=24, num_layers=2, cross_attn_norm=True,
                qk_norm="rms_norm_across_heads", eps=1e-6, rope_max_seq_len=32)
-    torch.manual_seed(0)
-    model = WanTransformer3DModel(**cfg).requires_grad_(False)
     batch, f, h, w, lc = 2, 2, 4, 6, 5
-    prompt, _ = models.make_prompt(_FakeWorkload("wan", cfg, lc), model, "cpu")
+    engine = build_backbone("wan", "tiny", transformer_config=cfg, text_len=lc)
+    model = engine.transformer
+    prompt = make_prompt("residual", engine)
     x, ctx = torch.randn(batch, 4, f, h, w), torch.randn(batch, lc, 12)
-    with prompt.applied(model):
+    with prompt.applied(engine):
         forward, total = _count(model, lambda: model(hidden_states=x, timestep=torch.full((batch,), 500.0),
                                                      encoder_hidden_states=ctx, return_dict=False)[0])
     b = flops.wan_flops(cfg, f, h, w, lc, cross_attention_passes=2)
     assert forward == batch * b.forward
     assert total == b.train_step(batch)[0]
-
-
-class _FakeWorkload:
-    """Just the fields ``models.make_prompt`` reads."""
-
-    def __init__(self, backbone, transformer, text_tokens):
-        self.backbone, self.transformer, self.text_tokens = backbone, transformer, text_tokens
 
 
 def test_cost_defaults_follow_the_flops_formula(tmp_path):
@@ -153,10 +144,11 @@ def test_cost_uses_the_newest_measured_gpu_document(tmp_path):
     assert float(est) == pytest.approx(2 * 20_000 * 1.8 / 3600)  # cached rows only
     mixed = cost.estimate_gpu_hours("sample", "wan", 10, prompts=2, directory=tmp_path)
     assert mixed.seconds_per_item == pytest.approx(10.0 + 2 * 20.0)  # encode/decode once, denoising per prompt
-    # ypt.train's own step wins over the reference step when the document has it
+    # the step a training run executes (latents from the on-disk cache) wins over the device-cached one
     doc_trainer = doc("20260401T000000Z", 1.8)
-    doc_trainer["rows"].append({"section": "training", "backbone": "wan", "label": "ckpt ypt.train", "status": "ok",
-                                "config": {"trainer": "ypt.train.PromptTrainer"}, "step_time_s": 2.5})
+    doc_trainer["rows"].append({"section": "training", "backbone": "wan", "label": "ckpt disk-cache", "status": "ok",
+                                "config": {"latents": "disk-cache", "trainer": "ypt.train.PromptTrainer"},
+                                "step_time_s": 2.5})
     (tmp_path / "gpu-newest.json").write_text(json.dumps(doc_trainer))
     est = cost.estimate_gpu_hours("train", "wan", 1, directory=tmp_path)
     assert est.seconds_per_item == pytest.approx(2.5 * 20_000)
@@ -177,13 +169,16 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     assert latest["device"]["kind"] == "cpu" and latest["device"]["torch_version"]
     assert latest["protocol_version"] == "ypt-v1" and latest["settings"]["size"] == "tiny"
     train = [r for r in latest["rows"] if r["section"] == "training"]
-    sources = (*training.LATENT_SOURCES, "ypt.train")  # ypt.train's own step beside the reference steps
     assert {(r["backbone"], r["label"]) for r in train} == {
-        (b, f"{c} {s}") for b in ("flux", "wan") for c in ("no-ckpt", "ckpt") for s in sources}
-    for r in train:
+        (b, f"{c} {s}") for b in ("flux", "wan") for c in ("no-ckpt", "ckpt") for s in training.LATENT_SOURCES}
+    engines = {"flux": "ypt.backbones.flux.FluxBackbone", "wan": "ypt.backbones.wan.WanBackbone"}
+    for r in train:  # every row times the real trainer on the real adapter
         assert r["status"] == "ok" and r["step_time_s"] > 0
         assert r["mfu"] == pytest.approx(r["model_flops"] / (r["step_time_s"] * latest["device"]["peak_flops"]))
+        assert r["config"]["trainer"] == "ypt.train.PromptTrainer" and r["config"]["engine"] == engines[r["backbone"]]
+        assert r["config"]["prompt"] == "ypt.prompts.modules.ResidualPrompt"
     sample = {(r["backbone"], r["label"]): r for r in latest["rows"] if r["section"] == "sampling"}
+    assert all(r["config"]["engine"] == engines[b] for (b, _), r in sample.items())
     assert sample[("flux", "single")]["nfe"] == 2 and sample[("flux", "mixed-sequential")]["forward_calls"] == 4
     assert sample[("wan", "mixed-sequential")]["nfe"] == 4
     assert "training flux no-ckpt: encode-each-step / cached step time" in latest["ratios"]
@@ -246,19 +241,15 @@ def test_full_size_configs_match_published_models_and_flops(backbone, params):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
-    from benchmarks.perf import models
     from benchmarks.perf.workloads import workload
-    from ypt.backbones.flux import pack_latents
 
     wl = workload(backbone, "full")
-    model = models.build_transformer(wl, "meta", torch.bfloat16)
-    n = sum(p.numel() for p in model.parameters())
+    engine = wl.build("meta", torch.bfloat16)  # the adapter itself, on the meta device
+    n = sum(p.numel() for p in engine.transformer.parameters())
     assert params[0] < n < params[1]
-    cond = models.null_conditioning(wl, "meta", torch.bfloat16)
-    latent = torch.empty(1, *wl.latent_shape, device="meta", dtype=torch.bfloat16)
-    z = pack_latents(latent) if backbone == "flux" else latent
+    latent = torch.empty(1, *wl.latent_shape, device="meta")
     with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-        models.velocity(wl, model, z, torch.full((1,), 0.5, device="meta"), cond)
+        engine.velocity(latent, torch.full((1,), 0.5, device="meta"))
     assert counter.get_total_flops() == wl.flops(cross_attention_passes=1).forward
     # FLUX 1024 px: 4096 image + 512 text tokens; WAN 33x480x832: 9 x 30 x 52 video tokens
     assert wl.flops().tokens["sequence"] == {"flux": 4608, "wan": 14040}[backbone]
@@ -344,7 +335,7 @@ def test_traced_memory_matches_the_measured_cuda_peak(backbone, tmp_path):
     wl = workload(backbone, "full")
     traced = memory.trace_training_step(wl, gradient_checkpointing=True)["peak_memory_bytes"]
     bench = training.TrainBench(wl, "cuda", "bfloat16", tmp_path)
-    row = bench.measure(training.TrainConfig(True, "cached"), iters=2, warmup=1, peak_flops=None)
+    row = bench.measure(training.RowConfig(True, "cached"), iters=2, warmup=1, peak_flops=None)
     assert row["status"] == "ok", row.get("reason")
     measured = row["peak_memory_bytes"]
     assert abs(measured - traced) < 0.15 * measured, (measured / 2**30, traced / 2**30)

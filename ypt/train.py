@@ -263,7 +263,8 @@ class PromptTrainer:
         import torch
 
         self.backbone, self.prompt, self.bridge, self.data, self.config = backbone, prompt, bridge, data, config
-        prompt.to(backbone.device)  # parameters stay fp32 (master weights); autocast casts them per op
+        if any(p.device != backbone.device for p in prompt.parameters()):
+            prompt.to(backbone.device)  # parameters stay fp32 (master weights); autocast casts them per op
         self.target_fn = target_fn
         self.params = [p for p in prompt.parameters() if p.requires_grad]
         if not self.params:

@@ -2,9 +2,9 @@
 
 Modules: :mod:`~benchmarks.perf.flops` (analytic model FLOPs and MFU), :mod:`~benchmarks.perf.device` (device and
 peak FLOP/s), :mod:`~benchmarks.perf.timing` (synchronised timing, peak memory), :mod:`~benchmarks.perf.workloads`
-(full-size and tiny configs), :mod:`~benchmarks.perf.models` (random-weight models, residual prompt hooks),
-:mod:`~benchmarks.perf.training`, :mod:`~benchmarks.perf.sampling`, :mod:`~benchmarks.perf.evaluation` (the three
-measured sections), :mod:`~benchmarks.perf.report` (table and JSON), :mod:`~benchmarks.perf.cost`
-(``estimate_gpu_hours`` for the planner), :mod:`~benchmarks.perf.run` (one run, used by ``__main__``).
+(which adapter at which size: the real ``ypt.backbones`` adapters built from config), :mod:`~benchmarks.perf.training`
+(``ypt.train.PromptTrainer.step``), :mod:`~benchmarks.perf.memory` (the same step traced at full size),
+:mod:`~benchmarks.perf.sampling` (``ypt.restore.Restorer``), :mod:`~benchmarks.perf.evaluation` (metrics and tables),
+:mod:`~benchmarks.perf.report` (table and JSON), :mod:`~benchmarks.perf.cost` (``estimate_gpu_hours`` for the planner), :mod:`~benchmarks.perf.run` (one run, used by ``__main__``).
 Nothing here imports torch at import time.
 """

@@ -86,9 +86,9 @@ def _ok_rows(doc: dict, section: str, **match) -> list[dict]:
 def _measured_seconds(doc: dict, kind: str, backbone: str | None, prompts: int,
                       metrics: tuple[str, ...], iterations: int) -> float | None:
     if kind == "train":
-        # ypt.train's own step where measured (what a training run executes), else the reference cached step;
-        # the fastest configuration that ran (an OOM row is not "ok")
-        rows = (_ok_rows(doc, "training", backbone=backbone, trainer="ypt.train.PromptTrainer")
+        # latents from the on-disk cache where measured (what a `python -m ypt.train` run executes), else from
+        # the device; the fastest configuration that ran (an OOM row is not "ok")
+        rows = (_ok_rows(doc, "training", backbone=backbone, latents="disk-cache")
                 or _ok_rows(doc, "training", backbone=backbone, latents="cached"))
         return min(r["step_time_s"] for r in rows) * iterations if rows else None
     if kind == "sample":

@@ -194,10 +194,6 @@ def ratios(rows: list[dict]) -> dict[str, float]:
             if cached and compiled:
                 out[f"training {backbone} {tag}: eager / compiled step time"] = (
                     cached["step_time_s"] / compiled["step_time_s"])
-            trainer = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="ypt.train disk cache")
-            if cached and trainer:
-                out[f"training {backbone} {tag}: ypt.train step / reference cached step time"] = (
-                    trainer["step_time_s"] / cached["step_time_s"])
         on = find("training", backbone=backbone, gradient_checkpointing=True, latents="cached", compile=False)
         off = find("training", backbone=backbone, gradient_checkpointing=False, latents="cached", compile=False)
         if on and off:

@@ -86,7 +86,6 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
     rounds_done: dict[str, int] = {}
 
     from benchmarks.perf import evaluation, sampling, training
-    from benchmarks.perf import models as M
 
     with tempfile.TemporaryDirectory(prefix="ypt-perf-") as scratch, \
             Progress(console=console, transient=True, auto_refresh=False) as progress:
@@ -95,7 +94,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
         _hook_refresh(progress)
         total = 0
         if "training" in args.only:
-            total += len(args.backbones) * (len(training.configurations(args.compile)) + 2)
+            total += len(args.backbones) * len(training.configurations(args.compile))
         if "sampling" in args.only:
             total += len(args.backbones) * len(sampling.MODES)
         if "evaluation" in args.only:
@@ -114,14 +113,10 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                 for cfg in training.configurations(args.compile):
                     jobs.append(("training", cfg.label,
                                  lambda cfg=cfg: bench.measure(cfg, iters, warmup, info.peak_flops)))
-                for ckpt in (False, True):
-                    label = f"{'ckpt' if ckpt else 'no-ckpt'} ypt.train"
-                    jobs.append(("training", label,
-                                 lambda ckpt=ckpt: bench.measure_trainer(ckpt, iters, warmup, info.peak_flops)))
             if "sampling" in args.only:
                 if engine is None:
                     progress.update(task, description=f"{backbone}: building {size} models")
-                    engine = M.build_engine(wl, device, getattr(torch, info.dtype), scratch)
+                    engine = wl.build(device, getattr(torch, info.dtype))
                 sampler = sampling.SampleBench(wl, device, info.dtype, engine)
                 for mode in sampling.MODES:
                     jobs.append(("sampling", mode, lambda mode=mode, sampler=sampler:

@@ -1,35 +1,23 @@
 """Restoration (sampling) time per image / clip: NFE and seconds for the 20-step EBR bridge sampler.
 
-The loop is ``ypt.sampler.sample_bridge`` on the EBR bridge (DESIGN.md's deterministic sampler, one backbone
-velocity per grid point and prompt). Mixed degradations average the prompts' predictions at every step, one backbone
-call per prompt (``mixed-sequential``, the adapters' ``predictor``, what ``ypt.restore`` runs). Each row times the
-whole item (VAE encode of the input, the steps, VAE decode) and the steps alone.
+Every row runs ``ypt.restore.Restorer``, what ``ypt_flux`` / ``ypt_wan`` and ``python -m ypt.restore`` run, on the
+real ``ypt.backbones`` adapter built from config: ``restore_latents`` (the adapter's ``predictor`` inside
+``ypt.sampler.sample_bridge`` on the EBR bridge, one backbone velocity per grid point and prompt) for the steps
+alone, and ``restore_images`` / ``restore_clip`` on an in-memory item (VAE encode, the steps, VAE decode) for the
+whole item. Mixed degradations average the prompts' predictions at every step, one backbone call per prompt
+(``mixed-sequential``).
 """
 from __future__ import annotations
 
 from benchmarks import protocol
-from benchmarks.perf import models as M
 from benchmarks.perf.timing import PeakMemory, oom_error, time_fn
-from benchmarks.perf.workloads import Workload
+from benchmarks.perf.workloads import Workload, implementation
 
 MODES = ("single", "mixed-sequential")
 
 
-def sampler():
-    """(sample(predict_x0, y, noise, steps), implementation): ``ypt.sampler.sample_bridge`` on the EBR bridge."""
-    from ypt.bridges import make_bridge
-    from ypt.sampler import sample_bridge
-
-    bridge = make_bridge("ebr", protocol.T0, protocol.T_MIN)
-
-    def sample(predict_x0, y, noise, steps):
-        return sample_bridge(predict_x0, y, bridge, num_inference_steps=steps, noise=noise)
-
-    return sample, "ypt.sampler.sample_bridge"
-
-
 class SampleBench:
-    """Measures each sampling mode on one item with an engine (``models.build_engine``)."""
+    """Measures each sampling mode on one item with an adapter (``Workload.build``)."""
 
     def __init__(self, wl: Workload, device: str, dtype_name: str, engine):
         import torch
@@ -37,37 +25,41 @@ class SampleBench:
         self.wl, self.device, self.dtype_name, self.engine = wl, device, dtype_name, engine
         self.dtype = getattr(torch, dtype_name)
         generator = torch.Generator(device="cpu").manual_seed(protocol.SEED)
-        self.pixels = torch.rand((1, 3, *wl.pixels), generator=generator).to(device)
+        self.pixels = torch.rand((3, *wl.pixels), generator=generator).to(device)  # FLUX (3, H, W); WAN (3, F, H, W)
 
-    def _predictor(self, n_prompts: int):
-        """(predict_x0, prompt implementation): the adapter's ``predictor`` over ``n_prompts`` ``ypt.prompts``
-        modules, averaging their predictions with one call each (what ``ypt.restore`` runs)."""
-        made = [M.make_prompt(self.wl, self.engine.transformer, self.device, seed=k) for k in range(n_prompts)]
-        return self.engine.predictor([p for p, _ in made]), made[0][1]
+    def restorer(self, n_prompts: int, steps: int):
+        """``ypt.restore.Restorer`` with ``n_prompts`` fresh residual prompts at the workload's geometry."""
+        from ypt.restore import Restorer
+
+        geometry = ({"image_size": self.wl.pixels} if self.wl.backbone == "flux"
+                    else {"video_frames": self.wl.pixels[0], "video_size": self.wl.pixels[1:]})
+        prompts = [self.wl.prompt(self.engine, seed=k) for k in range(n_prompts)]
+        return Restorer(self.engine, prompts, bridge="ebr", t0=protocol.T0, t_min=protocol.T_MIN,
+                        num_inference_steps=steps, seed=protocol.SEED, **geometry)
 
     def measure(self, mode: str, steps: int, iters: int, warmup: int, n_mixed: int = 2) -> dict:
         import torch
 
         wl, engine = self.wl, self.engine
         n_prompts = 1 if mode == "single" else n_mixed
+        restorer = self.restorer(n_prompts, steps)
         row = {"section": "sampling", "backbone": wl.backbone, "label": mode,
                "config": {**wl.describe(), "batch": 1, "dtype": self.dtype_name, "steps": steps,
-                          "prompts": n_prompts, "bridge": "ebr", "vae_dtype": "float32", "engine": engine.impl}}
-        predict, row["config"]["prompt"] = self._predictor(n_prompts)
-        sample, row["config"]["sampler"] = sampler()
+                          "prompts": n_prompts, "bridge": restorer.bridge.name, "vae_dtype": "float32",
+                          "engine": implementation(engine), "prompt": implementation(restorer.prompts[0]),
+                          "sampler": "ypt.restore.Restorer.restore_latents (ypt.sampler.sample_bridge)"}}
         calls = steps * n_prompts
         try:
             with torch.inference_mode():
-                y = engine.encode(self.pixels).float()
-                noise = torch.randn(y.shape, generator=torch.Generator(device="cpu").manual_seed(protocol.SEED))
-                noise = noise.to(y)
+                y = engine.encode(self.pixels[None]).float()
 
                 def steps_only():
-                    return sample(predict, y, noise, steps)
+                    return restorer.restore_latents(y)
 
                 def whole_item():
-                    latent = engine.encode(self.pixels).float()
-                    return engine.decode(sample(predict, latent, noise, steps))
+                    if wl.backbone == "flux":
+                        return restorer.restore_images([self.pixels])
+                    return restorer.restore_clip(self.pixels)
 
                 with PeakMemory(self.device) as memory:
                     item = time_fn(whole_item, self.device, iters=iters, warmup=warmup)
