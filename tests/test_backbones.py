@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from ypt.backbones.base import MissingModelError, scheduler_timestep
+from ypt.backbones.base import scheduler_timestep
+from ypt.backbones.loading import MissingModelError
 from ypt.backbones.flux import FluxBackbone, image_ids, pack_latents, unpack_latents
 from ypt.backbones.wan import WanBackbone
 

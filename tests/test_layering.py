@@ -38,7 +38,8 @@ from ypt.backbones.prompting import load_prompts
 from ypt.bridges import make_bridge
 from ypt.prompts import make_prompt
 from ypt.restore import Restorer
-from ypt.train import PromptTrainer, TrainConfig, cached_latents, pairs_from_dir, save_trained_prompt
+from ypt.pairs import cached_latents, pairs_from_dir
+from ypt.train import PromptTrainer, TrainConfig, save_trained_prompt
 
 torch.set_num_threads(1)
 work = Path(copy).parent

@@ -13,15 +13,8 @@ from test_backbones import (
 
 from ypt import bridges
 from ypt.backbones.prompting import new_prompt
-from ypt.train import (
-    LatentPairs,
-    PromptTrainer,
-    TrainConfig,
-    cached_latents,
-    pairs_from_dir,
-    pairs_from_json,
-    save_trained_prompt,
-)
+from ypt.pairs import LatentPairs, cached_latents, pairs_from_dir, pairs_from_json
+from ypt.train import PromptTrainer, TrainConfig, save_trained_prompt
 
 
 def make_prompt(backbone, variant="residual"):

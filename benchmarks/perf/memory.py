@@ -91,7 +91,8 @@ def trace_training_step(wl: Workload, gradient_checkpointing: bool, dtype_name: 
     from ypt.backbones.base import scheduler_timestep
     from ypt.backbones.configs import build_transformer, build_vae, random_null_context
     from ypt.bridges import make_bridge
-    from ypt.train import LatentPairs, PromptTrainer, TrainConfig
+    from ypt.pairs import LatentPairs
+    from ypt.train import PromptTrainer, TrainConfig
 
     dtype = getattr(torch, dtype_name)
     started = time.perf_counter()

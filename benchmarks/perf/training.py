@@ -47,7 +47,7 @@ def configurations(compile_: bool = False) -> list[RowConfig]:
 
 
 class EncodedPairs:
-    """A pair source (``ypt.train.PairSource``) that encodes the pixels of the drawn pairs with the adapter's VAE at
+    """A pair source (``ypt.pairs.PairSource``) that encodes the pixels of the drawn pairs with the adapter's VAE at
     every batch: the cost the latent cache saves."""
 
     def __init__(self, backbone, degraded, clean):
@@ -95,7 +95,7 @@ class TrainBench:
         """``LatentPairs`` over a ``ypt.latent_cache.LatentCache`` under the scratch folder holding this batch."""
         if self._disk is None:
             from ypt.latent_cache import LatentCache
-            from ypt.train import LatentPairs
+            from ypt.pairs import LatentPairs
 
             cache = LatentCache(self.scratch_dir, {"perf": self.wl.backbone, "size": self.wl.size}, {"perf": True})
             keys = []
@@ -108,7 +108,7 @@ class TrainBench:
 
     def pairs(self, latents: str):
         """The trainer's pair source for a latent source of :data:`LATENT_SOURCES`."""
-        from ypt.train import LatentPairs
+        from ypt.pairs import LatentPairs
 
         if latents == "cached":  # on the device already: the trainer copies nothing
             x0, y = self.cached

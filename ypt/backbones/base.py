@@ -1,8 +1,8 @@
 """What FLUX and WAN adapters share, and the adapter interface the rest of ``ypt`` is written against.
 
 An adapter (:class:`Backbone`) is a frozen diffusion transformer + VAE in fp32 + cached null-text context, seen as a
-velocity field. It owns model resolution (local folder or HF cache, never a download), the frozen state, the
-null-text context cache, the timestep convention and the clean-latent prediction ``z - sigma * v``. It also knows
+velocity field. It loads itself (:mod:`ypt.backbones.loading`: local folder or HF cache, never a download) and owns
+the frozen state, the null-text context cache, the timestep convention and the clean-latent prediction ``z - sigma * v``. It also knows
 where a prompt enters its transformer: its blocks, gate count (:attr:`Backbone.num_gates`), prompt width
 (:attr:`Backbone.prompt_width`), text length (``max_sequence_length``) and text-encoder output widths
 (:meth:`Backbone.context_dims`); it installs a residual prompt's hooks (:meth:`Backbone.install_residual`) and
@@ -26,15 +26,18 @@ from typing import TYPE_CHECKING, Any, ContextManager, Protocol, Union
 import torch
 
 from ypt.defaults import TEXT_LEN
-from ypt.errors import MissingModel
+from ypt.backbones.loading import (
+    cache_root,
+    cast_module,
+    freeze,
+    load_component,
+    resolve_model_dir,
+    text_dtype,
+)
 from ypt.provenance import config_hash
 
 if TYPE_CHECKING:
     from ypt.bridges import Bridge
-
-
-class MissingModelError(MissingModel):
-    """A backbone's weights are neither a local folder nor in the Hugging Face cache."""
 
 
 # ---- what an adapter sees of a prompt ---------------------------------------------------------------------------
@@ -90,79 +93,6 @@ def replace_argument(args: tuple, kwargs: dict[str, Any], index: int, name: str,
     else:
         raise RuntimeError(f"prompt hook: the block was called without {name}")
     return args, kwargs
-
-
-def cache_root() -> Path:
-    """Root of ypt-bench's own caches (null-text contexts, VAE latents): ``$YPT_CACHE`` or ``~/.cache/ypt-bench``."""
-    return Path(os.environ.get("YPT_CACHE", Path.home() / ".cache" / "ypt-bench")).expanduser()
-
-
-def resolve_model_dir(path_or_id: str | os.PathLike, revision: str | None, *, what: str, download_hint: str,
-                      cache_dir: str | os.PathLike | None = None) -> Path:
-    """A local folder holding the diffusers layout of ``path_or_id``; never downloads.
-
-    ``path_or_id`` is a folder (used as is) or a Hub repo id looked up in the local HF cache only
-    (``HF_HOME``/``HF_HUB_CACHE`` respected, or ``cache_dir``). Anything missing raises :class:`MissingModelError` naming the
-    model and the command that fetches it.
-    """
-    path = Path(path_or_id).expanduser()
-    if path.is_dir():
-        if not (path / "model_index.json").is_file() and not (path / "transformer").is_dir():
-            raise MissingModelError(
-                f"{path} is not a diffusers folder of {what} (no model_index.json or transformer/ inside). "
-                f"Get it with: {download_hint}"
-            )
-        return path
-    looks_like_path = str(path_or_id).startswith((".", "/", "~")) or str(path_or_id).count("/") != 1
-    if looks_like_path:
-        raise MissingModelError(f"{what}: no folder at {path}. Get it with: {download_hint}")
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
-    try:
-        return Path(snapshot_download(str(path_or_id), revision=revision, cache_dir=cache_dir, local_files_only=True))
-    except (LocalEntryNotFoundError, FileNotFoundError, OSError) as err:
-        raise MissingModelError(
-            f"{what} ({path_or_id}{'@' + revision if revision else ''}) is not in the Hugging Face cache "
-            f"and ypt-bench never downloads weights at run time. Get it with: {download_hint} "
-            f"(or pass the local folder instead of the repo id)."
-        ) from err
-
-
-def load_component(cls: Any, model_dir: Path, subfolder: str, what: str, **kwargs: Any) -> Any:
-    """``cls.from_pretrained(model_dir, subfolder=...)`` with a clear error naming the missing component."""
-    if not (model_dir / subfolder).is_dir():
-        raise MissingModelError(f"{what}: {model_dir} has no {subfolder}/ folder (incomplete download?)")
-    try:
-        return cls.from_pretrained(model_dir, subfolder=subfolder, local_files_only=True, **kwargs)
-    except OSError as err:
-        raise MissingModelError(f"{what}: cannot load {subfolder}/ from {model_dir} (incomplete download?): {err}") from err
-
-
-def cast_module(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
-    """Move to ``device`` and cast floating tensors to ``dtype``, keeping the model's ``_keep_in_fp32_modules``
-    (e.g. WAN's norms and time embedder) in fp32, as diffusers' ``from_pretrained(torch_dtype=...)`` does."""
-    keep = tuple(getattr(module, "_keep_in_fp32_modules", None) or ())
-    if any(t.device != device for t in [*module.parameters(), *module.buffers()]):
-        module.to(device)
-    for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
-        if not tensor.is_floating_point():
-            continue
-        target = torch.float32 if any(k in name.split(".") for k in keep) else dtype
-        if tensor.dtype != target:
-            tensor.data = tensor.data.to(target)
-    return module
-
-
-def text_dtype(dtype: torch.dtype) -> torch.dtype:
-    """Text encoders in bf16 when the backbone runs in fp16: T5-family encoders overflow in fp16 (NaNs)."""
-    return torch.bfloat16 if dtype == torch.float16 else dtype
-
-
-def freeze(module: torch.nn.Module | None) -> None:
-    if module is not None:
-        module.requires_grad_(False)
-        module.eval()
 
 
 @functools.lru_cache(maxsize=8)

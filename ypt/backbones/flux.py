@@ -23,10 +23,10 @@ from ypt.backbones.base import (
     Backbone,
     Handle,
     ResidualParameters,
-    freeze,
     replace_argument,
     scheduler_timestep,
 )
+from ypt.backbones.loading import freeze
 from ypt.errors import BadInput
 from ypt.sampler import OFFICIAL_SCHEDULERS
 

@@ -21,10 +21,10 @@ from ypt.backbones.base import (
     Backbone,
     Handle,
     ResidualParameters,
-    freeze,
     replace_argument,
     scheduler_timestep,
 )
+from ypt.backbones.loading import freeze
 from ypt.defaults import VIDEO_FRAMES
 from ypt.errors import BadInput
 
