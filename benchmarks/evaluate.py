@@ -244,11 +244,9 @@ def _pairs(outputs: list, targets: list | None):
     """Outputs and targets (targets may be None) as stacked (N, 3, 512, 512) tensors, per the protocol's resize."""
     import torch
 
-    from benchmarks.datasets import read_image
     from benchmarks.metrics.resize import load_pair
 
-    pairs = [load_pair(o, None if targets is None else t, read_image=read_image)
-             for o, t in zip(outputs, targets or [None] * len(outputs))]
+    pairs = [load_pair(o, None if targets is None else t) for o, t in zip(outputs, targets or [None] * len(outputs))]
     preds = torch.cat([p for p, _ in pairs])
     return preds, (None if targets is None else torch.cat([t for _, t in pairs]))
 

@@ -73,11 +73,9 @@ def test_saved_files_follow_the_official_loader(tmp_path):
 
 
 def test_container_targets_decode_with_the_registry_reader_like_image_files(tmp_path):
-    """UDC (TOLED/POLED) targets are ``.mat#k@array`` references, SDSD frames ``.npy``: the evaluation decodes them
-    with the dataset registry's reader, and the pair equals the one of the same pixels stored as PNG."""
+    """UDC (TOLED/POLED) targets are ``.mat#k@array`` references, SDSD frames ``.npy``: the metric pair decodes them
+    with the dataset registry's reader, and equals the pair of the same pixels stored as PNG."""
     from scipy.io import savemat
-
-    from benchmarks.datasets import read_image
 
     rng = np.random.default_rng(5)
     out = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
@@ -88,7 +86,7 @@ def test_container_targets_decode_with_the_registry_reader_like_image_files(tmp_
     savemat(tmp_path / "poled_test_gt.mat", {"test_gt": gt})
     png = load_pair(tmp_path / "o.png", tmp_path / "t.png")
     for ref in (tmp_path / "t.npy", f"{tmp_path / 'poled_test_gt.mat'}#1@test_gt"):
-        pred, target = load_pair(tmp_path / "o.png", ref, read_image=read_image)
+        pred, target = load_pair(tmp_path / "o.png", ref)
         assert torch.equal(pred, png[0]) and torch.equal(target, png[1]), ref
 
 

@@ -36,14 +36,16 @@ def protocol_resize(images, size: int = METRIC_SIZE):
     return images.clamp(0.0, 1.0)
 
 
-def load_pair(output: Any, target: Any | None, size: int = METRIC_SIZE, read_image: Any = None):
+def load_pair(output: Any, target: Any | None, size: int = METRIC_SIZE):
     """A saved output and its target as (1, 3, size, size) tensors ready for any metric (target may be None): the
-    target PIL-bicubic-resized to the output's size (:func:`ypt.media.load_image`). The output is an image file;
-    ``read_image`` (``ref -> (H, W, 3) uint8``) decodes the target when given: the evaluation passes the dataset
-    registry's reader (:func:`benchmarks.datasets.read_image`), which also reads the ``.mat`` / ``.npy``
-    references of container sets."""
+    target PIL-bicubic-resized to the output's size (:func:`ypt.media.load_image`). Outputs are image files; a
+    target stored in a container (the ``.mat`` / ``.npy`` references of the UDC and SDSD sets) is decoded by the
+    dataset registry's reader (:func:`benchmarks.datasets.containers.read_image`) and converted the same way."""
     from ypt.media import load_image
 
+    from benchmarks.datasets.containers import is_container_ref, read_image
+
     pred = load_image(output)
-    tgt = None if target is None else load_image(target, tuple(pred.shape[-2:]), read_image)
+    reader = read_image if target is not None and is_container_ref(target) else None
+    tgt = None if target is None else load_image(target, tuple(pred.shape[-2:]), reader)
     return protocol_resize(pred[None], size), (None if tgt is None else protocol_resize(tgt[None], size))
