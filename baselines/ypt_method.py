@@ -14,10 +14,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from baselines.base import Method, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
-from benchmarks.protocol import DEGRADATIONS, T0, VIDEO_FRAMES, usable_frames
+from benchmarks.protocol import DEGRADATIONS, NUM_INFERENCE_STEPS, SEED, T0, VIDEO_FRAMES, usable_frames
 
 if TYPE_CHECKING:
     from ypt.restore import Restorer
+
+
+CITATION = "Rajagopalan, Patel. Your Pre-trained Diffusion Model Secretly Knows Restoration"
+
+
+def ypt_spec(key: str, backbone_label: str, display_name: str, modality: str, resolution: str,
+             weights_note: str) -> MethodSpec:
+    """The spec of the paper's method on one backbone: its own prompts routed per test set, the protocol's
+    sampler."""
+    return MethodSpec(
+        key=key, display_name=display_name, citation=CITATION, modalities=(modality,), degradations=DEGRADATIONS,
+        invocation=f"in-process: ypt.restore.Restorer ({backbone_label} backbone, prompts routed per test set, "
+                   f"{NUM_INFERENCE_STEPS} EBR steps, seed {SEED})",
+        resolution=resolution, weights_note=weights_note)
 
 
 class YPTMethod(Method):

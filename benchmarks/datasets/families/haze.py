@@ -1,13 +1,5 @@
 """Haze: RESIDE (SOTS-outdoor test, OTS train), HazeRD, REVIDE (video, and its frames as images), RHVD."""
-from benchmarks.datasets.families._common import (
-    IMG,
-    TRAIN_FRAMES,
-    VID,
-    DatasetSpec,
-    bundle,
-    original,
-    regex_map,
-)
+from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, original, regex_map
 
 RESIDE_URL = "https://sites.google.com/view/reside-dehaze-datasets"
 RESIDE_CITE = "Li et al., Benchmarking Single-Image Dehazing and Beyond, TIP 2019"

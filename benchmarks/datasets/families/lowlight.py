@@ -1,13 +1,5 @@
 """Low light: LOLv1 (train, test), SICE, SDSD (video), Lol-iPhone (video)."""
-from benchmarks.datasets.families._common import (
-    IMG,
-    TRAIN_FRAMES,
-    VID,
-    DatasetSpec,
-    bundle,
-    original,
-    regex_map,
-)
+from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, original, regex_map
 from benchmarks.protocol import SICE_MAX_EXPOSURE_INDEX
 
 LOL_URL = "https://daooshee.github.io/BMVC2018website/"

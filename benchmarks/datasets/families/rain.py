@@ -1,13 +1,5 @@
 """Rain: Rain13K (train; Rain100H/L tests), LHP, Raindrop, NTU-Rain (synthetic and real video), LasVR."""
-from benchmarks.datasets.families._common import (
-    IMG,
-    TRAIN_FRAMES,
-    VID,
-    DatasetSpec,
-    bundle,
-    original,
-    regex_map,
-)
+from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, original, regex_map
 
 NTU_URL = "https://github.com/hotndy/SPAC-SupplementaryMaterials"
 NTU_CITE = "Chen et al., Robust Video Content Alignment and Compensation for Rain Removal in a CNN Framework, CVPR 2018"

@@ -1,12 +1,5 @@
 """Snow: Snow100K (train, Snow100K-L test), WeatherBench snow, RVSD (video), AAURainSnow (video)."""
-from benchmarks.datasets.families._common import (
-    IMG,
-    TRAIN_FRAMES,
-    VID,
-    DatasetSpec,
-    bundle,
-    original,
-)
+from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, original
 
 SNOW100K_URL = "https://sites.google.com/view/yunfuliu/desnownet"
 SNOW100K_CITE = "Liu et al., DesnowNet: Context-Aware Deep Network for Snow Removal, TIP 2018"

@@ -1,11 +1,5 @@
 """Under-display camera (unseen degradations): TOLED and POLED, restored with the low-light + blur prompts."""
-from benchmarks.datasets.families._common import (
-    IMG,
-    DatasetSpec,
-    bundle,
-    original,
-    regex_map,
-)
+from benchmarks.datasets.families._common import IMG, DatasetSpec, bundle, original, regex_map
 
 UDC_URL = "https://yzhouas.github.io/projects/UDC/udc.html"
 UDC_CITE = "Zhou et al., Image Restoration for Under-Display Camera, CVPR 2021"
