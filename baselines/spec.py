@@ -98,10 +98,12 @@ class MethodSpec:
 
 @dataclass(frozen=True)
 class Problem:
-    """One missing piece of a method's setup, with how to fix it."""
+    """One missing piece of a method's setup, with how to fix it. ``kind`` ``prompt``: a trained prompt, which a
+    plan that trains it first does not wait for (every other kind blocks the method's units)."""
 
     what: str
     fix: str
+    kind: str = "setup"
 
     def __str__(self) -> str:
         return f"{self.what}\n    fix: {self.fix}"

@@ -62,16 +62,26 @@ class YPTMethod(Method):
         return self.problems(settings, degradations=needed)
 
     def problems(self, settings: dict[str, Any], degradations: Sequence[str] = DEGRADATIONS) -> list[Problem]:
+        """The backbone's weights (every subfolder it loads, offline) and the prompts ``degradations`` need."""
+        from ypt.backbones.model_files import weights_problem
+        from ypt.backbones.prompting import needs_text_encoders
+
         found = []
+        variant = self.prompt_options(settings)["variant"]
+        missing_model = weights_problem(self.backbone, settings.get("model"), settings.get("revision"),
+                                        text_encoders=needs_text_encoders(variant))
+        if missing_model:
+            what, _, fix = missing_model.partition(" Get it with: ")
+            found.append(Problem(f"{self.backbone} backbone: {what}", fix or missing_model, kind="weights"))
         for degradation in degradations:
             path = self.prompt_path(degradation, settings)
             if not path.exists():
                 official = (" or import the authors' release (python -m ypt.prompts import-official --src "
                             "DIR_WITH_wan_*.pt)" if self.backbone == "wan" else "")
                 found.append(Problem(f"{self.backbone} prompt for {degradation} not found at {path}",
-                                     f"train it (python -m ypt.train --backbone {self.backbone} --degradation "
-                                     f"{degradation} ...){official}, or set prompts_root in [{self.key}] / "
-                                     "env YPT_PROMPTS"))
+                                     f"train it (python -m slurm.train --backbone {self.backbone} --degradations "
+                                     f"{degradation}){official}, or set prompts_root in [{self.key}] / "
+                                     "env YPT_PROMPTS", kind="prompt"))
         return found
 
     def routes(self, samples: Sequence[Sample]) -> dict[tuple[str, ...], list[Sample]]:

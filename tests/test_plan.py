@@ -239,4 +239,39 @@ def test_imported_prompts_make_training_units_done_without_training_data(tmp_pat
     imported.write_bytes(b"prompt")  # as `python -m ypt.prompts import-official` leaves it
     status, missing = Plan("train", units).survey()
     assert status == {units[0].key: "done", units[1].key: "missing"}
-    assert [m.name for m in missing] == ["nturain_synthetic_train"]  # only the prompt still to train needs data
+    # only the prompt still to train needs its data (and the backbone's weights, absent here)
+    assert [m.name for m in missing] == ["nturain_synthetic_train", "wan backbone"]
+
+
+def test_readiness_names_missing_backbone_weights(tmp_path, monkeypatch, capsys):
+    """Prompts present but no FLUX/WAN weights: ``baselines check`` is not ready and names the model and the
+    prefetch command; a training unit in ``slurm.train --dry-run`` is missing them too; with the weights in place
+    (a local diffusers folder holding every subfolder) the same checks pass."""
+    from baselines.__main__ import main as baselines_main
+    from benchmarks.runner.training import training_units
+    from slurm.train import main as train_main
+
+    monkeypatch.setenv("YPT_PROMPTS", str(tmp_path / "prompts"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("YPT_BASELINES_CONFIG", str(tmp_path / "baselines.toml"))
+    for degradation in ("haze", "rain", "snow", "lowlight", "blur"):  # as import-official leaves them
+        path = tmp_path / "prompts" / "wan" / "residual-ebr-t00.4" / f"{degradation}.safetensors"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    assert baselines_main(["check", "ypt_wan"]) == 1
+    out = capsys.readouterr().out
+    assert "not in the Hugging Face cache" in out and "python -m benchmarks.prefetch table3 --backbones" in out
+    (unit,) = training_units(["wan"], ["rain"], t0=0.3)  # a prompt not trained yet
+    assert any(m.name == "wan backbone" and "prefetch table3 --backbones" in m.how for m in unit.missing_resources())
+    assert train_main(["--backbone", "wan", "--degradations", "rain", "--t0", "0.3", "--dry-run"]) == 1
+    assert "wan backbone" in capsys.readouterr().err
+    # a local folder with every subfolder WAN loads (the text encoder too: no null context is cached yet)
+    model = tmp_path / "wan-model"
+    for sub in ("transformer", "vae", "text_encoder", "tokenizer"):
+        (model / sub).mkdir(parents=True)
+        (model / sub / "config.json").write_text("{}")
+    (tmp_path / "baselines.toml").write_text(f'[ypt_wan]\nmodel = "{model}"\n')
+    assert baselines_main(["check", "ypt_wan"]) == 0
+    (model / "text_encoder" / "config.json").unlink()
+    assert baselines_main(["check", "ypt_wan"]) == 1
+    assert "lacks text_encoder/" in capsys.readouterr().out

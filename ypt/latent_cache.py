@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def default_cache_dir() -> Path:
-    from ypt.backbones.loading import cache_root
+    from ypt.backbones.model_files import cache_root
 
     return cache_root() / "latents"
 

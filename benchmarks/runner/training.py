@@ -82,7 +82,17 @@ class TrainUnit(WorkUnit):
         train_prompt(self.train_config(), self.training_pairs(), read_image=read_image, progress=progress)
 
     def missing_resources(self) -> list[Missing]:
-        return missing_dataset(self.dataset, self.data_root)
+        """The training set and the backbone's weights (every subfolder training loads, offline)."""
+        from ypt.backbones.model_files import weights_problem
+        from ypt.backbones.prompting import needs_text_encoders
+
+        found = missing_dataset(self.dataset, self.data_root)
+        problem = weights_problem(self.backbone, text_encoders=needs_text_encoders(self.variant))
+        if problem:
+            what, _, how = problem.partition(" Get it with: ")
+            found.append(Missing("weights", f"{self.backbone} backbone", f"{what} Get it with: {how}" if how
+                                 else problem))
+        return found
 
 
 def training_units(backbones: Sequence[str], degradations: Sequence[str], data_root: str = "",

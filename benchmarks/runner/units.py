@@ -270,10 +270,9 @@ class RestoreUnit(SampleUnit):
         import baselines
 
         found = super().missing_resources()
-        if self.deps:  # what it waits for (prompt training) is in the plan; restore() checks again when it runs
-            return found
-        method = baselines.get(self.method)
-        for p in method.readiness(self.settings):
+        for p in baselines.get(self.method).readiness(self.settings):
+            if p.kind == "prompt" and self.deps:  # the plan trains it first; restore() checks again when it runs
+                continue
             found.append(Missing("checkpoint/environment", f"{self.method}: {p.what}", p.fix))
         return found
 

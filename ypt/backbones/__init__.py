@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ypt.backbones.model_files import MODEL_FILES
 from ypt.registry import check_key, import_object
 
 if TYPE_CHECKING:
@@ -25,10 +26,7 @@ BACKBONES = {
     "wan": "ypt.backbones.wan:WanBackbone",
 }
 #: the model each backbone loads by default
-DEFAULT_MODEL_IDS = {
-    "flux": "black-forest-labs/FLUX.1-dev",
-    "wan": "Wan-AI/Wan2.1-T2V-1.3B-Diffusers",
-}
+DEFAULT_MODEL_IDS = {name: files.model_id for name, files in MODEL_FILES.items()}
 
 
 def backbone_class(name: str) -> type[Backbone]:

@@ -26,14 +26,8 @@ from typing import TYPE_CHECKING, Any, ContextManager, Protocol, Union
 import torch
 
 from ypt.defaults import TEXT_LEN
-from ypt.backbones.loading import (
-    cache_root,
-    cast_module,
-    freeze,
-    load_component,
-    resolve_model_dir,
-    text_dtype,
-)
+from ypt.backbones.loading import cast_module, freeze, load_component, text_dtype
+from ypt.backbones.model_files import null_context_path, resolve_model_dir
 from ypt.provenance import config_hash
 
 if TYPE_CHECKING:
@@ -165,8 +159,7 @@ class Backbone(abc.ABC):
         model_dir = resolve_model_dir(model_id, revision, what=cls.label, download_hint=cls.download_hint,
                                       cache_dir=cache_dir)
         if null_context_file == "auto":
-            key = config_hash({"dir": str(model_dir.resolve()), "revision": revision, "len": max_sequence_length})
-            null_context_file = cache_root() / "null_context" / f"{cls.name}-{key}.safetensors"
+            null_context_file = null_context_path(cls.name, model_dir, revision, max_sequence_length)
         what = f"{cls.name.upper()} ({model_dir})"
         transformer = load_component(getattr(diffusers, cls.transformer_class), model_dir, "transformer", what,
                                      torch_dtype=dtype)

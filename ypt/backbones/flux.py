@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ypt.backbones import DEFAULT_MODEL_IDS
+from ypt.backbones.model_files import MODEL_FILES
 from ypt.backbones.base import (
     Backbone,
     Handle,
@@ -30,7 +30,7 @@ from ypt.backbones.loading import freeze
 from ypt.errors import BadInput
 from ypt.sampler import OFFICIAL_SCHEDULERS
 
-FLUX_MODEL_ID = DEFAULT_MODEL_IDS["flux"]
+FILES = MODEL_FILES["flux"]
 
 
 def pack_latents(latents: torch.Tensor) -> torch.Tensor:
@@ -62,18 +62,8 @@ def image_ids(packed_height: int, packed_width: int, device: torch.device | str 
 class FluxBackbone(Backbone):
     name = "flux"
     token_encoder = "text_encoder_2"  # T5 (text_encoder is CLIP)
-    label = "FLUX.1-dev"
-    transformer_class = "FluxTransformer2DModel"
-    vae_class = "AutoencoderKL"
-    text_parts = (("text_encoder", "CLIPTextModel", "text_encoder"), ("tokenizer", "AutoTokenizer", "tokenizer"),
-                  ("text_encoder_2", "T5EncoderModel", "text_encoder_2"),
-                  ("tokenizer_2", "AutoTokenizer", "tokenizer_2"))
-    default_model_id = FLUX_MODEL_ID
-    download_hint = (
-        f"hf download {FLUX_MODEL_ID} --exclude 'flux1-dev.safetensors' on a node with internet, or "
-        "python -m benchmarks.prefetch table2 --backbones (gated: accept the license on the Hub and "
-        "`hf auth login` first)"
-    )
+    label, transformer_class, vae_class = FILES.label, FILES.transformer_class, FILES.vae_class
+    text_parts, default_model_id, download_hint = FILES.text_parts, FILES.model_id, FILES.download_hint
 
     def __init__(
         self,

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from ypt.backbones import DEFAULT_MODEL_IDS
+from ypt.backbones.model_files import MODEL_FILES
 from ypt.backbones.base import (
     Backbone,
     Handle,
@@ -28,18 +28,13 @@ from ypt.backbones.loading import freeze
 from ypt.defaults import VIDEO_FRAMES
 from ypt.errors import BadInput
 
-WAN_MODEL_ID = DEFAULT_MODEL_IDS["wan"]
+FILES = MODEL_FILES["wan"]
 
 
 class WanBackbone(Backbone):
     name = "wan"
-    label = "WAN 2.1 T2V 1.3B"
-    transformer_class = "WanTransformer3DModel"
-    vae_class = "AutoencoderKLWan"
-    text_parts = (("text_encoder", "UMT5EncoderModel", "text_encoder"), ("tokenizer", "AutoTokenizer", "tokenizer"))
-    default_model_id = WAN_MODEL_ID
-    download_hint = (f"hf download {WAN_MODEL_ID} on a node with internet, or "
-                     "python -m benchmarks.prefetch table3 --backbones")
+    label, transformer_class, vae_class = FILES.label, FILES.transformer_class, FILES.vae_class
+    text_parts, default_model_id, download_hint = FILES.text_parts, FILES.model_id, FILES.download_hint
 
     def __init__(
         self,
