@@ -341,6 +341,9 @@ def compare_keys(method: str, path: Path, want: dict[str, tuple[int, ...]], have
         prefix = {k.split(".", 1)[0] + "." for k in extra}
         if extra and len(prefix) == 1 and all(f"{next(iter(prefix))}{k}" in have for k in missing):
             parts.append(f"every key of the checkpoint carries an extra {next(iter(prefix))!r} prefix")
+        prefix = {k.split(".", 1)[0] + "." for k in missing}
+        if len(prefix) == 1 and all(k.removeprefix(next(iter(prefix))) in have for k in missing):
+            parts.append(f"its keys lack the {next(iter(prefix))!r} prefix every key of upstream's model carries")
     if shapes:
         parts.append(f"{len(shapes)} weight(s) have other shapes ({', '.join(f'{k} {have[k]} vs {want[k]}' for k in shapes[:3])})")
     return [Problem(f"checkpoint {path} does not match upstream's {method} model: " + "; ".join(parts),
