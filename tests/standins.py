@@ -459,6 +459,9 @@ for key, root in enumerate(a.data_dir):                                         
             w, h = Image.open(os.path.join(root, clip, f"{i:05d}.jpg")).size
             assert min(w, h) >= int(os.environ.get("STANDIN_PATCH", "224")), "get_patch randrange"  # dataset.py:320-343
             assert os.path.isfile(os.path.join(gts[key](clip), f"{i:05d}.{exts[key]}"))
+# :264 vgg16(pretrained=True): torchvision's hub checkpoint, downloaded unless cached
+hub = os.path.join(os.environ.get("TORCH_HOME") or os.path.expanduser("~/.cache/torch"), "hub", "checkpoints")
+assert os.path.isfile(os.path.join(hub, "vgg16-397923af.pth")), "URLError: <urlopen error Name or service not known>"
 log_root = os.path.join(a.log_path, datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))  # :75-78
 os.makedirs(log_root, exist_ok=True)
 model = torch.nn.DataParallel(ViWSNet(dict(finetune="./models/ckpt_S.pth", num_types=3)))  # :248-259

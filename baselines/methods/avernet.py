@@ -277,6 +277,11 @@ class AverNet(Retrainable):
                     link_or_write(gt, data / "gt" / name / f"{i:05d}.png")
                 lines.append(f"{name} {len(frames)} ({h},{w},3) 0")
                 clips.append(StagedClip(name, s.dataset, s.id, len(frames)))
+        if not clips:
+            from baselines.base import BaselineError
+
+            raise BaselineError(f"avernet: no training clip meets upstream's needs ({len(skipped)} left out: "
+                                f"{'; '.join(skipped[:3])})")
         (data / "meta_info.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         return clips, skipped
 
