@@ -413,3 +413,20 @@ def test_an_interrupted_upstream_command_ends_its_whole_process_group(tmp_path):
     else:
         os.kill(pid, signal.SIGKILL)
         pytest.fail(f"the upstream command's child {pid} survived the interrupt")
+
+
+def test_check_runs_the_key_check_once_everything_is_in_place(tmp_path, monkeypatch, capsys):
+    from baselines.__main__ import main
+
+    repo, settings = ready("dfpir", tmp_path, monkeypatch)
+    prefixed = tmp_path / "w/prefixed.pth"
+    torch.save({"state_dict": tiny_state(prefix="module.")}, prefixed)
+    config = tmp_path / "baselines.toml"
+    env = "".join(f'{k} = "{v}"\n' for k, v in settings["env"].items())
+    config.write_text(f'[dfpir]\nrepo = "{repo}"\npython = "{sys.executable}"\ncheckpoint = "{settings["checkpoint"]}"\n'
+                      f'[dfpir.env]\n{env}')
+    assert main(["--config", str(config), "check", "dfpir"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("ready")
+    config.write_text(config.read_text().replace(settings["checkpoint"], str(prefixed)))
+    assert main(["--config", str(config), "check", "dfpir"]) == 1
+    assert "extra 'module.' prefix" in capsys.readouterr().out
