@@ -25,5 +25,5 @@ import pytest  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _no_user_baseline_weights(tmp_path_factory, monkeypatch):
-    """Baselines retrained on this machine (``~/.cache/ypt-bench/baselines``) must not change what a test sees."""
+    """Each test sees no retrained baseline weights but its own (a record one test writes must not reach another)."""
     monkeypatch.setenv("YPT_BASELINE_WEIGHTS", str(tmp_path_factory.mktemp("baseline_weights")))
