@@ -90,6 +90,8 @@ def cmd_check(args) -> int:
             print(f"  warning: the clone is at {head}, the wrapper was written against {spec.upstream_commit} "
                   f"(git -C {settings.get('repo')} checkout {spec.upstream_commit})")
     problems = method.readiness(settings)
+    if not problems and spec.external:  # everything is there: the checksums and keys, in upstream's environment
+        problems = method.verify(settings)
     if not problems:
         print("  ready")
         return 0

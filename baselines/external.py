@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from baselines.base import BaselineError, Method, Problem, RestoreConfig, RestoreReport, Sample
+from baselines.config import config_path, environment_problems, interpreter, repo_problems, run_environment
+from baselines.downloads import RuntimeDownload
 from ypt.errors import RunFailed
-from baselines.config import (config_path, environment_problems, interpreter, repo_problems,
-                              run_environment)
 
 LOG_TAIL_LINES = 30
 
@@ -28,6 +28,9 @@ class UpstreamError(BaselineError, RunFailed):
 
 class ExternalMethod(Method):
     """A method run through its upstream code (``spec.external``)."""
+
+    #: also left out of the identity: switches that refuse or allow a run, not what it computes
+    RUNTIME_SETTINGS = Method.RUNTIME_SETTINGS | {"allow_uncovered", "skip_key_check"}
 
     # -- settings -----------------------------------------------------------------------------------------------
     def repo(self, settings: dict[str, Any]) -> Path:
@@ -49,7 +52,119 @@ class ExternalMethod(Method):
                               self.spec.entry_files)
         found += environment_problems(self.key, settings)
         found += self.checkpoint_problems(settings)
+        found += self.download_problems(settings)
         return found
+
+    # -- what upstream downloads at run time ----------------------------------------------------------------------
+    def runtime_downloads(self, settings: dict[str, Any], when: str = "run") -> list[RuntimeDownload]:
+        """What upstream fetches from the network when it runs (``when``: ``run`` or ``train``) with ``settings``."""
+        return [d for d in self.spec.downloads if d.when == when]
+
+    def download_problems(self, settings: dict[str, Any], when: str = "run") -> list[Problem]:
+        """The run-time downloads not in the cache upstream will look in (compute nodes are offline)."""
+        env = run_environment(settings)
+        return [Problem(f"{d.describe()} is not cached at {d.target(env)}; compute nodes are offline",
+                        f"python -m benchmarks.prefetch --baselines {self.key} on a machine with internet and the "
+                        "same HOME / HF_HOME / TORCH_HOME as the compute nodes")
+                for d in self.runtime_downloads(settings, when) if not d.present(env)]
+
+    # -- checks that read files or run upstream's environment (before a run, and in ``check``) --------------------
+    def verify(self, settings: dict[str, Any]) -> list[Problem]:
+        """Slower checks once :meth:`problems` finds nothing: the cached downloads' checksums and the checkpoint's
+        keys against the model upstream builds (in upstream's environment). Empty when all is well."""
+        env = run_environment(settings)
+        found = [Problem(why, f"delete it and run python -m benchmarks.prefetch --baselines {self.key}")
+                 for d in self.runtime_downloads(settings) if (why := d.corrupt(env))]
+        return found + self.key_problems(settings)
+
+    def setup_problems(self, settings: dict[str, Any], samples: Sequence[Sample]) -> list[Problem]:
+        found = self.problems(settings) + self.coverage_problems(settings, samples)
+        return found or self.verify(settings)
+
+    # -- which degradations the weights were trained for ----------------------------------------------------------
+    def weights_cover(self, settings: dict[str, Any]) -> tuple[str, ...] | None:
+        """The degradations the configured weights were trained for, when the wrapper knows (None: not known, e.g.
+        a checkpoint the user set; then nothing is refused)."""
+        return None
+
+    def coverage_problems(self, settings: dict[str, Any], samples: Sequence[Sample]) -> list[Problem]:
+        """Samples with a degradation the weights were not trained for: refused unless ``allow_uncovered = true``."""
+        covered = self.weights_cover(settings)
+        if covered is None or settings.get("allow_uncovered"):
+            return []
+        bad = sorted({d for s in samples for d in s.degradation if d not in covered})
+        if not bad:
+            return []
+        return [Problem(f"the configured {self.key} weights were not trained for {', '.join(bad)} (they cover "
+                        f"{', '.join(covered) or 'none of the suite degradations'})",
+                        self.coverage_fix(settings, bad))]
+
+    def coverage_fix(self, settings: dict[str, Any], degradations: Sequence[str]) -> str:
+        return (f"retrain them (python -m slurm.train --method {self.key}) or set checkpoint = \"...\" to weights "
+                f"trained for {', '.join(degradations)}; or set allow_uncovered = true in [{self.key}] of "
+                f"{config_path()} to run them anyway")
+
+    # -- checkpoint keys ------------------------------------------------------------------------------------------
+    #: Python source run in upstream's environment (cwd: :meth:`key_check_cwd`, argv[1:]: :meth:`key_check_args`)
+    #: that builds upstream's model and prints ``{"keys": {name: shape}}`` (or ``{"error": ...}``) as its last line
+    KEY_CHECK: str = ""
+
+    def key_check_cwd(self, settings: dict[str, Any], folder: Path) -> Path:
+        return self.repo(settings)
+
+    def key_check_args(self, settings: dict[str, Any]) -> list[str]:
+        return []
+
+    def checkpoint_keys(self, path: Path) -> dict[str, tuple[int, ...]]:
+        """name -> shape of the tensors upstream loads from the checkpoint (read here, ``weights_only=True``)."""
+        return state_shapes(load_weights_only(path))
+
+    def key_problems(self, settings: dict[str, Any]) -> list[Problem]:
+        """The checkpoint's keys against upstream's model, before a run: refused when upstream would load it with
+        random weights left in (missing keys) or would fail on shapes."""
+        path = self.checkpoint_path(settings)
+        if not self.KEY_CHECK or path is None or not path.is_file() or settings.get("skip_key_check"):
+            return []
+        where = f"[{self.key}] in {config_path()}"
+        try:
+            have = self.checkpoint_keys(path)
+        except Exception as exc:  # pickled objects, a truncated file: say so instead of loading it unsafely
+            return [Problem(f"cannot read the tensors of {path} safely (torch.load weights_only=True: "
+                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
+                            f"use a checkpoint holding only tensors, or set skip_key_check = true in {where} "
+                            "if you trust the file")]
+        want = self.expected_keys(settings)
+        if isinstance(want, Problem):
+            return [want]
+        return compare_keys(self.key, path, want, have, where)
+
+    def expected_keys(self, settings: dict[str, Any]) -> dict[str, tuple[int, ...]] | Problem:
+        """name -> shape of upstream's model, from :attr:`KEY_CHECK` run in upstream's environment."""
+        import json
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix=f"ypt-{self.key}-keys-") as tmp:
+            folder = Path(tmp)
+            script = folder / "ypt_key_check.py"
+            script.write_text(self.KEY_CHECK, encoding="utf-8")
+            argv = [*interpreter(settings), str(script), *self.key_check_args(settings)]
+            try:
+                result = subprocess.run(argv, cwd=self.key_check_cwd(settings, folder), capture_output=True,
+                                        text=True, env=run_environment(settings), timeout=900, check=False,
+                                        start_new_session=True)
+            except (OSError, subprocess.SubprocessError) as exc:
+                return Problem(f"cannot build upstream's model to check the checkpoint keys: {exc}",
+                               f"check python / conda_env in [{self.key}] of {config_path()}")
+        lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
+        payload = json.loads(lines[-1]) if lines else {}
+        if result.returncode != 0 or "keys" not in payload:
+            detail = payload.get("error") or "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+            return Problem(f"upstream's model cannot be built in its environment ({detail})", self.environment_fix())
+        return {k: tuple(v) for k, v in payload["keys"].items()}
+
+    def environment_fix(self) -> str:
+        return (f"install {self.spec.upstream_repo}'s environment as its README says, and set python / conda_env in "
+                f"[{self.key}] of {config_path()}")
 
     def checkpoint_problems(self, settings: dict[str, Any]) -> list[Problem]:
         if not self.spec.checkpoints:
@@ -75,9 +190,10 @@ class ExternalMethod(Method):
         return work
 
     def call(self, script_args: Sequence[Any], *, cwd: Path, settings: dict[str, Any], report: RestoreReport,
-             out_dir: Path, env: dict[str, str] | None = None, progress: bool = True) -> None:
-        """Run ``<python of the method's env> *script_args`` in ``cwd``; output to ``<out>/<key>-<token>.log``.
-        ``env``: variables upstream's instructions set (the section's ``env`` table still wins)."""
+             out_dir: Path, env: dict[str, str] | None = None, progress: bool = True) -> str:
+        """Run ``<python of the method's env> *script_args`` in ``cwd`` (in its own process group, ended with it on
+        an interrupt); output appended to ``<out>/<key>-<token>.log``. ``env``: variables upstream's instructions set
+        (the section's ``env`` table still wins). Returns what this call wrote to the log."""
         argv = [*interpreter(settings), *[str(a) for a in script_args]]
         run_env = run_environment(settings)
         for name, value in (env or {}).items():
@@ -89,16 +205,17 @@ class ExternalMethod(Method):
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(f"$ (cwd={cwd}) {' '.join(argv)}\n")
             fh.flush()
-            try:
-                with _status(f"{self.key}: running upstream (log {log})", progress):
-                    result = subprocess.run(argv, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT,
-                                            env=run_env, check=False)
-            except OSError as exc:
-                raise UpstreamError(f"{self.key}: cannot start {argv[0]}: {exc}") from None
-        if result.returncode != 0:
-            tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-LOG_TAIL_LINES:])
-            raise UpstreamError(f"{self.key}: upstream command failed (exit {result.returncode}); "
+            start = fh.tell()
+            with _status(f"{self.key}: running upstream (log {log})", progress):
+                code = run_logged(argv, cwd=cwd, env=run_env, log=fh, what=self.key)
+        with open(log, "rb") as fh:
+            fh.seek(start)
+            text = fh.read().decode("utf-8", errors="replace")
+        if code != 0:
+            tail = "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
+            raise UpstreamError(f"{self.key}: upstream command failed (exit {code}); "
                                 f"full log {log}; last lines:\n{tail}")
+        return text
 
     def repo_head(self, settings: dict[str, Any]) -> str | None:
         """The commit the configured clone is at (None when it is not a git checkout)."""
@@ -136,6 +253,38 @@ class ExternalMethod(Method):
                 parent.rmdir()
 
 
+def run_logged(argv: Sequence[str], *, cwd: Path, env: dict[str, str], log, what: str) -> int:
+    """Run ``argv`` with stdout and stderr to the open file ``log``, in a new session (its own process group, so
+    that a terminal's Ctrl-C or a job's signal reaches this process, which then ends the whole group and not
+    merely the top process); returns its exit status."""
+    try:
+        proc = subprocess.Popen(list(argv), cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+    except OSError as exc:
+        raise UpstreamError(f"{what}: cannot start {argv[0]}: {exc}") from None
+    try:
+        return proc.wait()
+    except BaseException:  # interrupted (KeyboardInterrupt, a job's SIGTERM turned into an exception): end it all
+        end_group(proc)
+        raise
+
+
+def end_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM to ``proc``'s process group, then SIGKILL after ``grace`` seconds if it is still there."""
+    import signal
+
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def _status(message: str, enabled: bool):
     """A rich spinner while an upstream command runs (its output goes to the log file)."""
     import contextlib
@@ -159,3 +308,70 @@ def single_match(folder: Path, pattern: str, what: str) -> Path | None:
     if len(found) > 1:
         raise UpstreamError(f"several upstream outputs match {what}: {', '.join(p.name for p in found)}")
     return found[0] if found else None
+
+
+# -- checkpoint keys ------------------------------------------------------------------------------------------------
+def load_weights_only(path: Path) -> Any:
+    """A checkpoint's content, unpickling tensors and plain containers only (``weights_only=True``)."""
+    import torch
+
+    return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+
+
+def state_shapes(state: Any) -> dict[str, tuple[int, ...]]:
+    """name -> shape of the tensors of a flat state dict (other entries are left out)."""
+    if not isinstance(state, dict):
+        raise BaselineError(f"expected a state dict, found {type(state).__name__}")
+    return {str(k): tuple(v.shape) for k, v in state.items() if hasattr(v, "shape")}
+
+
+def compare_keys(method: str, path: Path, want: dict[str, tuple[int, ...]], have: dict[str, tuple[int, ...]],
+                 where: str) -> list[Problem]:
+    """Problems when ``have`` (the checkpoint) lacks keys of ``want`` (upstream's model) or has other shapes; keys
+    the model does not have are ignored, as upstream's loaders do."""
+    missing = sorted(set(want) - set(have))
+    shapes = sorted(k for k in set(want) & set(have) if tuple(want[k]) != tuple(have[k]))
+    if not missing and not shapes:
+        return []
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} of upstream's {len(want)} weights are not in it ({', '.join(missing[:3])}"
+                     f"{' ...' if len(missing) > 3 else ''})")
+        extra = sorted(set(have) - set(want))
+        prefix = {k.split(".", 1)[0] + "." for k in extra}
+        if extra and len(prefix) == 1 and all(f"{next(iter(prefix))}{k}" in have for k in missing):
+            parts.append(f"every key of the checkpoint carries an extra {next(iter(prefix))!r} prefix")
+        prefix = {k.split(".", 1)[0] + "." for k in missing}
+        if len(prefix) == 1 and all(k.removeprefix(next(iter(prefix))) in have for k in missing):
+            parts.append(f"its keys lack the {next(iter(prefix))!r} prefix every key of upstream's model carries")
+    if shapes:
+        parts.append(f"{len(shapes)} weight(s) have other shapes ({', '.join(f'{k} {have[k]} vs {want[k]}' for k in shapes[:3])})")
+    return [Problem(f"checkpoint {path} does not match upstream's {method} model: " + "; ".join(parts),
+                    f"use a checkpoint of this model (set checkpoint = \"...\" in {where}); "
+                    "set skip_key_check = true only if upstream really loads it")]
+
+
+# -- CUDA device binding --------------------------------------------------------------------------------------------
+#: a launcher for upstream scripts that overwrite ``CUDA_VISIBLE_DEVICES`` before importing torch: it initialises CUDA
+#: first, with the devices the scheduler gave, and the CUDA runtime reads the variable only then; later assignments by
+#: the script have no effect. ``python ypt_cuda_launch.py SCRIPT ARGS...`` runs SCRIPT as ``python SCRIPT ARGS`` would.
+CUDA_LAUNCHER = """import os, runpy, sys
+script = os.path.abspath(sys.argv[1])
+visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+import torch
+if torch.cuda.is_available():
+    torch.cuda.init()
+print(f"[ypt] CUDA initialised before {os.path.basename(script)} with CUDA_VISIBLE_DEVICES={visible}", flush=True)
+os.environ["YPT_CUDA_BOUND_DEVICES"] = str(visible)
+sys.argv = [script, *sys.argv[2:]]
+sys.path.insert(0, os.path.dirname(script))
+runpy.run_path(script, run_name="__main__")
+"""
+CUDA_LAUNCHER_NAME = "ypt_cuda_launch.py"
+
+
+def write_cuda_launcher(folder: Path) -> Path:
+    """:data:`CUDA_LAUNCHER` written into ``folder``; returns its path."""
+    path = folder / CUDA_LAUNCHER_NAME
+    path.write_text(CUDA_LAUNCHER, encoding="utf-8")
+    return path

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -70,16 +71,41 @@ def stage_image(src: str | Path, dst: str | Path) -> Path:
     return dst
 
 
-def stage_padded(src: str | Path, dst: str | Path, multiple: int) -> tuple[int, int]:
-    """Write ``src`` as PNG at ``dst``, reflect-padded on the right/bottom to sides divisible by ``multiple``
-    (for upstreams that need it or silently crop); returns the original (width, height) to crop back to."""
+def pad_bottom_right(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``image`` (H, W, C) reflect-padded on the bottom and right to ``height`` x ``width`` (edge-padded when a side
+    is too short to reflect); unchanged when it is already that size."""
+    h, w = image.shape[:2]
+    ph, pw = height - h, width - w
+    if ph < 0 or pw < 0:
+        raise ValueError(f"cannot pad {h}x{w} to the smaller {height}x{width}")
+    if not (ph or pw):
+        return image
+    return np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect" if min(h, w) > 1 else "edge")
+
+
+def round_up(side: int, multiple: int) -> int:
+    return side + (-side) % multiple
+
+
+def stage_padded(src: str | Path, dst: str | Path, multiple: int = 1,
+                 size: Callable[[int, int], tuple[int, int]] | None = None) -> tuple[int, int]:
+    """Write ``src`` as PNG (JPEG at quality 100 when ``dst`` ends in ``.jpg``) at ``dst``, reflect-padded on the right/bottom: to sides divisible by ``multiple`` (for
+    upstreams that need it or silently crop), or to ``size(height, width) -> (height, width)`` (an upstream's own
+    size rule, e.g. a minimum tile); returns the original (width, height) to crop back to."""
     image = read_rgb(src)
     h, w = image.shape[:2]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if ph or pw:
-        image = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect" if min(h, w) > max(ph, pw) else "edge")
+    th, tw = size(h, w) if size is not None else (h, w)
+    image = pad_bottom_right(image, round_up(th, multiple), round_up(tw, multiple))
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
-    write_png(image, dst)
+    if Path(dst).suffix.lower() in (".jpg", ".jpeg"):  # for upstreams that only read .jpg
+        from PIL import Image
+
+        from ypt.files import atomic_path
+
+        with atomic_path(dst) as tmp:
+            Image.fromarray(to_uint8(image)).save(tmp, format="JPEG", quality=100, subsampling=0)
+    else:
+        write_png(image, dst)
     return w, h
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
+from baselines.downloads import RuntimeDownload
 from benchmarks.datasets.sample import SAMPLE_FAULTS, SampleFailure
 
 from ypt.errors import MissingResource, RunFailed, UsageError, YPTError
@@ -68,6 +69,8 @@ class MethodSpec:
     external: bool = False
     #: files inside the upstream repository the wrapper runs (checked by ``check``)
     entry_files: tuple[str, ...] = ()
+    #: what upstream downloads when it runs (prefetched by ``benchmarks.prefetch``, checked by ``check``)
+    downloads: tuple[RuntimeDownload, ...] = ()
 
     def incomplete(self) -> list[str]:
         """What of this spec is still a placeholder (a freshly scaffolded method): empty for a complete spec."""

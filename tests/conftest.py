@@ -15,6 +15,15 @@ import tempfile  # noqa: E402
 
 _HOME = tempfile.mkdtemp(prefix="ypt-test-home-")
 os.environ["HOME"] = _HOME
-for _var in ("YPT_CACHE", "YPT_PROMPTS", "YPT_DATA_CONFIG", "YPT_BASELINES_CONFIG", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+for _var in ("YPT_CACHE", "YPT_PROMPTS", "YPT_DATA_CONFIG", "YPT_BASELINES_CONFIG", "YPT_BASELINE_WEIGHTS", "XDG_CACHE_HOME",
+             "XDG_CONFIG_HOME"):
     os.environ.pop(_var, None)
 atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _no_user_baseline_weights(tmp_path_factory, monkeypatch):
+    """Each test sees no retrained baseline weights but its own (a record one test writes must not reach another)."""
+    monkeypatch.setenv("YPT_BASELINE_WEIGHTS", str(tmp_path_factory.mktemp("baseline_weights")))

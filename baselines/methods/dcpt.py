@@ -9,7 +9,12 @@ removes its run folder from the repository.
 
 Config section ``[dcpt]``: ``repo``, ``python``/``conda_env``, ``variant`` (``NAFNet`` default; ``PromptIR``,
 ``Restormer``, ``SwinIR``), ``checkpoint`` (default ``<repo>/pretrained_models/dcpt_<variant>_5d.pth``),
-``num_gpu`` (1; 0 runs upstream on the CPU).
+``num_gpu`` (1, the default and at least 1).
+
+Upstream needs CUDA whatever ``num_gpu`` says, although its template suggests ``num_gpu: 0`` for CPU mode: building
+the model prints the network with a CUDA tensor (``basicsr/models/base_model.py:195,198``, reached from
+``sr_model.py:38``) and validation calls ``torch.cuda.ipc_collect()`` (``sr_model.py:419``). ``num_gpu = 0`` is
+refused.
 """
 from __future__ import annotations
 
@@ -72,6 +77,12 @@ class DCPT(ExternalMethod):
 
     def problems(self, settings):
         found = super().problems(settings)
+        if int(settings.get("num_gpu", 1)) < 1:
+            from baselines.base import Problem
+
+            found.append(Problem(f"num_gpu = {settings['num_gpu']}: upstream runs only on CUDA (base_model.py:195,198 "
+                                 "and sr_model.py:419 use CUDA even with num_gpu 0)",
+                                 f"remove num_gpu (default 1) from [{self.key}] and run on a GPU node"))
         if settings.get("repo") and not found:
             template = template_path(self.repo(settings), self.variant(settings))
             if not template.is_file():

@@ -10,7 +10,14 @@ the inputs; the wrapper stages each group of samples into its task's layout (the
 staged sample so upstream runs; their outputs are discarded) with GT = the input (upstream's printed PSNR is
 meaningless and ignored). Upstream crops inputs to multiples of 16: inputs are reflect-padded to a multiple of
 16 and outputs cropped back. Upstream loads its checkpoint only ``if os.path.isfile`` and otherwise runs with
-random weights, so the wrapper refuses to run without the checkpoint.
+random weights, so the wrapper refuses to run without the checkpoint; and it keeps only the checkpoint keys its
+model has (``test_5D_DFPIR.py:213-217``), so a checkpoint of another model (or with every key ``module.``-prefixed)
+would run with random weights too: the keys are checked against the model upstream builds (in its environment)
+before a run.
+
+Upstream loads OpenAI CLIP ViT-B/32 at import (``test_5D_DFPIR.py:41``, ``clip.load("ViT-B/32")``), which downloads
+``~/.cache/clip/ViT-B-32.pt`` unless a file with the right SHA-256 is there (openai/CLIP ``clip/clip.py:43-57``):
+``python -m benchmarks.prefetch`` puts it there (``HOME`` of the method's environment) for offline compute nodes.
 
 Config section ``[dfpir]``: ``repo``, ``python``/``conda_env``, ``checkpoint`` (required), optional
 ``task_map = {snow = "dehaze"}``, ``stage_dir`` (where the task layouts are staged: a folder whose path
@@ -25,6 +32,7 @@ from typing import Any, Sequence
 
 from baselines.base import BaselineError, Checkpoint, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample
 from baselines.config import config_path
+from baselines.downloads import RuntimeDownload
 from baselines.external import ExternalMethod, UpstreamError, single_match, staged_names
 
 SPEC = MethodSpec(
@@ -42,8 +50,28 @@ SPEC = MethodSpec(
     resolution="native; reflect-padded to a multiple of 16 (upstream crops otherwise), cropped back",
     weights_note="5D all-in-one weights published by the authors",
     external=True,
-    entry_files=("test_5D_DFPIR.py",),
+    entry_files=("test_5D_DFPIR.py", "net/model.py"),
+    downloads=(RuntimeDownload(
+        "OpenAI CLIP ViT-B/32", "url",
+        "https://openaipublic.azureedge.net/clip/models/"
+        "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af/ViT-B-32.pt",
+        "test_5D_DFPIR.py:41 clip.load(\"ViT-B/32\")", cache="clip",
+        sha256="40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"),),
 )
+
+#: builds upstream's model as ``test_5D_DFPIR.py:205`` does (on the CPU; its constructor does no CUDA work) and
+#: prints its keys, which ``:213-217`` keeps from the checkpoint's ``state_dict``
+KEY_CHECK = r'''
+import json, sys
+sys.path.insert(0, ".")
+try:
+    from net.model import ChannelShuffle_skip_textguaid
+    model = ChannelShuffle_skip_textguaid(device="cpu")
+    print(json.dumps({"keys": {k: list(v.shape) for k, v in model.state_dict().items()}}))
+except Exception as exc:
+    print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+    sys.exit(1)
+'''
 
 #: our degradation -> DFPIR task (the test function and degradation text upstream uses for it)
 TASK_OF = {"haze": "dehaze", "rain": "derain", "snow": "derain", "lowlight": "lowlight", "blur": "deblur"}
@@ -83,6 +111,17 @@ def output_pattern(task: str, stem: str) -> tuple[str, str]:
 
 
 class DFPIR(ExternalMethod):
+    KEY_CHECK = KEY_CHECK
+
+    def checkpoint_keys(self, path: Path) -> dict[str, tuple[int, ...]]:
+        """The checkpoint's ``state_dict`` (``test_5D_DFPIR.py:213``; upstream fails without one)."""
+        from baselines.external import load_weights_only, state_shapes
+
+        content = load_weights_only(path)
+        if not isinstance(content, dict) or "state_dict" not in content:
+            raise BaselineError("it has no 'state_dict' entry, which test_5D_DFPIR.py:213 reads")
+        return state_shapes(content["state_dict"])
+
     def checkpoint_problems(self, settings: dict[str, Any]) -> list[Problem]:
         ckpt = settings.get("checkpoint")
         if ckpt and Path(ckpt).expanduser().is_file():

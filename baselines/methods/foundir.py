@@ -6,6 +6,11 @@ repository, and writes ``<repo>/results/<folder two levels above the GT file>/<G
 ``<dataroot>/<unique run name>/{LQ,GT}/<id>.png`` (GT = the input itself: upstream only names files after it),
 collects the run's results folder and removes it from the repository.
 
+Upstream tiles only images larger than 1024^2 pixels (``src/model.py:1406-1408``), and its tiling start goes negative
+for a side strictly between 512 and 1024 (``img2patch``, ``src/model.py:1547-1560``): such rows or columns are never
+pasted back (``patch2img``, ``:1574-1586``) and stay black, 896 rows of a 960x1280 input. The wrapper pads such sides
+to 1024 (bottom/right, reflect; :func:`tiling_size`) and crops the output back.
+
 Config section ``[foundir]``: ``repo``, ``python``/``conda_env``. The checkpoint must be at
 ``<repo>/premodel/model-2000.pt`` (upstream hard-codes it).
 """
@@ -31,11 +36,24 @@ SPEC = MethodSpec(
     modalities=("image",),
     degradations=("haze", "rain", "snow", "lowlight", "blur"),
     invocation="python test.py --dataroot DIR --meta META.txt (cwd = repo; one call for all images)",
-    resolution="native; upstream tiled inference (1024 crops, stride 512); any size change by upstream undone "
-               "by a bicubic resize to the input size",
+    resolution="native; upstream tiled inference (1024 crops, overlap 512) above 1024^2 pixels, where sides "
+               "between 512 and 1024 are reflect-padded to 1024 (upstream leaves them black otherwise) and cropped back",
     external=True,
     entry_files=("test.py",),
 )
+
+#: upstream's tile (``test.py:102``: ``crop_size=1024``; ``img2patch`` overlap 512 = half of it)
+TILE = 1024
+
+
+def tiling_size(height: int, width: int, tile: int | None = None) -> tuple[int, int]:
+    """The size to pad an input to so that upstream's tiling covers it: unchanged unless it is tiled (more than
+    ``tile``^2 pixels, ``src/model.py:1407``), then each side strictly between ``tile // 2`` and ``tile`` becomes
+    ``tile`` (a side of at most ``tile // 2`` is covered whole by the clamped negative start)."""
+    tile = TILE if tile is None else tile
+    if height * width <= tile * tile:
+        return height, width
+    return tuple(tile if tile // 2 < side < tile else side for side in (height, width))
 
 
 class FoundIR(ExternalMethod):
@@ -53,7 +71,7 @@ class FoundIR(ExternalMethod):
         return [Problem(f"checkpoint {path} not found", fix)]
 
     def run(self, samples: Sequence[Sample], out_dir: Path, config: RestoreConfig, report: RestoreReport) -> None:
-        from baselines.images import image_size, save_as_output, stage_image
+        from baselines.images import save_cropped, stage_image, stage_padded
         from benchmarks.outputs import image_output_path
 
         settings = config.settings
@@ -62,11 +80,12 @@ class FoundIR(ExternalMethod):
         group = self.unique_name(out_dir)
         names = staged_names(samples)
         dataroot = work / "data"
-        meta_lines = []
+        meta_lines, sizes = [], {}
         for s in progress(samples, len(samples), "foundir: staging", config.progress):
             stem = names[s.id]
-            stage_image(s.input, dataroot / group / "LQ" / f"{stem}.png")
-            stage_image(s.input, dataroot / group / "GT" / f"{stem}.png")
+            lq = dataroot / group / "LQ" / f"{stem}.png"
+            sizes[s.id] = stage_padded(s.input, lq, size=tiling_size)
+            stage_image(lq, dataroot / group / "GT" / f"{stem}.png")
             meta_lines.append(f"{group}/GT/{stem}.png, {group}/LQ/{stem}.png")
         meta = work / "meta_info.txt"
         meta.write_text("\n".join(meta_lines) + "\n", encoding="utf-8")
@@ -78,7 +97,7 @@ class FoundIR(ExternalMethod):
                 found = results / f"{names[s.id]}.png"
                 if not found.is_file():
                     raise UpstreamError(f"foundir wrote no {found} for {s.id}; see {report.log}")
-                save_as_output(found, image_output_path(out_dir, s.id), size=image_size(s.input))
+                save_cropped(found, image_output_path(out_dir, s.id), sizes[s.id])
         finally:
             shutil.rmtree(results, ignore_errors=True)
         self.finish(work, config)

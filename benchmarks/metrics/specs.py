@@ -81,6 +81,11 @@ CLIP_RN50 = WeightFile(
     "clip/RN50.pt",
     "https://openaipublic.azureedge.net/clip/models/afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt")
 
+#: DOVER's aesthetic branch builds an ImageNet ConvNeXt-T through torch.hub (DOVER ``dover/models/evaluator.py:81``,
+#: ``conv_backbone.py:584-591``; its weights are then overwritten by DOVER.pth): offline it must be in the hub cache
+CONVNEXT_TINY = WeightFile("checkpoints/convnext_tiny_1k_224_ema.pth",
+                           "https://dl.fbaipublicfiles.com/convnext/convnext_tiny_1k_224_ema.pth")
+
 _TABLE = (
     MetricSpec(key="psnr", label="PSNR", lower_better=False, value_range=(0.0, float("inf")), needs_reference=True,
                implementation="skimage.metrics.peak_signal_noise_ratio(data_range=1) on RGB",
@@ -102,7 +107,7 @@ _TABLE = (
                weights=(_pyiqa("musiq_koniq_ckpt-e95806b9.pth"),), pyiqa_name="musiq"),
     MetricSpec(key="dover", label="DOVER", lower_better=False, value_range=(0.0, 1.0), needs_reference=False,
                implementation="DOVER (VQAssessment/DOVER) overall fused score of a 15 fps 512x512 lossless video",
-               version="dover-overall-15fps-512/1", video_only=True,
+               version="dover-overall-15fps-512/1", video_only=True, weights=(CONVNEXT_TINY,),
                availability="benchmarks.metrics.dover:dover_problem"),
 )
 SPECS: dict[str, MetricSpec] = {m.key: m for m in _TABLE}

@@ -183,6 +183,18 @@ def prepare_datasets(keys, data_root: str = "") -> None:
             prepare(data_root or None)
 
 
+def retraining_unit(method: str, data_root: str = ""):
+    """The unit retraining ``method`` on the WAN training sets as the paper did (AverNet, ViWS-Net), when its
+    baselines config sets no ``checkpoint`` of its own; None for every other method."""
+    from baselines.config import method_settings
+    from benchmarks.runner.training import TRAIN_SETS
+    from benchmarks.runner.upstream_training import RETRAINABLE, retraining_units
+
+    if method not in RETRAINABLE or method_settings(method).get("checkpoint"):
+        return None
+    return retraining_units([method], TRAIN_SETS["wan"], data_root=data_root)[0]
+
+
 def plan_table(spec, methods=None, datasets=None, limit: int | None = None, data_root: str = "",
                num_shards: int = 1, layout: ResultsLayout = ResultsLayout()) -> Plan:
     """Every cell of the table ``spec`` (:class:`benchmarks.tables.TableSpec`): rows x datasets (mean groups
@@ -206,6 +218,9 @@ def plan_table(spec, methods=None, datasets=None, limit: int | None = None, data
                                    variant=settings.get("variant", "residual"), bridge=settings.get("bridge", "ebr"))
             trains.update({u.key: u for u in units})
             after = tuple(u.key for u in units)
+        elif unit := retraining_unit(method, data_root):
+            trains[unit.key] = unit
+            after = (unit.key,)
         for group in spec.groups_of(row.key):
             metrics = tuple(m for m in group.metrics if m not in dropped)
             for dataset in group.datasets:
