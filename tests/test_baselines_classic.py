@@ -198,7 +198,7 @@ def test_ypt_entries_without_library_or_prompts_say_what_is_missing(tmp_path, mo
     sample = Sample("a", _save(np.zeros((8, 8, 3)), tmp_path / "a.png"), None, ("haze",), "image", "hazerd")
     with pytest.raises(SetupError) as err:
         baselines.get("ypt_flux").restore([sample], tmp_path / "out", RestoreConfig(progress=False))
-    assert "prompt for haze not found" in str(err.value) and "python -m ypt.train" in str(err.value)
+    assert "prompt for haze not found" in str(err.value) and "python -m slurm.train" in str(err.value)
 
 
 def test_lime_recovers_reflectance_under_constant_illumination():
