@@ -167,17 +167,18 @@ class Method:
             staged = as_image_samples(check_inputs(todo, report), inputs_dir, report)
             run_error = ""
             failure: RunFailed | None = None
-            if staged:
-                try:
+            try:
+                if staged:
                     self.run(staged, out_dir, config, report)
-                except RunFailed as err:  # an upstream command failed: whatever it wrote is kept and mapped back
-                    failure, run_error = err, str(err)
-                    report.notes.append(run_error)
-            if not config.keep_work:
-                import shutil
+            except RunFailed as err:  # an upstream command failed: whatever it wrote is kept and mapped back
+                failure, run_error = err, str(err)
+                report.notes.append(run_error)
+            finally:  # interrupted too: no staging copies left behind (the outputs written so far are kept)
+                if not config.keep_work:
+                    import shutil
 
-                shutil.rmtree(inputs_dir, ignore_errors=True)
-                _remove_if_empty(out_dir / INPUTS_DIR)
+                    shutil.rmtree(inputs_dir, ignore_errors=True)
+                    _remove_if_empty(out_dir / INPUTS_DIR)
             outputs, _ = find_outputs(self.key, todo, out_dir, config.settings)
             if failure is not None and not outputs:
                 raise failure  # nothing to keep: the method failed as a whole, not sample by sample

@@ -259,7 +259,7 @@ def run_logged(argv: Sequence[str], *, cwd: Path, env: dict[str, str], log, what
     merely the top process); returns its exit status."""
     try:
         proc = subprocess.Popen(list(argv), cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=die_with_parent(os.getpid()))
     except OSError as exc:
         raise UpstreamError(f"{what}: cannot start {argv[0]}: {exc}") from None
     try:
@@ -267,6 +267,25 @@ def run_logged(argv: Sequence[str], *, cwd: Path, env: dict[str, str], log, what
     except BaseException:  # interrupted (KeyboardInterrupt, a job's SIGTERM turned into an exception): end it all
         end_group(proc)
         raise
+
+
+def die_with_parent(parent: int):
+    """A ``preexec_fn``: the upstream process gets SIGKILL when the runner dies, even when the runner itself is
+    killed with SIGKILL and can end nothing (Linux ``PR_SET_PDEATHSIG``; elsewhere nothing is set)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def set_death_signal() -> None:  # runs in the child, between fork and exec
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+        if os.getppid() != parent:  # the runner died before the signal was set
+            os._exit(1)
+
+    return set_death_signal
 
 
 def end_group(proc: subprocess.Popen, grace: float = 10.0) -> None:

@@ -50,6 +50,7 @@ def entry_point(main: Callable[..., int]) -> Callable[..., int]:
 
     @functools.wraps(main)
     def wrapped(argv: Sequence[str] | None = None, *args, **kwargs) -> int:
+        previous = _interrupt_on_sigterm()
         try:
             return main(argv, *args, **kwargs)
         except YPTError as error:
@@ -60,5 +61,29 @@ def entry_point(main: Callable[..., int]) -> Callable[..., int]:
         except KeyboardInterrupt:
             print("interrupted; rerun the same command to resume (finished work is kept)", file=sys.stderr)
             return 130
+        finally:
+            _restore_sigterm(previous)
 
     return wrapped
+
+
+def _interrupt_on_sigterm():
+    """SIGTERM (``kill``, a scheduler ending the command) interrupts like Ctrl-C: ``finally`` blocks run (staging
+    removed, child processes ended) and the interrupted message is printed. Only in the main thread."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _restore_sigterm(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
