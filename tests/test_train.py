@@ -78,7 +78,8 @@ def test_wan_prompt_recovery():
 
 def _trainer(backbone, data, iterations=12, **kw):
     torch.manual_seed(5)
-    cfg = TrainConfig(backbone=backbone.name, iterations=iterations, log_every=1, checkpoint_every=4, seed=3, **kw)
+    cfg = TrainConfig(backbone=backbone.name, iterations=iterations, seed=3,
+                      **{"log_every": 1, "checkpoint_every": 4, **kw})
     return PromptTrainer(backbone, make_prompt(backbone), make_bridge(), data, cfg)
 
 
@@ -98,6 +99,55 @@ def test_resume_follows_the_uninterrupted_trajectory(tmp_path):
         assert torch.equal(a, b), k
     with pytest.raises(ValueError, match="lr differ"):
         _trainer(flux, data, lr=1e-3).fit(12, checkpoint=tmp_path / "a.ckpt", progress=False)
+
+
+class Preempted(Exception):
+    """What a scheduler's handler does here: submitit's requeues the job and exits."""
+
+
+@pytest.mark.parametrize("signame", ["SIGUSR2", "SIGTERM"])
+def test_a_signal_mid_step_saves_that_step_and_the_resumed_run_follows_the_trajectory(tmp_path, signame):
+    """A preemption (SIGUSR2, submitit's) or termination (SIGTERM) arriving in the middle of step 7 of 12 (inside the
+    backward pass, say): the trainer finishes the step, saves it (between two checkpoints and inside a logging window
+    of 3), then hands the signal on; the resumed run continues at step 7 with the uninterrupted losses and prompt."""
+    import os
+    import signal
+
+    flux = tiny_flux()
+    data = LatentPairs(tensors=random_pairs((4, 4, 4)))
+    straight = _trainer(flux, data, log_every=3, checkpoint_every=100)
+    expected = straight.fit(12, progress=False)
+    number = getattr(signal, signame)
+
+    def scheduler(signum, frame):
+        raise Preempted(signum)
+
+    previous = signal.signal(number, scheduler)
+    try:
+        run = _trainer(flux, data, log_every=3, checkpoint_every=100)
+        step = run.step
+
+        def step_with_a_signal():
+            if run.step_count == 6:  # step 7 is running
+                os.kill(os.getpid(), number)
+            return step()
+
+        run.step = step_with_a_signal
+        with pytest.raises(Preempted):
+            run.fit(12, checkpoint=tmp_path / "p.ckpt", progress=False)
+    finally:
+        signal.signal(number, previous)
+    assert run.step_count == 7 and signal.getsignal(number) is previous  # the trainer's hold is gone
+    assert torch.load(tmp_path / "p.ckpt", weights_only=True)["step"] == 7  # saved at the signal, not at a multiple
+    torch.manual_seed(999)
+    resumed = _trainer(flux, data, log_every=3, checkpoint_every=100)
+    steps = []
+    resumed_step = resumed.step
+    resumed.step = lambda: steps.append(resumed.step_count) or resumed_step()
+    assert resumed.fit(12, checkpoint=tmp_path / "p.ckpt", progress=False) == expected
+    assert steps == [7, 8, 9, 10, 11]  # it continued at step 8: no step lost, none repeated
+    for name, value in resumed.prompt.state_dict().items():
+        assert torch.equal(value, straight.prompt.state_dict()[name]), name
 
 
 #: ops that make the host wait for the device on CUDA (a Python number or a data-dependent shape)

@@ -195,7 +195,7 @@ class PromptTrainer:
         # compiled blocks trace the prompt's hooks: keep them attached for the whole run (eager attaches per step,
         # so a target_fn may use another prompt on the same backbone)
         keep = self.backbone.attached(self.prompt) if cfg.compile else contextlib.nullcontext()
-        with Progress(*columns, disable=not progress) as bar, keep:
+        with Progress(*columns, disable=not progress) as bar, keep, HeldSignals() as held:
             task = bar.add_task(f"{cfg.backbone}/{cfg.degradation}", total=iterations, completed=self.step_count,
                                 loss="-")
             while self.step_count < iterations:
@@ -206,8 +206,11 @@ class PromptTrainer:
                 if self.step_count % cfg.log_every == 0 or self.step_count == iterations:
                     self._flush()
                     bar.update(task, completed=self.step_count, loss=f"{self.losses[-1][1]:.5f}")
-                if checkpoint is not None and (self.step_count % cfg.checkpoint_every == 0):
+                if checkpoint is not None and (self.step_count % cfg.checkpoint_every == 0 or held.pending):
                     self.save_checkpoint(checkpoint)
+                if held.pending:  # preempted, timed out or interrupted: the step is saved, now the signal acts
+                    bar.stop()
+                    held.release()
             self._flush()
             bar.update(task, completed=self.step_count)
         if checkpoint is not None:
@@ -230,6 +233,9 @@ class PromptTrainer:
             "optimizer": self.optimizer.state_dict(),
             "rng": self.generator.get_state(),
             "losses": [list(x) for x in self.losses],
+            # the losses of the logging window in progress: a checkpoint between log points (a preemption) resumes
+            # into the same window, so the logged means equal an uninterrupted run's
+            "pending": [float(x) for x in self._pending],
             "config": json.dumps(asdict(self.config), sort_keys=True),
         }
 
@@ -238,7 +244,6 @@ class PromptTrainer:
 
         from ypt.files import atomic_path
 
-        self._flush()
         with atomic_path(path) as tmp:
             torch.save(self.state(), tmp)
         return Path(path)
@@ -259,7 +264,59 @@ class PromptTrainer:
         self.generator.set_state(state["rng"])
         self.step_count = int(state["step"])
         self.losses = [(int(s), float(v)) for s, v in state["losses"]]
-        self._pending = []
+        self._pending = [torch.tensor(v, dtype=torch.float32) for v in state.get("pending", [])]
+
+
+class HeldSignals:
+    """While training, SIGTERM, SIGINT, SIGUSR1 and SIGUSR2 (a scheduler's preemption or time-out, Ctrl-C) are held
+    until the step in progress ends: the trainer saves its checkpoint at that step boundary, then :meth:`release`
+    hands the signal to whatever handled it before (submitit's requeue, Python's KeyboardInterrupt, the default
+    termination). A resumed run so continues at the exact step, on the uninterrupted trajectory. Outside the main
+    thread (where handlers cannot be set) nothing is held."""
+
+    SIGNALS = ("SIGTERM", "SIGINT", "SIGUSR1", "SIGUSR2")
+
+    def __init__(self) -> None:
+        self.pending: tuple[int, Any] | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> HeldSignals:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                number = getattr(signal, name, None)
+                if number is not None:
+                    self._previous[number] = signal.signal(number, self._hold)
+        return self
+
+    def _hold(self, signum: int, frame: Any) -> None:
+        if self.pending is None:
+            self.pending = (signum, frame)
+
+    def _restore(self) -> None:
+        import signal
+
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous = {}
+
+    def release(self) -> None:
+        """Put the previous handlers back and deliver the held signal to them."""
+        import signal
+
+        signum, frame = self.pending
+        self.pending = None
+        self._restore()
+        handler = signal.getsignal(signum)
+        if callable(handler):
+            handler(signum, frame)  # submitit requeues and exits; Python's SIGINT handler raises KeyboardInterrupt
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(signum)  # the default action (SIGTERM terminates)
+
+    def __exit__(self, *exc: Any) -> None:
+        self._restore()
 
 
 def save_trained_prompt(prompt: PromptModule, path: str | os.PathLike, backbone: Backbone, config: TrainConfig,
