@@ -170,15 +170,18 @@ class Method:
             try:
                 if staged:
                     self.run(staged, out_dir, config, report)
-            except RunFailed as err:  # an upstream command failed: whatever it wrote is kept and mapped back
-                failure, run_error = err, str(err)
-                report.notes.append(run_error)
+            except RunFailed as err:  # the method stopped: whatever it wrote is kept
+                report.upstream_errors.append(err)
             finally:  # interrupted too: no staging copies left behind (the outputs written so far are kept)
                 if not config.keep_work:
                     import shutil
 
                     shutil.rmtree(inputs_dir, ignore_errors=True)
                     _remove_if_empty(out_dir / INPUTS_DIR)
+            if report.upstream_errors:  # an upstream command failed: whatever it wrote was mapped back
+                failure = report.upstream_errors[0]
+                run_error = str(failure)
+                report.notes += [str(e) for e in report.upstream_errors]
             outputs, _ = find_outputs(self.key, todo, out_dir, config.settings)
             if failure is not None and not outputs:
                 raise failure  # nothing to keep: the method failed as a whole, not sample by sample

@@ -211,10 +211,10 @@ class ExternalMethod(Method):
         with open(log, "rb") as fh:
             fh.seek(start)
             text = fh.read().decode("utf-8", errors="replace")
-        if code != 0:
+        if code != 0:  # whatever it wrote is still mapped back; the samples without output fail with this reason
             tail = "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
-            raise UpstreamError(f"{self.key}: upstream command failed (exit {code}); "
-                                f"full log {log}; last lines:\n{tail}")
+            report.upstream_errors.append(UpstreamError(f"{self.key}: upstream command failed (exit {code}); "
+                                                        f"full log {log}; last lines:\n{tail}"))
         return text
 
     def repo_head(self, settings: dict[str, Any]) -> str | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from baselines.base import Checkpoint, MethodSpec, RestoreConfig, RestoreReport, Sample
-from baselines.external import ExternalMethod, UpstreamError, staged_names
+from baselines.external import ExternalMethod, staged_names
 
 SPEC = MethodSpec(
     key="{key}",
@@ -59,7 +59,8 @@ class {cls}(ExternalMethod):
         for s in samples:
             found = work / "outputs" / f"{{names[s.id]}}.png"
             if not found.is_file():
-                raise UpstreamError(f"{key} wrote no {{found}} for {{s.id}}; see {{report.log}}")
+                report.fail(s, "restore", f"{key} wrote no {{found}}; see {{report.log}}")
+                continue
             save_as_output(found, image_output_path(out_dir, s.id))
         self.finish(work, config)
 

@@ -170,6 +170,8 @@ class RestoreReport:
     failures: list[SampleFailure] = field(default_factory=list)
     #: the dataset's own files per sample id (what a failure names, not a staged copy)
     originals: dict[str, Any] = field(default_factory=dict)
+    #: upstream commands that failed (their outputs so far are still mapped back to the samples)
+    upstream_errors: list[Exception] = field(default_factory=list)
 
     def fail(self, sample: Sample, stage: str, reason: str, path: Any = None) -> None:
         """Record that ``sample`` failed at ``stage`` (once per sample: its first failure is its cause)."""

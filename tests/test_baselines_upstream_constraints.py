@@ -329,10 +329,12 @@ def test_dcpt_refuses_num_gpu_0(tmp_path):
         from baselines.base import RestoreReport
 
         out = tmp_path / "out"
-        with pytest.raises(UpstreamError, match="CUDA"):
-            baselines.get("dcpt").run([image_sample(tmp_path, "i", (16, 16))], out,
-                                      RestoreConfig(settings=settings, progress=False),
-                                      RestoreReport(method="dcpt", out_dir=out, outputs={}, token="t"))
+        report = RestoreReport(method="dcpt", out_dir=out, outputs={}, token="t")
+        baselines.get("dcpt").run([image_sample(tmp_path, "i", (16, 16))], out,
+                                  RestoreConfig(settings=settings, progress=False), report)
+        (error,) = report.upstream_errors  # kept on the report: the outputs written so far are still mapped back
+        assert isinstance(error, UpstreamError) and "CUDA" in str(error)
+        assert [f.sample for f in report.failures] == ["i"]
 
 
 # -- run-time downloads --------------------------------------------------------------------------------------------

@@ -129,3 +129,42 @@ def test_one_truncated_input_in_75_costs_that_sample_alone(tmp_path, capsys):
     _image(bad, 41)  # the file is fixed: the rerun restores and scores that sample alone
     assert run_plan(plan, progress=False) == 0
     assert len(ResultStore(tmp_path / "r").load()) == 75
+
+
+# -- external methods (a stand-in FoundIR with upstream's CLI and output naming: tests/standins.py) -----------------
+def _foundir(tmp_path, crash_after: int | None = None):
+    from standins import ready
+
+    repo, settings = ready("foundir", tmp_path)
+    if crash_after is not None:  # upstream dies part-way (a CUDA error on one image, an out-of-memory)
+        script = repo / "test.py"
+        script.write_text(script.read_text().replace(
+            "for line in open(a.meta):",
+            f"import sys\nfor n, line in enumerate(open(a.meta)):\n    if n == {crash_after}:\n"
+            "        print('RuntimeError: CUDA error: an illegal memory access'); sys.exit(3)"))
+    return settings
+
+
+def test_external_method_a_bad_input_fails_alone_and_upstream_gets_the_rest(tmp_path):
+    spec = make_set(tmp_path / "set", 5)
+    bad = tmp_path / "set" / "input" / "s01.png"
+    bad.write_text("not an image")
+    report = baselines.get("foundir").restore(spec.samples(), tmp_path / "out",
+                                              RestoreConfig(settings=_foundir(tmp_path), progress=False))
+    assert sorted(report.outputs) == ["s00", "s02", "s03", "s04"]
+    (failure,) = report.failures
+    assert (failure.sample, failure.path, failure.stage) == ("s01", str(bad), "input")
+
+
+def test_external_method_whatever_upstream_wrote_before_dying_is_kept(tmp_path):
+    spec = make_set(tmp_path / "set", 5)
+    report = baselines.get("foundir").restore(spec.samples(), tmp_path / "out",
+                                              RestoreConfig(settings=_foundir(tmp_path, crash_after=3), progress=False))
+    assert sorted(report.outputs) == ["s00", "s01", "s02"]  # the three it wrote, mapped back to their ids
+    assert [f.sample for f in report.failures] == ["s03", "s04"]
+    assert all(f.stage == "restore" for f in report.failures)
+    assert any("exit 3" in note and "illegal memory access" in note for note in report.notes)
+    # the rerun retries the two alone (upstream fixed)
+    again = baselines.get("foundir").restore(spec.samples(), tmp_path / "out", RestoreConfig(
+        settings=_foundir(tmp_path / "fixed"), progress=False, resume=True))
+    assert again.failures == [] and len(again.outputs) == 5

@@ -113,8 +113,9 @@ class AutoDIR(ExternalMethod):
                 source = result_dir / f"{stem}_input.png"
                 report.notes.append(f"{s.id}: AutoDIR detected no artifact; output = its input")
             elif source is None or not source.is_file():
-                raise UpstreamError(f"autodir wrote no {source.name if source else '*_result_w_SCM.png'} for {s.id} "
-                                    f"in {result_dir}; see {report.log}")
+                report.fail(s, "restore", f"autodir wrote no {source.name if source else '*_result_w_SCM.png'} in "
+                            f"{result_dir}; see {report.log}")
+                continue
             else:
                 report.notes.append(f"{s.id}: {why}")
             save_cropped(source, image_output_path(out_dir, s.id), size)

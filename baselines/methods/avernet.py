@@ -35,7 +35,7 @@ from typing import Any, Sequence
 
 from baselines.base import Checkpoint, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
 from baselines.config import config_path
-from baselines.external import UpstreamError, staged_names
+from baselines.external import staged_names
 from baselines.upstream_training import Retrainable, StagedClip, TrainingCommand, frame_size, link_or_write
 
 WEIGHTS_URL = "https://drive.google.com/drive/folders/1S0h4wKGPm4pugx94gs1r3aLDzS06vGt3"
@@ -238,7 +238,8 @@ class AverNet(Retrainable):
             for i in range(len(s.input)):
                 found = visual / f"{i:08d}_{name}.png"
                 if not found.is_file():
-                    raise UpstreamError(f"avernet wrote no {found} for {s.id} frame {i}; see {report.log}")
+                    report.fail(s, "restore", f"avernet wrote no {found} (frame {i}); see {report.log}")
+                    break
                 save_cropped(found, video_frame_path(out_dir, s.id, i), size)
             if not config.keep_work:
                 import shutil

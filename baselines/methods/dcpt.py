@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from baselines.base import Checkpoint, MethodSpec, RestoreConfig, RestoreReport, Sample
-from baselines.external import ExternalMethod, UpstreamError, staged_names
+from baselines.external import ExternalMethod, staged_names
 
 WEIGHTS_URL = "https://drive.google.com/drive/folders/17XKKgX3gbEWoma6ZQeRh8Dfazxy1iQpj"
 DEFAULT_VARIANT = "NAFNet"
@@ -121,7 +121,8 @@ class DCPT(ExternalMethod):
             for s in samples:
                 found = run_root / "visualization" / DATASET_NAME / f"{names[s.id]}_{name}.png"
                 if not found.is_file():
-                    raise UpstreamError(f"dcpt wrote no {found} for {s.id}; see {report.log}")
+                    report.fail(s, "restore", f"dcpt wrote no {found}; see {report.log}")
+                    continue
                 save_as_output(found, image_output_path(out_dir, s.id))
             shutil.copy2(options_file, out_dir / "dcpt_options.yml")
         finally:

@@ -33,7 +33,7 @@ from typing import Any, Sequence
 from baselines.base import BaselineError, Checkpoint, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample
 from baselines.config import config_path
 from baselines.downloads import RuntimeDownload
-from baselines.external import ExternalMethod, UpstreamError, single_match, staged_names
+from baselines.external import ExternalMethod, single_match, staged_names
 
 SPEC = MethodSpec(
     key="dfpir",
@@ -194,7 +194,8 @@ class DFPIR(ExternalMethod):
                 sub, pattern = output_pattern(task, names[s.id])
                 found = single_match(results / sub, pattern, f"{s.id} ({task})")
                 if found is None:
-                    raise UpstreamError(f"dfpir wrote no {results / sub / pattern} for {s.id}; see {report.log}")
+                    report.fail(s, "restore", f"dfpir wrote no {results / sub / pattern}; see {report.log}")
+                    continue
                 save_cropped(found, image_output_path(out_dir, s.id), sizes[s.id])
             report.notes.append(f"task {task}: {len(group)} sample(s)")
         self.finish(work, config)

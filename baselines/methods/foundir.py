@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from baselines.base import Checkpoint, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
-from baselines.external import ExternalMethod, UpstreamError, staged_names
+from baselines.external import ExternalMethod, staged_names
 
 SPEC = MethodSpec(
     key="foundir",
@@ -96,7 +96,8 @@ class FoundIR(ExternalMethod):
             for s in samples:
                 found = results / f"{names[s.id]}.png"
                 if not found.is_file():
-                    raise UpstreamError(f"foundir wrote no {found} for {s.id}; see {report.log}")
+                    report.fail(s, "restore", f"foundir wrote no {found}; see {report.log}")
+                    continue
                 save_cropped(found, image_output_path(out_dir, s.id), sizes[s.id])
         finally:
             shutil.rmtree(results, ignore_errors=True)

@@ -188,8 +188,9 @@ class PixWizard(ExternalMethod):
             pattern = re.compile(rf"^{re.escape(tasks[s.id])}_{DATASET_TAG}_{index}_\d+x\d+\.png$")
             found = [p for p in (save_dir / "images").glob("*.png") if pattern.match(p.name)]
             if len(found) != 1:
-                raise UpstreamError(f"pixwizard: expected one output for {s.id} (index {index}) in "
-                                    f"{save_dir / 'images'}, found {len(found)}; see {report.log}")
+                report.fail(s, "restore", f"pixwizard: expected one output (index {index}) in "
+                            f"{save_dir / 'images'}, found {len(found)}; see {report.log}")
+                continue
             save_as_output(found[0], image_output_path(out_dir, s.id), size=image_size(s.input))
         report.notes.append("prompts: " + json.dumps({e["task"]: e["prompt"] for e in entries}))
         self.finish(work, config)

@@ -40,7 +40,7 @@ from typing import Any, Sequence
 from baselines.base import Checkpoint, MethodSpec, Problem, RestoreConfig, RestoreReport, Sample, progress
 from baselines.config import config_path
 from baselines.downloads import RuntimeDownload
-from baselines.external import UpstreamError, staged_names, write_cuda_launcher
+from baselines.external import staged_names, write_cuda_launcher
 from baselines.upstream_training import Retrainable, StagedClip, TrainingCommand, frame_size, link_or_write
 
 BACKBONES_URL = "https://drive.google.com/drive/folders/15iZKXFT7apjUSoN2WUMAbb0tvJgyh3YP"
@@ -212,7 +212,8 @@ class ViWSNet(Retrainable):
             for i in range(len(s.input)):
                 found = folder / f"recover{i + 1 + pad}.png"
                 if not found.is_file():
-                    raise UpstreamError(f"viwsnet wrote no {found} for {s.id} frame {i}; see {report.log}")
+                    report.fail(s, "restore", f"viwsnet wrote no {found} (frame {i}); see {report.log}")
+                    break
                 save_cropped(found, video_frame_path(out_dir, s.id, i), sizes[s.id])
         self.finish(work, config)
 
