@@ -46,6 +46,13 @@ CASES = [
     (["slurm.train", "--backbone", "sd3"], 2, "unknown sd3"),
     (["slurm.train", "--backbone", "flux", "--executor", "slurm", "--cluster", "nope"], 2,
      "no cluster profile 'nope'"),
+    (["ypt.train", "--backbone", "wan", "--degradation", "haze", "--pairs-dir", "nowhere"], 2,
+     "nowhere needs input/ and target/ folders"),
+    (["ypt.restore", "--backbone", "flux", "--prompt", "no.safetensors", "--input", "nowhere", "--out", "o"], 2,
+     "input not found: nowhere"),
+    (["ypt.restore", "--backbone", "flux", "--prompt", "no.safetensors", "--input", ".", "--out", "o"], 2,
+     "no images (.png"),
+    (["ypt.prompts", "show", "no.pt"], 2, "no official prompt checkpoint at no.pt"),
 ]
 
 
@@ -66,3 +73,13 @@ def test_debug_shows_the_traceback(tmp_path):
     assert "Traceback" in res.stderr and "UnknownKeyError" in res.stderr
     res = run(["baselines", "check", "autodirr", "--debug"], tmp_path)
     assert "Traceback" in res.stderr
+
+
+def test_training_without_the_backbone_weights_names_the_model_and_the_fix(tmp_path):
+    for side in ("input", "target"):
+        (tmp_path / "pairs" / side).mkdir(parents=True)
+        (tmp_path / "pairs" / side / "a.png").write_bytes(b"")
+    res = run(["ypt.train", "--backbone", "wan", "--degradation", "haze", "--pairs-dir", "pairs"], tmp_path,
+              HF_HUB_CACHE=str(tmp_path / "hf"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "WAN 2.1 T2V 1.3B" in res.stderr and "python -m benchmarks.prefetch table3 --backbones" in res.stderr
