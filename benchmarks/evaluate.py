@@ -287,7 +287,7 @@ def _score_video(item, registry) -> list[dict[str, float]]:
                 sums[name] += sum(values)
         out.update({n: s / count for n, s in sums.items()})
     for name in clip_metrics:
-        out[name] = registry.get(name).score_clip(frames)
+        out[name] = registry.get(name).score_clip(frames, name=sample.id)
     return [out]
 
 

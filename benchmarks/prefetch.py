@@ -57,17 +57,18 @@ def table_methods(tables) -> list[str]:
 
 
 def plan(metrics: list[str]) -> list[tuple[str, str, Path]]:
-    """``(metric, url, destination)`` for every weight file not yet cached (DOVER.pth when its clone is known)."""
+    """``(metric, url, destination)`` for every weight file not yet cached (DOVER's ConvNeXt checkpoint always,
+    its ``DOVER.pth`` when its clone is known)."""
     from benchmarks.metrics import missing_weights
     from benchmarks.metrics.dover import WEIGHTS_URL, weights_path
 
     out = []
     for name in metrics:
-        if name == "dover":
+        out += [(name, w.url, w.path) for w in missing_weights(name)]
+        if name == "dover":  # DOVER.pth goes into the clone, found only once it is installed
             dest = weights_path()
             if dest is not None and not dest.is_file():
                 out.append((name, WEIGHTS_URL, dest))
-        out += [(name, w.url, w.path) for w in missing_weights(name)]
     return out
 
 
@@ -136,10 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     if "dover" in metrics:
         from benchmarks.metrics.dover import dover_problem
 
-        from benchmarks.metrics.dover import WEIGHTS_URL
-
         problem = dover_problem()
-        if problem and not any(url == WEIGHTS_URL for _, url, _ in todo):  # the package or clone is what is missing
+        if problem and not any(str(dest) in problem for _, _, dest in todo):  # not a file this command fetches
             print(f"[dover] not a download this command does: {problem}")
     if args.backbones:
         for key in backbones:

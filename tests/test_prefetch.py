@@ -18,6 +18,9 @@ def _fake_dover_clone(tmp_path, monkeypatch):
     """A DOVER clone layout (package with models/, dover.yml) without its weights."""
     import sys
 
+    from benchmarks.metrics import dover
+
+    monkeypatch.setattr(dover, "RUNTIME_MODULES", {})  # DOVER's own dependencies: checked in test_metrics_dover
     clone = tmp_path / "DOVER"
     (clone / "dover" / "models").mkdir(parents=True)
     (clone / "dover" / "__init__.py").write_text("")
@@ -29,18 +32,25 @@ def _fake_dover_clone(tmp_path, monkeypatch):
 
 
 def test_prefetch_dover_weights_into_the_clone(tmp_path, monkeypatch, capsys):
-    from benchmarks.metrics.dover import INSTALL, dover_problem
+    from benchmarks.metrics.dover import dover_problem
     from benchmarks.prefetch import main
 
     clone = _fake_dover_clone(tmp_path, monkeypatch)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.delenv("YPT_DOVER_DIR", raising=False)  # found from the editable install's location
-    assert dover_problem() == f"dover: {clone / 'pretrained_weights/DOVER.pth'} is missing ({INSTALL})"
+    fetch = "fetch it on a machine with internet with `python -m benchmarks.prefetch --metrics dover`"
+    assert dover_problem().startswith(f"dover: {clone / 'pretrained_weights/DOVER.pth'} is missing: {fetch}")
     assert main(["--metrics", "dover", "--dry-run"]) == 0
-    out = capsys.readouterr().out
-    assert out.splitlines()[0] == ("would fetch [dover] https://huggingface.co/teowu/DOVER/resolve/main/DOVER.pth -> "
-                                   f"{clone / 'pretrained_weights/DOVER.pth'}")
+    convnext = tmp_path / "torch/hub/checkpoints/convnext_tiny_1k_224_ema.pth"
+    assert capsys.readouterr().out.splitlines() == [
+        f"would fetch [dover] https://dl.fbaipublicfiles.com/convnext/convnext_tiny_1k_224_ema.pth -> {convnext}",
+        "would fetch [dover] https://huggingface.co/teowu/DOVER/resolve/main/DOVER.pth -> "
+        f"{clone / 'pretrained_weights/DOVER.pth'}"]
     (clone / "pretrained_weights").mkdir()
     (clone / "pretrained_weights/DOVER.pth").write_bytes(b"x")
+    assert dover_problem().startswith(f"dover: {convnext} is missing: {fetch}")
+    convnext.parent.mkdir(parents=True)
+    convnext.write_bytes(b"x")
     assert dover_problem() is None
 
 

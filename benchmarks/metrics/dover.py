@@ -6,27 +6,55 @@ by a sigmoid (the paper release's ``calc_dover.py`` multiplies by 100; the paper
 computed on a video written from the frames as the release's ``frames_to_vid.py --lossless`` writes it: 15 fps,
 lanczos-scaled to 512x512, H.264 CRF 0 in yuv444p (through PyAV here, no ffmpeg binary needed).
 
-Setup: clone https://github.com/VQAssessment/DOVER, ``pip install -e .`` inside it, put ``DOVER.pth`` in its
-``pretrained_weights/`` and point ``YPT_DOVER_DIR`` at the clone. The PyPI package named ``dover`` is an unrelated
-version-bumping tool: it is detected and refused.
+Setup (:data:`INSTALL`): DOVER is not on PyPI (the PyPI package named ``dover`` is an unrelated version-bumping
+tool: it is detected and refused) and its own ``requirements.txt`` pins ``torch~=1.13``, so ``pip install -e DOVER``
+cannot resolve next to a current torch. The suite's ``[dover]`` extra declares what DOVER really imports (decord,
+OpenCV, scikit-video, timm, einops, tqdm, PyYAML); the checkout is then installed with ``--no-deps``. Its model
+build loads an ImageNet ConvNeXt-T checkpoint through ``torch.hub`` and its weights are ``DOVER.pth``:
+``python -m benchmarks.prefetch --metrics dover`` fetches both, and :func:`dover_problem` checks both, so an offline
+node never reaches DOVER's download.
+
+Two behaviours of DOVER's code are handled here:
+
+- its dataset catches every exception of a clip (a bare ``except``) and returns only the file name, which surfaced
+  as ``KeyError: 'aesthetic'``; a clip DOVER cannot read is :class:`DoverClipError` naming the clip and the cause
+  (the decomposition is asked again for the exception the dataset swallowed);
+- its views take random crops from the global torch/numpy generators (the technical fragments' offsets inside
+  their grid cells; frame sampling for clips of 96 frames or more), which the release never seeds, so its scores
+  carry sampling noise; here they are drawn from ``benchmarks.protocol.DOVER_SEED`` inside a forked generator
+  state (the caller's generators are untouched), and the seed is part of the metric's version.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import os
 from pathlib import Path
 
 from benchmarks.metrics.base import Metric
-from benchmarks.protocol import DOVER_FPS, METRIC_SIZE
-from ypt.errors import MissingResource
+from benchmarks.metrics.specs import missing_weights
+from benchmarks.protocol import DOVER_FPS, DOVER_SEED, METRIC_SIZE
+from ypt.errors import BadInput, MissingResource
 
-INSTALL = ("git clone https://github.com/VQAssessment/DOVER && pip install -e DOVER && export YPT_DOVER_DIR=$PWD/DOVER "
-           "&& python -m benchmarks.prefetch --metrics dover (fetches DOVER.pth into DOVER/pretrained_weights/); "
-           "never `pip install dover` (that PyPI name is an unrelated tool)")
+INSTALL = ("pip install -e '.[dover]' (CPU machines: make env EXTRAS=test,dover), then git clone "
+           "https://github.com/VQAssessment/DOVER && pip install --no-deps -e DOVER, then "
+           "python -m benchmarks.prefetch --metrics dover; never `pip install dover` (an unrelated PyPI tool)")
+#: modules ``import dover`` needs (``dover/__init__`` imports its datasets and models), by the distribution of the
+#: ``[dover]`` extra that provides them
+RUNTIME_MODULES = {"decord": "decord", "cv2": "opencv-python-headless", "skvideo": "scikit-video", "timm": "timm",
+                   "einops": "einops", "tqdm": "tqdm", "yaml": "pyyaml", "torchvision": "torchvision"}
+WEIGHTS_URL = "https://huggingface.co/teowu/DOVER/resolve/main/DOVER.pth"
+#: the option block of ``dover.yml`` the release's ``calc_dover.py`` scores with
+OPTION_BLOCK = "val-l1080p"
 
 
 class DoverUnavailable(MissingResource):
-    """DOVER (the official package, its clone or its weights) is not installed here."""
+    """DOVER (the official package, its clone, its run-time dependencies or its weights) is not installed here."""
+
+
+class DoverClipError(BadInput):
+    """A clip DOVER cannot score: no frames, unreadable frames, or a video DOVER's reader cannot decode."""
 
 
 def fuse(aesthetic: float, technical: float) -> dict[str, float]:
@@ -39,9 +67,6 @@ def fuse(aesthetic: float, technical: float) -> dict[str, float]:
         return 1.0 / (1.0 + math.exp(-v))
 
     return {"aesthetic": sigmoid(a), "technical": sigmoid(t), "overall": sigmoid(x)}
-
-
-WEIGHTS_URL = "https://huggingface.co/teowu/DOVER/resolve/main/DOVER.pth"
 
 
 def dover_dir() -> Path | None:
@@ -68,7 +93,8 @@ def weights_path() -> Path | None:
 
 
 def dover_problem() -> str | None:
-    """None when the official DOVER package, its option file and its weights are all here; else what is missing."""
+    """None when the official DOVER package, its run-time dependencies, its option file, its weights and the
+    ConvNeXt checkpoint its build loads are all here; else what is missing, with the fix. Imports nothing."""
     import importlib.util
 
     spec = importlib.util.find_spec("dover")
@@ -80,19 +106,32 @@ def dover_problem() -> str | None:
         origin = spec.origin or (locations or ["?"])[0]
         return (f"dover: the installed 'dover' ({origin}) is the unrelated PyPI tool, not DOVER "
                 f"(no dover.models). `pip uninstall dover`, then: {INSTALL}")
+    absent = [dist for module, dist in RUNTIME_MODULES.items() if importlib.util.find_spec(module) is None]
+    if absent:
+        note = " (decord has wheels for x86-64 only)" if "decord" in absent else ""
+        return f"dover: DOVER's run-time dependencies are missing: {', '.join(absent)}{note}. Install: {INSTALL}"
     root = dover_dir()
     if root is None:
-        return f"dover: set YPT_DOVER_DIR to the DOVER clone holding dover.yml and pretrained_weights/DOVER.pth ({INSTALL})"
-    for needed in (root / "dover.yml", root / "pretrained_weights" / "DOVER.pth"):
+        return (f"dover: set YPT_DOVER_DIR to the DOVER clone holding dover.yml and pretrained_weights/DOVER.pth "
+                f"({INSTALL})")
+    if not (root / "dover.yml").is_file():
+        return f"dover: {root / 'dover.yml'} is missing: YPT_DOVER_DIR must name the DOVER clone ({INSTALL})"
+    for needed in [root / "pretrained_weights" / "DOVER.pth"] + [w.path for w in missing_weights("dover")]:
         if not needed.is_file():
-            return f"dover: {needed} is missing ({INSTALL})"
+            return (f"dover: {needed} is missing: fetch it on a machine with internet with "
+                    "`python -m benchmarks.prefetch --metrics dover` (same TORCH_HOME and YPT_DOVER_DIR)")
     return None
 
 
-def write_lossless_video(frames, path: str | Path, fps: int = DOVER_FPS, size: int = METRIC_SIZE) -> Path:
+def write_lossless_video(frames, path: str | Path, fps: int = DOVER_FPS, size: int = METRIC_SIZE,
+                         preset: str = "ultrafast") -> Path:
     """Frames (paths or HxWx3 uint8 arrays) -> the clip DOVER scores, as the official ``frames_to_vid.py --lossless``
     makes it with ffmpeg: ``fps`` frames/s, swscale lanczos to ``size`` x ``size`` in RGB, then H.264 CRF 0
-    (lossless) in yuv444p. Written through PyAV (the same libavcodec / libswscale), no shell."""
+    (lossless) in yuv444p. Written through PyAV (the same libavcodec / libswscale), no shell.
+
+    The release encodes with ``-preset veryslow``; at CRF 0 x264 is lossless whatever the preset, so the decoded
+    frames (all DOVER sees) are identical and only the file size and the time differ (a test checks the frames);
+    ``ultrafast`` saves 10-15 s per 33-frame clip on two cores."""
     import av
     import numpy as np
     from PIL import Image
@@ -103,7 +142,7 @@ def write_lossless_video(frames, path: str | Path, fps: int = DOVER_FPS, size: i
         stream = container.add_stream("libx264", rate=fps)
         stream.width = stream.height = size
         stream.pix_fmt = "yuv444p"
-        stream.options = {"crf": "0", "preset": "veryslow"}
+        stream.options = {"crf": "0", "preset": preset}
         for frame in frames:
             rgb = np.asarray(Image.open(frame).convert("RGB")) if isinstance(frame, (str, Path)) else frame
             video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[..., :3], dtype=np.uint8),
@@ -117,57 +156,142 @@ def write_lossless_video(frames, path: str | Path, fps: int = DOVER_FPS, size: i
     return path
 
 
+def decodable_frames(path: str | Path) -> int:
+    """How many frames of the video at ``path`` decode (0 for a file that is no video or does not exist)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return sum(1 for _ in container.decode(video=0))
+    except (av.FFmpegError, OSError, ValueError, IndexError):
+        return 0
+
+
+def clip_name(frames) -> str:
+    """A clip's name for messages: the folder of its frame files, else ``<N frames>``."""
+    paths = [Path(f) for f in frames if isinstance(f, (str, Path))]
+    return str(paths[0].parent) if paths else f"<{len(frames)} frames>"
+
+
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Run with torch's CPU generator and numpy's global generator seeded, restoring both afterwards."""
+    import numpy as np
+    import torch
+
+    state = np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(state)
+
+
 class DoverMetric(Metric):
-    """Scores whole clips: ``score_clip(frame_paths) -> float`` (overall, [0, 1])."""
+    """Scores whole clips: ``score_clip(frames, name) -> float`` (overall, [0, 1])."""
+
+    #: x264 preset of the clip written for DOVER (decoded frames do not depend on it at CRF 0)
+    preset = "ultrafast"
 
     def __init__(self, spec, device="cpu"):
         super().__init__(spec, device)
         self._model = None
         self._opt = None
+        self.seed = DOVER_SEED
 
-    def _load(self):
-        if self._model is None:
+    def _options(self) -> dict:
+        if self._opt is None:
             problem = dover_problem()
             if problem:
                 raise DoverUnavailable(problem)
-            import torch
             import yaml
-            from dover.models import DOVER
 
-            root = dover_dir()
-            self._opt = yaml.safe_load((root / "dover.yml").read_text())
-            model = DOVER(**self._opt["model"]["args"]).to(self.device)
-            state = torch.load(root / "pretrained_weights" / "DOVER.pth", map_location=self.device, weights_only=True)
+            self._opt = yaml.safe_load((dover_dir() / "dover.yml").read_text())
+        return self._opt
+
+    def _load(self):
+        if self._model is None:
+            options = self._options()
+            import torch
+
+            with contextlib.redirect_stdout(io.StringIO()):  # DOVER's build prints ~190 lines of its own
+                from dover.models import DOVER
+
+                # loads the ConvNeXt checkpoint through torch.hub: cached (dover_problem checked it), no network
+                model = DOVER(**options["model"]["args"])
+            state = torch.load(weights_path(), map_location="cpu", weights_only=True)
             model.load_state_dict(state)
-            self._model = model.eval()
+            self._model = model.to(self.device).eval()
         return self._model
 
-    def score_clip(self, frames) -> float:
+    def views(self, video: str | Path, name: str) -> dict:
+        """DOVER's own dataset item for the video at ``video`` (normalised views and their clip counts), with its
+        random crops drawn from :attr:`seed`; a video it cannot read is :class:`DoverClipError` with the cause."""
+        options = dict(self._options()["data"][OPTION_BLOCK]["args"])
+        # a one-clip annotation list: the dataset indexes exactly this file (the release walks a folder of one clip)
+        options["anno_file"] = [{"filename": str(video), "label": -1}]
+        # DOVER's constructor prints and draws from numpy's generator too
+        with contextlib.redirect_stdout(io.StringIO()), seeded(self.seed):
+            from dover.datasets import ViewDecompositionDataset
+
+            dataset = ViewDecompositionDataset(options)
+            item = dataset[0]
+        if "aesthetic" in item and "technical" in item:
+            return item
+        # DOVER's dataset swallowed the failure (a bare except returning only the name): ask for it again
+        from dover.datasets import spatial_temporal_view_decomposition
+
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), seeded(self.seed):
+                spatial_temporal_view_decomposition(str(video), dataset.sample_types, dataset.samplers)
+        except Exception as error:  # whatever DOVER raised is the cause reported
+            raise DoverClipError(f"dover: cannot score clip {name}: {type(error).__name__}: {error}") from error
+        raise DoverClipError(f"dover: cannot score clip {name}: DOVER's dataset returned no views (keys: "
+                             f"{sorted(item)})")
+
+    def score_clip(self, frames, name: str | None = None) -> float:
+        """DOVER's overall score of the clip made from ``frames`` (paths or HxWx3 uint8 arrays); ``name`` (the
+        sample id) names the clip in errors."""
         import tempfile
 
+        import av
         import numpy as np
         import torch
-        from dover.datasets import ViewDecompositionDataset
 
+        frames = list(frames)
+        name = name or clip_name(frames)
+        if not frames:
+            raise DoverClipError(f"dover: clip {name} has no frames to score")
+        absent = [str(f) for f in frames if isinstance(f, (str, Path)) and not Path(f).is_file()]
+        if absent:
+            raise DoverClipError(f"dover: clip {name}: {len(absent)} frame files do not exist, e.g. {absent[0]}")
         model = self._load()
         with tempfile.TemporaryDirectory(prefix="ypt-dover-") as folder:
-            write_lossless_video(frames, Path(folder) / "clip.mp4")
-            options = dict(self._opt["data"]["val-l1080p"]["args"])
-            options["anno_file"] = None
-            options["data_prefix"] = folder
-            data = ViewDecompositionDataset(options)[0]
-            views = {}
-            for branch in ("aesthetic", "technical"):
-                x = data[branch].unsqueeze(0).to(self.device)
-                b, c, t, h, w = x.shape
-                clips = int(data["num_clips"][branch])
-                views[branch] = (x.reshape(b, c, clips, t // clips, h, w).permute(0, 2, 1, 3, 4, 5)
-                                 .reshape(b * clips, c, t // clips, h, w))
-            with torch.no_grad():
-                outputs = model(views, reduce_scores=False)
-            aesthetic, technical = (float(np.mean(o.detach().cpu().numpy())) for o in outputs)
+            video = Path(folder) / "clip.mp4"
+            try:
+                write_lossless_video(frames, video, preset=self.preset)
+            except (OSError, ValueError, av.FFmpegError) as error:
+                raise DoverClipError(f"dover: clip {name}: its frames cannot be made into a video: "
+                                     f"{type(error).__name__}: {error}") from error
+            decoded = decodable_frames(video)
+            if decoded != len(frames):
+                raise DoverClipError(f"dover: clip {name}: {len(frames)} frames written, {decoded} decodable")
+            data = self.views(video, name)
+        views = {}
+        for branch in ("aesthetic", "technical"):  # calc_dover.py: clips stacked along the batch
+            x = data[branch].unsqueeze(0).to(self.device)
+            b, c, t, h, w = x.shape
+            clips = int(data["num_clips"][branch])
+            views[branch] = (x.reshape(b, c, clips, t // clips, h, w).permute(0, 2, 1, 3, 4, 5)
+                             .reshape(b * clips, c, t // clips, h, w))
+        with torch.no_grad():
+            outputs = model(views, reduce_scores=False)
+        aesthetic, technical = (float(np.mean(o.detach().cpu().numpy())) for o in outputs)
         Metric.images_scored["dover"] = Metric.images_scored.get("dover", 0) + 1
         return fuse(aesthetic, technical)["overall"]
 
     def compute(self, pred, target):
         raise TypeError("dover scores whole clips: call score_clip(frames)")
+

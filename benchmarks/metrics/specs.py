@@ -6,7 +6,8 @@ from it below.
 Weight locations follow the caches the implementations use: torchvision backbones in
 ``<torch hub>/checkpoints``, pyiqa's own weights in ``<torch hub>/pyiqa``, OpenAI CLIP in ``<torch hub>/clip``,
 where ``<torch hub>`` is ``$TORCH_HOME/hub`` (default ``$XDG_CACHE_HOME/torch/hub`` or ``~/.cache/torch/hub``),
-exactly as ``torch.hub.get_dir()`` resolves it. DOVER's weights live in its own clone (``$YPT_DOVER_DIR``).
+exactly as ``torch.hub.get_dir()`` resolves it. DOVER's own weights (``DOVER.pth``) live in its clone
+(``$YPT_DOVER_DIR``); the ImageNet ConvNeXt-T checkpoint its model build loads through ``torch.hub`` is listed here.
 The files are those pyiqa's architectures and torchvision request at creation (read from pyiqa's ``archs/``:
 ``lpips_arch``, ``dists_arch``, ``clipiqa_arch`` + ``clip_model``, ``musiq_arch``).
 
@@ -19,6 +20,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from benchmarks.protocol import DOVER_SEED
 
 PYIQA_BASE = "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/"
 PREFETCH_HINT = "python -m benchmarks.prefetch"
@@ -80,7 +83,6 @@ VGG16 = WeightFile("checkpoints/vgg16-397923af.pth", "https://download.pytorch.o
 CLIP_RN50 = WeightFile(
     "clip/RN50.pt",
     "https://openaipublic.azureedge.net/clip/models/afeb0e10f9e5a86da6080e35cf09123aca3b358a0c3e3b6c78a7b63bc04b6762/RN50.pt")
-
 #: DOVER's aesthetic branch builds an ImageNet ConvNeXt-T through torch.hub (DOVER ``dover/models/evaluator.py:81``,
 #: ``conv_backbone.py:584-591``; its weights are then overwritten by DOVER.pth): offline it must be in the hub cache
 CONVNEXT_TINY = WeightFile("checkpoints/convnext_tiny_1k_224_ema.pth",
@@ -107,7 +109,7 @@ _TABLE = (
                weights=(_pyiqa("musiq_koniq_ckpt-e95806b9.pth"),), pyiqa_name="musiq"),
     MetricSpec(key="dover", label="DOVER", lower_better=False, value_range=(0.0, 1.0), needs_reference=False,
                implementation="DOVER (VQAssessment/DOVER) overall fused score of a 15 fps 512x512 lossless video",
-               version="dover-overall-15fps-512/1", video_only=True, weights=(CONVNEXT_TINY,),
+               version=f"dover-overall-15fps-512-seed{DOVER_SEED}/2", video_only=True, weights=(CONVNEXT_TINY,),
                availability="benchmarks.metrics.dover:dover_problem"),
 )
 SPECS: dict[str, MetricSpec] = {m.key: m for m in _TABLE}

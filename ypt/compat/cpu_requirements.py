@@ -6,8 +6,9 @@ Measured: ``import pyiqa`` and the suite's metrics (LPIPS, DISTS, CLIPIQA+, MUSI
 them blocked. pip cannot drop a dependency's requirements, so the Makefile's CPU path installs the project and
 pyiqa with ``--no-deps`` and then this list. GPU installs (``pip install -e .``) take pyiqa as it is.
 
-    python -m ypt.compat.cpu_requirements           # requirement lines (project + pyiqa's run-time needs)
-    python -m ypt.compat.cpu_requirements --pyiqa   # the pyiqa requirement itself (installed with --no-deps)
+    python -m ypt.compat.cpu_requirements                     # requirement lines (project + pyiqa's run-time needs)
+    python -m ypt.compat.cpu_requirements --extras test,dover  # ... with these extras (default: test)
+    python -m ypt.compat.cpu_requirements --pyiqa             # the pyiqa requirement itself (installed with --no-deps)
 """
 from __future__ import annotations
 
@@ -49,9 +50,10 @@ def pyiqa_requirement() -> str:
     return next(r for r in project_requirements() if _name(r) == "pyiqa")
 
 
-def cpu_requirements() -> list[str]:
-    """Project requirements without pyiqa, plus pyiqa's own requirements without :data:`PYIQA_UNUSED`."""
-    ours = [r for r in project_requirements() if _name(r) != "pyiqa"]
+def cpu_requirements(extras: tuple[str, ...] = EXTRAS) -> list[str]:
+    """Project requirements (with ``extras``) without pyiqa, plus pyiqa's own requirements without
+    :data:`PYIQA_UNUSED`."""
+    ours = [r for r in project_requirements(extras) if _name(r) != "pyiqa"]
     try:
         theirs = [r for r in requires("pyiqa") or [] if _active(r, ())]
     except PackageNotFoundError:
@@ -63,8 +65,15 @@ def cpu_requirements() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    print(pyiqa_requirement() if "--pyiqa" in argv else "\n".join(cpu_requirements()))
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m ypt.compat.cpu_requirements", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pyiqa", action="store_true", help="print the pyiqa requirement only")
+    parser.add_argument("--extras", default=",".join(EXTRAS), help="comma list of the project's extras (default: test)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    extras = tuple(e.strip() for e in args.extras.split(",") if e.strip())
+    print(pyiqa_requirement() if args.pyiqa else "\n".join(cpu_requirements(extras)))
     return 0
 
 
