@@ -136,21 +136,30 @@ def _label(spec: TableSpec, method: str) -> str:
     return spec.row(method).printed if method in spec.methods else method
 
 
-def panels(table: "pd.DataFrame", width: int) -> list[list[tuple[str, str]]]:
-    """Split the columns into panels of whole groups that fit ``width`` characters (as the paper splits Table 2)."""
+def _column_groups(table: "pd.DataFrame") -> list[list[tuple[str, str]]]:
+    """The table's columns as runs of one group each, in order."""
     groups: list[list[tuple[str, str]]] = []
     for column in table.columns:
         if groups and groups[-1][0][0] == column[0]:
             groups[-1].append(column)
         else:
             groups.append([column])
-    budget = max(width - 20, 40)
+    return groups
+
+
+def _split(groups: list[list[tuple[str, str]]], max_columns: int) -> list[list[tuple[str, str]]]:
+    """Whole groups packed into panels of at most ``max_columns`` columns (a larger group gets a panel alone)."""
     out: list[list[tuple[str, str]]] = [[]]
     for group in groups:
-        if out[-1] and (len(out[-1]) + len(group)) * 9 > budget:
+        if out[-1] and len(out[-1]) + len(group) > max_columns:
             out.append([])
         out[-1].extend(group)
     return out
+
+
+def panels(table: "pd.DataFrame", width: int) -> list[list[tuple[str, str]]]:
+    """Split the columns into panels of whole groups that fit ``width`` characters (as the paper splits Table 2)."""
+    return _split(_column_groups(table), max(width - 20, 40) // 9)
 
 
 def render(table: "pd.DataFrame", spec: TableSpec, console=None, title: str | None = None) -> None:
@@ -186,54 +195,75 @@ def render(table: "pd.DataFrame", spec: TableSpec, console=None, title: str | No
         console.print(f"[dim]{spec.note}[/dim]")
 
 
-def to_markdown(table: "pd.DataFrame", spec: TableSpec, title: str | None = None) -> str:
+def _marked_cells(table: "pd.DataFrame", bold: str, second: str, missing: str = MISSING) -> "pd.DataFrame":
+    """The formatted values, best wrapped in ``bold`` and second in ``second`` (``str.format`` patterns)."""
     marks = ranks(table)
-    head = ["Method"] + [f"{spec.group_label(g)} {METRIC_SPECS[m].arrow_label}" for g, m in table.columns]
-    lines = [f"**{title or spec.title}**", "", "| " + " | ".join(head) + " |",
-             "|" + "|".join([" --- "] + [" ---: "] * len(table.columns)) + "|"]
+    out = table.astype(object).copy()
     for method, values in table.iterrows():
-        cells = []
         for column, value in values.items():
-            text = format_value(column[1], value)
-            mark = marks.get((method, column))
-            cells.append(f"**{text}**" if mark == 1 else f"<u>{text}</u>" if mark == 2 else text)
-        lines.append("| " + " | ".join([_label(spec, method)] + cells) + " |")
-    return "\n".join(lines) + "\n"
+            text = format_value(column[1], value).replace(MISSING, missing)
+            out.loc[method, column] = {1: bold, 2: second}.get(marks.get((method, column)), "{}").format(text)
+    return out
+
+
+def to_markdown(table: "pd.DataFrame", spec: TableSpec, title: str | None = None) -> str:
+    """A GitHub pipe table through pandas' ``to_markdown`` (tabulate): best bold, second underlined."""
+    import pandas as pd
+
+    cells = _marked_cells(table, "**{}**", "<u>{}</u>")
+    frame = pd.DataFrame(cells.to_numpy(), columns=[f"{spec.group_label(g)} {METRIC_SPECS[m].arrow_label}"
+                                                    for g, m in table.columns])
+    frame.insert(0, "Method", [_label(spec, m) for m in table.index])
+    frame = frame.map(lambda text: str(text).replace("|", r"\|"))
+    frame.columns = [c.replace("|", r"\|") for c in frame.columns]
+    body = frame.to_markdown(index=False, disable_numparse=True,
+                             colalign=("left",) + ("right",) * len(table.columns))
+    return f"**{title or spec.title}**\n\n{body}\n"
+
+
+#: LaTeX specials and their escapes (pandas' Styler escapes the same set in labels)
+_TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+#: data columns per LaTeX panel: wider tables are split into panels of whole column groups, stacked
+LATEX_PANEL_COLUMNS = 14
 
 
 def _tex_escape(text: str) -> str:
-    return text.replace("&", r"\&").replace("%", r"\%").replace("_", r"\_").replace("#", r"\#")
+    return "".join(_TEX_SPECIALS.get(c, c) for c in text)
 
 
-def to_latex(table: "pd.DataFrame", spec: TableSpec, title: str | None = None) -> str:
-    """booktabs LaTeX with a grouped header (``\\multicolumn`` per group, ``\\cmidrule`` under each)."""
-    marks = ranks(table)
-    tex_metric = {m: METRIC_SPECS[m].latex_label for _, m in table.columns}
-    spans: list[tuple[str, int]] = []
-    for group, _ in table.columns:
-        if spans and spans[-1][0] == group:
-            spans[-1] = (group, spans[-1][1] + 1)
-        else:
-            spans.append((group, 1))
-    lines = [r"\begin{table}[t]", r"\centering", f"\\caption{{{_tex_escape(title or spec.title)}}}",
-             r"\resizebox{\linewidth}{!}{%", r"\begin{tabular}{l" + "r" * len(table.columns) + "}", r"\toprule"]
-    lines.append(" & ".join(["Method"] + [f"\\multicolumn{{{n}}}{{c}}{{{_tex_escape(spec.group_label(g))}}}"
-                                          for g, n in spans]) + r" \\")
-    start, rules = 2, []
-    for _, n in spans:
-        rules.append(f"\\cmidrule(lr){{{start}-{start + n - 1}}}")
-        start += n
-    lines.append(" ".join(rules))
-    lines.append(" & ".join([""] + [tex_metric[m] for _, m in table.columns]) + r" \\")
-    lines.append(r"\midrule")
-    for method, values in table.iterrows():
-        cells = []
-        for column, value in values.items():
-            text = format_value(column[1], value).replace(MISSING, "--")
-            mark = marks.get((method, column))
-            cells.append(f"\\textbf{{{text}}}" if mark == 1 else f"\\underline{{{text}}}" if mark == 2 else text)
-        lines.append(" & ".join([_tex_escape(_label(spec, method))] + cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}}", r"\end{table}"]
+def _latex_panel(cells: "pd.DataFrame", columns: list[tuple[str, str]], spec: TableSpec) -> str:
+    """One booktabs tabular through pandas' Styler: group labels as ``\\multicolumn`` headers, metric labels
+    with their arrows, every label escaped; the cells are already formatted (numbers and marks)."""
+    import pandas as pd
+
+    frame = cells[columns].copy()
+    frame.columns = pd.MultiIndex.from_tuples([(spec.group_label(g), m) for g, m in columns])
+    frame.insert(0, ("", "Method"), [_label(spec, m) for m in frame.index])
+    styler = frame.style.hide(axis="index")
+    styler = styler.format(escape="latex", subset=[("", "Method")])
+    styler = styler.format_index(escape="latex", axis=1, level=0)
+    styler = styler.format_index(lambda key: METRIC_SPECS[key].latex_label if key in METRIC_SPECS else key,
+                                 axis=1, level=1)
+    return styler.to_latex(hrules=True, multicol_align="c", column_format="l" + "r" * len(columns)).strip()
+
+
+def to_latex(table: "pd.DataFrame", spec: TableSpec, title: str | None = None,
+             max_columns: int = LATEX_PANEL_COLUMNS) -> str:
+    """booktabs LaTeX through pandas' Styler: best bold, second underlined, every label and the caption escaped.
+    A table wider than ``max_columns`` data columns is split into panels of whole column groups, stacked in one
+    ``table*`` (as the paper prints Table 2) instead of being squeezed into the line width."""
+    cells = _marked_cells(table, "\\textbf{{{}}}", "\\underline{{{}}}", missing="--")
+    chunks = _split(_column_groups(table), max_columns)
+    environment = "table*" if len(chunks) > 1 else "table"
+    lines = [f"\\begin{{{environment}}}[t]", r"\centering", f"\\caption{{{_tex_escape(title or spec.title)}}}"]
+    if len(chunks) > 1:
+        lines.append(r"\small")
+    for index, columns in enumerate(chunks):
+        if index:
+            lines.append(r"\par\medskip")
+        lines.append(_latex_panel(cells, columns, spec))
+    lines.append(f"\\end{{{environment}}}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,6 @@
 """The table engine on hand-made records: sample means, mean groups, the Average rule, best/second marks, files."""
+import re
+
 import pandas as pd
 import pytest
 
@@ -66,7 +68,9 @@ def test_render_and_save_write_three_formats(tmp_path):
     assert r"\textbf{16.70}" in tex  # FLUX (Ours) has the best HazeRD PSNR
     assert r"\underline{16.59}" in tex  # AutoDIR second
     md = written["md"].read_text()
-    assert "| FLUX (Ours) | **16.70** |" in md
+    assert re.search(r"^\| FLUX \(Ours\) +\| +\*\*16\.70\*\* \|", md, re.M)
+    assert re.search(r"^\| AutoDIR +\| +<u>16\.59</u> \|", md, re.M)
+    assert len(md.splitlines()) == 2 + 2 + 6  # title, blank, header, rule, a line per method
     csv = pd.read_csv(written["csv"], index_col="method")
     assert csv.loc["pixwizard", "lolblur/clipiqa"] == 0.536 and csv.shape == (6, 6 * 8 + 2 + 6)
 
@@ -101,3 +105,28 @@ def test_comparison_view_lists_missing_cells_and_render_shows_dashes():
     console = Console(record=True, width=120)
     engine.render(table, spec, console)
     assert engine.MISSING in console.export_text()
+
+
+def test_latex_wide_tables_are_panels_of_whole_groups_and_labels_are_escaped():
+    from benchmarks.runner.render import labelled
+    from benchmarks.tables import TableSpec
+
+    spec = labelled(get("table2"))
+    table = engine.build_table(engine.load_paper("table2"), spec, compute_average=False)
+    tex = engine.to_latex(table, spec, max_columns=14)
+    tabulars = re.findall(r"\\begin\{tabular\}\{l(r+)\}", tex)
+    # 56 columns, whole groups greedily up to 14: HazeRD+LHP, WeatherBench+4KRD, SICE+TOLED (6 each),
+    # POLED+CDD (6 each)+LOLBlur (2), Average (6)
+    assert [len(r) for r in tabulars] == [12, 12, 12, 14, 6]
+    assert tex.startswith("\\begin{table*}[t]") and tex.count("\\bottomrule") == 5 and "resizebox" not in tex
+    headers = re.findall(r"\\multicolumn\{(\d+)\}\{c\}\{([^}]*)\}", tex)
+    assert [label for _, label in headers] == [spec.group_label(g.key) for g in spec.groups] + ["Average"]
+    assert r"\underline{16.59}" in tex and r"\textbf{16.70}" in tex
+    narrow = engine.to_latex(table[table.columns[:6]], spec)
+    assert narrow.startswith("\\begin{table}[t]") and narrow.count("\\begin{tabular}") == 1
+
+    odd = TableSpec(key="odd", title="50% of R&D_x {#1} ~ ^ \\", groups=spec.groups[:1], rows=spec.rows[:1])
+    labels = table.iloc[:1, :2].rename(index={table.index[0]: "A&B_c%"})
+    tex = engine.to_latex(labels, odd)
+    assert r"\caption{50\% of R\&D\_x \{\#1\} \textasciitilde{} \textasciicircum{} \textbackslash{}}" in tex
+    assert "\nA\\&B\\_c\\% & " in tex
