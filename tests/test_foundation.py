@@ -68,7 +68,7 @@ def test_atomic_write_replaces_and_cleans_up_on_failure(tmp_path):
 def test_cpu_nms_matches_hand_computed_suppression():
     import torch
 
-    from ypt.compat.torchvision_cpu import _nms_cpu
+    from ypt.compat.torchvision_hook import _nms_cpu
 
     boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 9]], dtype=torch.float32)
     scores = torch.tensor([0.9, 0.8, 0.7, 0.95])
@@ -123,3 +123,37 @@ def test_the_suite_writes_no_cache_into_the_real_home():
     home = Path.home()
     assert home.name.startswith("ypt-test-home-") and home.parent == Path(tempfile.gettempdir())
     assert str(default_prompt_path("flux", "haze")).startswith(str(home))
+
+
+def test_torchvision_hook_installs_uninstalls_and_is_silent_once_ypt_is_gone(tmp_path):
+    """The .pth line in a site dir: active where ypt imports, silent (no 'Error processing line') where it does not
+    (python -S: no site-packages, so no ypt), removable."""
+    from ypt.compat import torchvision_cpu
+
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    assert torchvision_cpu.install(str(site_dir), force=True) == site_dir / torchvision_cpu.PTH_NAME
+    probe = ("import site, sys; site.addsitedir(sys.argv[1]); "
+             "print(sum(type(f).__name__ == 'TorchvisionCpuFinder' for f in sys.meta_path))")
+    with_ypt = subprocess.run([sys.executable, "-c", probe, str(site_dir)], capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path)
+    assert with_ypt.returncode == 0 and with_ypt.stdout.strip() == "1" and with_ypt.stderr == "", with_ypt.stderr
+    without_ypt = subprocess.run([sys.executable, "-S", "-c", probe, str(site_dir)], capture_output=True, text=True,
+                                 timeout=120, cwd=tmp_path)  # not the checkout: ypt must not be importable
+    assert without_ypt.returncode == 0 and without_ypt.stdout.strip() == "0" and without_ypt.stderr == ""
+    assert torchvision_cpu.uninstall(str(site_dir)) == site_dir / torchvision_cpu.PTH_NAME
+    assert not any(site_dir.iterdir()) and torchvision_cpu.uninstall(str(site_dir)) is None
+
+
+def test_cpu_torchvision_failure_is_explained_in_one_line():
+    from ypt.compat.torchvision_cpu import explain
+
+    try:
+        try:
+            raise RuntimeError("operator torchvision::nms does not exist")
+        except RuntimeError as inner:
+            raise ImportError("cannot import name 'FluxPipeline'") from inner
+    except ImportError as error:
+        hint = explain(error)
+    assert "python -m ypt.compat.torchvision_cpu" in hint and "\n" not in hint
+    assert explain(RuntimeError("CUDA out of memory")) is None

@@ -5,84 +5,27 @@ extension (``torchvision/_C*.so``) cannot be loaded, and ``import torchvision`` 
 its fake kernels ("operator torchvision::nms does not exist"); transformers and diffusers import torchvision
 and fail with it.
 
-``install()`` writes a one-line ``.pth`` file into site-packages that puts :class:`TorchvisionCpuFinder` on
-``sys.meta_path``. The finder does nothing until ``torchvision`` is first imported; then, only if the real
-extension cannot be loaded, it defines the ``torchvision::nms``/``roi_align``-free schemas torchvision needs
+``install()`` writes a one-line ``.pth`` file into site-packages that puts the finder of
+:mod:`ypt.compat.torchvision_hook` on ``sys.meta_path``. The finder does nothing until ``torchvision`` is first
+imported; then, only if the real extension cannot be loaded, it defines the operator schemas torchvision needs
 (``nms`` with a pure-torch CPU kernel, ``qnms``), so the rest of torchvision (transforms, models) works.
-On a machine whose torchvision extension loads (any GPU install) nothing is changed, and ``install()`` is
-never run there by the setup scripts.
+On a machine whose torchvision extension loads (any GPU install) nothing is changed.
+
+Only the CPU install path runs it (the Makefile's, on a machine without ``nvidia-smi``); ``--uninstall`` removes the
+file, and the line in it does nothing when ``ypt`` is no longer importable (``pip uninstall ypt-bench`` leaves the
+file behind: pip does not know it). A venv made without it (``pip install -e .`` beside a CPU torch) gets torchvision's
+``operator torchvision::nms does not exist``; :func:`explain` turns that into one line naming the fix.
+
+    python -m ypt.compat.torchvision_cpu              # install the hook when torchvision's extension cannot load
+    python -m ypt.compat.torchvision_cpu --force      # install it whatever the check says
+    python -m ypt.compat.torchvision_cpu --uninstall  # remove it
 """
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import sys
 from pathlib import Path
 
 PTH_NAME = "ypt_torchvision_cpu.pth"
-_LIBRARY = None  # keeps the torch.library.Library alive for the process
-
-
-def _nms_cpu(boxes, scores, iou_threshold: float):
-    import torch
-
-    order = torch.argsort(scores, descending=True)
-    x1, y1, x2, y2 = boxes.unbind(1)
-    areas = (x2 - x1).clamp(min=0) * (y2 - y1).clamp(min=0)
-    keep = []
-    while order.numel() > 0:
-        best = order[0]
-        keep.append(best)
-        rest = order[1:]
-        inter_w = (torch.minimum(x2[best], x2[rest]) - torch.maximum(x1[best], x1[rest])).clamp(min=0)
-        inter_h = (torch.minimum(y2[best], y2[rest]) - torch.maximum(y1[best], y1[rest])).clamp(min=0)
-        inter = inter_w * inter_h
-        iou = inter / (areas[best] + areas[rest] - inter)
-        order = rest[iou <= iou_threshold]
-    if not keep:
-        return torch.empty(0, dtype=torch.long, device=boxes.device)
-    return torch.stack(keep)
-
-
-def _register_schemas() -> None:
-    global _LIBRARY
-    import torch
-
-    _LIBRARY = torch.library.Library("torchvision", "DEF")
-    _LIBRARY.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-    _LIBRARY.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-    _LIBRARY.impl("nms", _nms_cpu, "CPU")
-
-
-class TorchvisionCpuFinder(importlib.abc.MetaPathFinder):
-    """Meta-path finder that repairs torchvision on first import when its extension cannot load."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "torchvision":
-            return None
-        sys.meta_path[:] = [f for f in sys.meta_path if f is not self]
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        if spec is None or not spec.submodule_search_locations:
-            return None
-        package_dir = Path(next(iter(spec.submodule_search_locations)))
-        extensions = sorted(package_dir.glob("_C*.so"))
-        import torch
-
-        try:
-            if not extensions:
-                raise OSError("no compiled extension")
-            torch.ops.load_library(str(extensions[0]))
-        except OSError:
-            _register_schemas()
-        return None  # let the normal finders import torchvision itself
-
-
-def activate() -> None:
-    """Put the finder on sys.meta_path (called from the .pth file at interpreter start)."""
-    if "torchvision" in sys.modules:
-        return
-    if not any(isinstance(f, TorchvisionCpuFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, TorchvisionCpuFinder())
 
 
 def extension_loads() -> bool:
@@ -98,19 +41,63 @@ def extension_loads() -> bool:
     return subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 
-def install(site_packages: str | None = None, force: bool = False) -> Path | None:
-    """Write the .pth hook into site-packages when torchvision's extension cannot load. Returns its path."""
+#: the .pth line: site.py runs lines starting with ``import``; an ImportError (ypt uninstalled) is silent
+PTH_LINE = ('import sys; exec("try:\\n    from ypt.compat.torchvision_hook import activate\\nexcept ImportError:\\n'
+            '    pass\\nelse:\\n    activate()")\n')
+#: what a venv without the hook says on ``import torchvision`` beside a CPU-only torch
+SYMPTOM = "operator torchvision::nms does not exist"
+FIX = ("torchvision's compiled extension does not load beside this CPU-only torch (PyPI's torchvision is a CUDA "
+       "build): run `python -m ypt.compat.torchvision_cpu` once in this venv (the Makefile's CPU install does), or "
+       "install torchvision from PyTorch's CPU wheel index")
+
+
+def explain(error: BaseException) -> str | None:
+    """The one-line fix when ``error`` (or an exception it came from) is the CPU torchvision failure, else None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if SYMPTOM in str(error):
+            return FIX
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _pth_path(site_packages: str | None) -> Path:
     import sysconfig
 
-    target = Path(site_packages or sysconfig.get_paths()["purelib"]) / PTH_NAME
+    return Path(site_packages or sysconfig.get_paths()["purelib"]) / PTH_NAME
+
+
+def install(site_packages: str | None = None, force: bool = False) -> Path | None:
+    """Write the .pth hook into site-packages when torchvision's extension cannot load. Returns its path."""
+    target = _pth_path(site_packages)
     if not force and extension_loads():
         if target.exists():
             target.unlink()
         return None
-    target.write_text("import ypt.compat.torchvision_cpu as _m; _m.activate()\n")
+    target.write_text(PTH_LINE)
     return target
 
 
-if __name__ == "__main__":
-    written = install(force="--force" in sys.argv)
+def uninstall(site_packages: str | None = None) -> Path | None:
+    """Remove the .pth hook; returns the path removed, or None when there was none."""
+    target = _pth_path(site_packages)
+    if not target.exists():
+        return None
+    target.unlink()
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--uninstall" in argv:
+        removed = uninstall()
+        print(f"torchvision CPU hook removed: {removed}" if removed else "no torchvision CPU hook installed")
+        return 0
+    written = install(force="--force" in argv)
     print(f"torchvision CPU hook installed at {written}" if written else "torchvision extension loads: no hook needed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
