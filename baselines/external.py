@@ -100,7 +100,7 @@ class ExternalMethod(Method):
                         self.coverage_fix(settings, bad))]
 
     def coverage_fix(self, settings: dict[str, Any], degradations: Sequence[str]) -> str:
-        return (f"retrain them (python -m slurm.train --method {self.key}) or set checkpoint = \"...\" to weights "
+        return (f"retrain them (python -m slurm.train --methods {self.key}) or set checkpoint = \"...\" to weights "
                 f"trained for {', '.join(degradations)}; or set allow_uncovered = true in [{self.key}] of "
                 f"{config_path()} to run them anyway")
 

@@ -1,4 +1,4 @@
-"""Weights of a compared method retrained by the suite (``python -m slurm.train --method avernet|viwsnet``), as the
+"""Weights of a compared method retrained by the suite (``python -m slurm.train --methods avernet|viwsnet``), as the
 paper did for its video baselines ("the publicly available checkpoints of AverNet and ViWS-Net did not address many
 of our restoration tasks, we re-trained them on the same training data").
 

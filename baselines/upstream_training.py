@@ -84,7 +84,7 @@ class Retrainable(ExternalMethod):
         ckpt = self.spec.checkpoints[0]
         what = f"{path} not found" if path is not None else "not set (and not retrained here)"
         return [Problem(f"{self.spec.display_name} checkpoint {what}",
-                        f"retrain it as the paper did (python -m slurm.train --method {self.key}), or download "
+                        f"retrain it as the paper did (python -m slurm.train --methods {self.key}), or download "
                         f"{ckpt.name} from {ckpt.url} and set checkpoint = \"/path/to/it\" in [{self.key}] of "
                         f"{config_path()}")]
 
@@ -120,7 +120,7 @@ class Retrainable(ExternalMethod):
 
     def coverage_fix(self, settings: dict[str, Any], degradations: Sequence[str]) -> str:
         trainable = [d for d in degradations if d in self.TRAINABLE]
-        how = (f"retrain it as the paper did: python -m slurm.train --method {self.key}" if trainable
+        how = (f"retrain it as the paper did: python -m slurm.train --methods {self.key}" if trainable
                else f"upstream's training cannot learn {', '.join(degradations)}")
         return (f"{how}; or set checkpoint = \"...\" to weights trained for {', '.join(degradations)}; or set "
                 f"allow_uncovered = true in [{self.key}] of {config_path()} to run these weights anyway")

@@ -79,7 +79,7 @@ class YPTMethod(Method):
                 official = (" or import the authors' release (python -m ypt.prompts import-official --src "
                             "DIR_WITH_wan_*.pt)" if self.backbone == "wan" else "")
                 found.append(Problem(f"{self.backbone} prompt for {degradation} not found at {path}",
-                                     f"train it (python -m slurm.train --backbone {self.backbone} --degradations "
+                                     f"train it (python -m slurm.train --backbones {self.backbone} --degradations "
                                      f"{degradation}){official}, or set prompts_root in [{self.key}] / "
                                      "env YPT_PROMPTS", kind="prompt"))
         return found

@@ -1,6 +1,6 @@
 """Download every weight a table needs, on a login node with internet, into the standard caches.
 
-    python -m benchmarks.prefetch table2 table3 [--backbones] [--dry-run]
+    python -m benchmarks.prefetch table2 table3 [--backbones flux,wan] [--dry-run]
     python -m benchmarks.prefetch --metrics lpips,dists,dover
     python -m benchmarks.prefetch --baselines autodir,dfpir,viwsnet
 
@@ -12,7 +12,7 @@ download when they run (AutoDIR's CLIP ViT-L/14 into the Hugging Face cache, DFP
 ``~/.cache/clip``, PixWizard's CLIP ViT-L/14-336 unless ``clip_path`` is set) goes where each baseline's own
 environment looks (its ``env`` table in the baselines config over ours); ``--baselines`` names methods instead of
 tables and adds what their training downloads (ViWS-Net's VGG16).
-``--backbones`` also snapshots FLUX.1-dev and/or WAN 2.1 T2V 1.3B into the Hugging Face cache (``$HF_HOME``;
+``--backbones flux,wan`` also snapshots FLUX.1-dev and/or WAN 2.1 T2V 1.3B into the Hugging Face cache (``$HF_HOME``;
 FLUX.1-dev is gated: accept its license and ``huggingface-cli login`` first). Compute nodes then run with
 ``HF_HUB_OFFLINE=1`` and the same ``TORCH_HOME`` / ``HF_HOME``. Tables come from :mod:`benchmarks.tables`.
 """
@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from ypt.cli import add_debug_argument, entry_point
-from ypt.errors import RunFailed
+from ypt.errors import RunFailed, UsageError
 
 OFFLINE_HINT = ("Run prefetch on a node with internet (a login node) with the same TORCH_HOME / HF_HOME, or copy "
                 "the files there; --dry-run lists them with their URLs")
@@ -101,30 +101,37 @@ def main(argv: list[str] | None = None) -> int:
                              "runs or trains")
     parser.add_argument("--config", default=None, help="baselines TOML config (default $YPT_BASELINES_CONFIG or "
                                                        "~/.config/ypt-bench/baselines.toml)")
-    parser.add_argument("--backbones", action="store_true", help="also snapshot the FLUX / WAN backbones")
+    parser.add_argument("--backbones", default=None,
+                        help="comma list of backbones (flux, wan) to snapshot into the Hugging Face cache too")
     parser.add_argument("--dry-run", action="store_true", help="list what would be downloaded; download nothing")
     add_debug_argument(parser)
     args = parser.parse_args(argv)
 
     from benchmarks.metrics import spec as metric_spec
+    from benchmarks.runner.options import split_list
     from ypt.backbones import DEFAULT_MODEL_IDS
 
     import baselines
 
+    backbones = list(split_list(args.backbones) or ())
+    unknown = [b for b in backbones if b not in DEFAULT_MODEL_IDS]
+    if unknown:
+        raise UsageError(f"unknown backbone {', '.join(unknown)}: --backbones takes a comma list of "
+                         f"{', '.join(DEFAULT_MODEL_IDS)}")
+    needed: list[str] = []
     methods: list[str] = []
     if args.metrics or args.baselines:
-        metrics = [m for m in (args.metrics or "").split(",") if m]
+        metrics = list(split_list(args.metrics) or ())
         for name in metrics:
             metric_spec(name)  # unknown names: UnknownKeyError with close matches
-        methods = [m for m in (args.baselines or "").split(",") if m]
+        methods = list(split_list(args.baselines) or ())
         for name in methods:
             baselines.get(name)  # likewise
-        backbones = ["flux", "wan"] if args.backbones else []
     else:
         from benchmarks.tables import TABLES
 
         tables = args.tables or list(TABLES)
-        metrics, backbones = table_needs(tables)
+        metrics, needed = table_needs(tables)
         methods = table_methods(tables)
     verb = "would fetch" if args.dry_run else "fetching"
     todo = plan(metrics)
@@ -140,12 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         problem = dover_problem()
         if problem and not any(str(dest) in problem for _, _, dest in todo):  # not a file this command fetches
             print(f"[dover] not a download this command does: {problem}")
-    if args.backbones:
-        for key in backbones:
-            print(f"{'would snapshot' if args.dry_run else 'snapshotting'} [{key}] {DEFAULT_MODEL_IDS[key]} "
-                  "into the Hugging Face cache")
+    for key in backbones:
+        print(f"{'would snapshot' if args.dry_run else 'snapshotting'} [{key}] {DEFAULT_MODEL_IDS[key]} "
+              "into the Hugging Face cache")
+    if [b for b in needed if b not in backbones]:
+        print(f"the tables also run the backbones {','.join(needed)}: add --backbones {','.join(needed)} to "
+              "snapshot them")
     missing_downloads = [(d, env) for _, d, env, cached in downloads if not cached]
-    if not todo and not args.backbones and not missing_downloads:
+    if not todo and not backbones and not missing_downloads:
         print("every weight is already cached")
     if args.dry_run:
         return 0
@@ -164,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             fetch(d, env)
         except OSError as err:  # offline (a compute node), refused, or the disk
             raise RunFailed(f"cannot fetch {d.source} -> {d.target(env)}: {err}. {OFFLINE_HINT}") from None
-    if args.backbones:
+    if backbones:
         from huggingface_hub import snapshot_download
 
         for key in backbones:

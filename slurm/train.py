@@ -1,5 +1,5 @@
-"""Prompt-training fan-out: ``python -m slurm.train --backbone flux|wan --degradations all``; retraining the video
-baselines as the paper did: ``python -m slurm.train --method avernet|viwsnet``.
+"""Prompt-training fan-out: ``python -m slurm.train --backbones flux,wan --degradations all``; retraining the video
+baselines as the paper did: ``python -m slurm.train --methods avernet,viwsnet``.
 
 Prompts: one work unit per (backbone, degradation) on the paper's training set for it (Sec. 4.2;
 :mod:`benchmarks.runner.training`). A prompt already written where :func:`ypt.prompts.default_prompt_path` puts it
@@ -29,11 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     from benchmarks.runner.options import add_executor_arguments
 
     p = argparse.ArgumentParser(prog="python -m slurm.train", description=__doc__.split("\n\n")[0])
-    p.add_argument("--backbone", help="flux, wan, or flux,wan: train the prompts")
-    p.add_argument("--method", help="avernet, viwsnet, or avernet,viwsnet: retrain a video baseline with upstream's "
-                                    "training script on the WAN training sets, as the paper did")
+    p.add_argument("--backbones", help="comma list of flux, wan: train their prompts")
+    p.add_argument("--methods", help="comma list of avernet, viwsnet: retrain these video baselines with upstream's "
+                                     "training script on the WAN training sets, as the paper did")
     p.add_argument("--degradations", default="all", help=f"'all' or a comma list of {', '.join(DEGRADATIONS)}")
-    p.add_argument("--iterations", type=int, help="default: the paper's (FLUX 40000, WAN 20000); with --method, "
+    p.add_argument("--iterations", type=int, help="default: the paper's (FLUX 40000, WAN 20000); with --methods, "
                                                    "upstream's own (AverNet 600000 iterations, ViWS-Net 500 epochs)")
     p.add_argument("--gpus", type=int, default=1, help="GPUs per training job (default 1)")
     p.add_argument("--hours", type=float, help="time limit per job; a timed-out job requeues and resumes")
@@ -55,12 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from benchmarks.runner.planning import Plan
     from benchmarks.runner.training import TRAIN_SETS, training_units
 
-    if bool(args.backbone) == bool(args.method):
-        raise UsageError("give --backbone flux|wan (train prompts) or --method avernet|viwsnet (retrain a baseline)")
+    if bool(args.backbones) == bool(args.methods):
+        raise UsageError("give --backbones flux,wan (train prompts) or --methods avernet,viwsnet (retrain baselines)")
     degradations = list(DEGRADATIONS) if args.degradations == "all" else list(split_list(args.degradations) or ())
-    if args.method:
-        return retrain(args, list(split_list(args.method) or ()), degradations)
-    backbones = list(split_list(args.backbone) or ())
+    if args.methods:
+        return retrain(args, list(split_list(args.methods) or ()), degradations)
+    backbones = list(split_list(args.backbones) or ())
     bad = sorted(set(backbones) - set(TRAIN_SETS)) + sorted(set(degradations) - set(DEGRADATIONS))
     if bad:
         raise UsageError(f"unknown {', '.join(bad)}; backbones: {', '.join(TRAIN_SETS)}; degradations: "
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def retrain(args, methods: list[str], degradations: list[str]) -> int:
-    """``--method``: the retraining units of the video baselines on the WAN training sets of ``degradations``."""
+    """``--methods``: the retraining units of the video baselines on the WAN training sets of ``degradations``."""
     from benchmarks.runner.execute import run_plan
     from benchmarks.runner.planning import Plan
     from benchmarks.runner.report import wide_console

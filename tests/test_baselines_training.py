@@ -1,4 +1,4 @@
-"""Retraining the video baselines as the paper did (``python -m slurm.train --method avernet|viwsnet``): the dry-run
+"""Retraining the video baselines as the paper did (``python -m slurm.train --methods avernet|viwsnet``): the dry-run
 plan on the paper's sets and what is missing, and stand-in upstream trainers (:mod:`standins`: the training CLIs and
 layouts of AverNet's ``basicsr/train.py`` and ViWS-Net's ``main_multi.py``) run end to end on tiny sets in the dataset
 registry's own layouts: staged, trained, interrupted, resumed, recorded, and then restored with by the wrapper."""
@@ -54,7 +54,7 @@ def test_dry_run_plans_the_retraining_on_the_papers_sets_and_says_what_is_missin
     from slurm.train import main
 
     monkeypatch.setenv("YPT_BASELINES_CONFIG", str(tmp_path / "none.toml"))
-    assert main(["--method", "avernet", "--dry-run", "--data-root", str(tmp_path / "data")]) == 1
+    assert main(["--methods", "avernet", "--dry-run", "--data-root", str(tmp_path / "data")]) == 1
     out, err = capsys.readouterr()
     for key in ("revide_train", "nturain_synthetic_train", "rvsd_train", "sdsd_train", "gopro_video_train"):
         assert f"{key} (" in out and f"dataset {key}\n" in err
@@ -63,12 +63,12 @@ def test_dry_run_plans_the_retraining_on_the_papers_sets_and_says_what_is_missin
     assert "git clone https://github.com/XLearning-SCU/2024-NeurIPS-AverNet" in err
     assert not (tmp_path / "data").exists()
     # ViWS-Net's loader takes three weather sets: the plan says which sets it leaves out and why
-    assert main(["--method", "viwsnet", "--dry-run"]) == 1
+    assert main(["--methods", "viwsnet", "--dry-run"]) == 1
     out = capsys.readouterr().out
     assert "500 epochs" in out and "sdsd_train" in out and "gopro_video_train" in out
     assert "upstream's training cannot learn blur, lowlight" in " ".join(out.split())
-    assert main(["--method", "dcpt", "--dry-run"]) == 2
-    assert main(["--method", "avernet", "--backbone", "wan", "--dry-run"]) == 2
+    assert main(["--methods", "dcpt", "--dry-run"]) == 2
+    assert main(["--methods", "avernet", "--backbone", "wan", "--dry-run"]) == 2
 
 
 def test_avernet_retrained_end_to_end_then_restored_with(tmp_path, monkeypatch, capsys):
@@ -96,7 +96,7 @@ def test_avernet_retrained_end_to_end_then_restored_with(tmp_path, monkeypatch, 
     (repo / avernet.TRAIN_TEMPLATE).parent.mkdir(parents=True)
     (repo / avernet.TRAIN_TEMPLATE).write_text(yaml.safe_dump(template))
     write_config(tmp_path, "avernet", settings, monkeypatch)
-    argv = ["--method", "avernet", "--data-root", str(data), "--iterations", "6"]
+    argv = ["--methods", "avernet", "--data-root", str(data), "--iterations", "6"]
 
     monkeypatch.setenv("STANDIN_STOP_AT", "5")  # killed after the state of iteration 4 (a time limit)
     assert main(argv) == 1
@@ -154,7 +154,7 @@ def test_viwsnet_retrained_end_to_end_then_restored_with(tmp_path, monkeypatch):
     del settings["checkpoint"]
     touch(tmp_path / "home/.cache/torch/hub/checkpoints/vgg16-397923af.pth")  # prefetched
     write_config(tmp_path, "viwsnet", settings, monkeypatch)
-    argv = ["--method", "viwsnet", "--data-root", str(data), "--iterations", "20"]
+    argv = ["--methods", "viwsnet", "--data-root", str(data), "--iterations", "20"]
     monkeypatch.setenv("STANDIN_STOP_AT", "10")
     assert main(argv) == 1
     monkeypatch.delenv("STANDIN_STOP_AT")

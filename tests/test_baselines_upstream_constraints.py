@@ -210,7 +210,7 @@ def test_avernet_refuses_its_published_weights_for_the_suites_degradations(tmp_p
     sample = clip_sample(tmp_path, "hazy", (64, 64), degradation=("haze",))
     with pytest.raises(SetupError, match="not trained for haze") as err:
         baselines.get("avernet").restore([sample], tmp_path / "out", RestoreConfig(settings=settings, progress=False))
-    assert "synthesize_datasets.py" in str(err.value) and "slurm.train --method avernet" in str(err.value)
+    assert "synthesize_datasets.py" in str(err.value) and "slurm.train --methods avernet" in str(err.value)
     assert "allow_uncovered = true" in str(err.value)
     report = baselines.get("avernet").restore([sample], tmp_path / "out", RestoreConfig(
         settings={**settings, "allow_uncovered": True}, progress=False))  # asked for explicitly

@@ -37,3 +37,22 @@ def test_cli_starts_without_heavy_imports(module, argv, shows):
     assert res.returncode == 0, res.stderr
     assert shows in res.stdout, res.stdout[-2000:]
     assert res.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_console_scripts_are_the_python_m_commands():
+    """Every console script in pyproject.toml runs the ``main`` of a command listed above (so its --help is tested
+    light too), and an installed script answers like ``python -m``."""
+    import shutil
+    import tomllib
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    modules = {m for m, _, _ in CLIS}
+    for name, target in scripts.items():
+        module, _, attr = target.partition(":")
+        assert attr == "main" and module.removesuffix(".__main__") in modules, (name, target)
+        assert name.startswith("ypt-")
+    script = shutil.which("ypt-run", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the console scripts are not installed in this environment (pip install -e . installs them)")
+    res = subprocess.run([script, "list"], capture_output=True, text=True, timeout=60, check=False)
+    assert res.returncode == 0 and "table5" in res.stdout, res.stderr

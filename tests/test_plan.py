@@ -142,7 +142,7 @@ def test_training_fan_out_units_and_resume_by_prompt_file(tmp_path, monkeypatch)
 
     known = set(datasets.keys())
     assert all(u.dataset in known for u in units)
-    assert main(["--backbone", "flux", "--degradations", "haze,fog"]) == 2
+    assert main(["--backbones", "flux", "--degradations", "haze,fog"]) == 2
 
 
 def test_training_pairs_come_from_the_registry_and_skip_reference_free_samples(monkeypatch, tmp_path):

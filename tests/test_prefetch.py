@@ -6,11 +6,21 @@ def test_prefetch_dry_run_lists_what_it_would_download(tmp_path, monkeypatch, ca
     from benchmarks.prefetch import main
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    assert main(["table2", "--dry-run", "--backbones"]) == 0
+    assert main(["table2", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "would fetch [lpips] https://download.pytorch.org/models/alexnet-owt-7be5be79.pth" in out
     assert "musiq_koniq_ckpt-e95806b9.pth" in out and "CLIP-IQA+_learned_prompts" in out
+    assert "would snapshot" not in out and "add --backbones flux to snapshot them" in out  # table2 runs FLUX
+    assert main(["table2", "--dry-run", "--backbones", "flux"]) == 0
+    out = capsys.readouterr().out
     assert "would snapshot [flux] black-forest-labs/FLUX.1-dev" in out and "[wan]" not in out
+    assert "add --backbones" not in out
+    # the same comma list as benchmarks.perf, benchmarks.ablate and slurm.train
+    assert main(["--metrics", "psnr", "--dry-run", "--backbones", "wan,flux"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("would snapshot [wan]") < out.index("would snapshot [flux]")
+    assert main(["--metrics", "psnr", "--dry-run", "--backbones", "flux,sd3"]) == 2
+    assert "unknown backbone sd3: --backbones takes a comma list of flux, wan" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing downloaded
 
 

@@ -1,5 +1,5 @@
 """``avernet``: AverNet (Zhao et al., NeurIPS 2024), all-in-one video restoration, run through BasicSR
-``basicsr/test.py -opt <options.yml>``; frame folders in and out. Retrained by ``python -m slurm.train --method
+``basicsr/test.py -opt <options.yml>``; frame folders in and out. Retrained by ``python -m slurm.train --methods
 avernet`` through upstream's ``basicsr/train.py``.
 
 Restoring: the wrapper generates the options file (network, weights and patch-testing keys from upstream's own
@@ -60,7 +60,7 @@ SPEC = MethodSpec(
     invocation="python basicsr/test.py -opt <generated options.yml> (one call per clip)",
     resolution="native; upstream patch testing (512 patches, overlap 20); sides under 512 reflect-padded to at "
                "least 256 and a multiple of 4, cropped back",
-    weights_note="the paper retrained AverNet on its training data: python -m slurm.train --method avernet; the "
+    weights_note="the paper retrained AverNet on its training data: python -m slurm.train --methods avernet; the "
                  "published AverNet_final.pth covers none of the suite's degradations and is refused unless "
                  "allow_uncovered = true",
     external=True,

@@ -1,5 +1,5 @@
 """``viwsnet``: ViWS-Net (Yang et al., ICCV 2023), video adverse-weather removal, run through upstream
-``eval_derain.py`` (its REVIDE test loader); frame folders in and out. Retrained by ``python -m slurm.train --method
+``eval_derain.py`` (its REVIDE test loader); frame folders in and out. Retrained by ``python -m slurm.train --methods
 viwsnet`` through upstream's ``main_multi.py``.
 
 Upstream facts the wrapper follows (file:line at the pinned commit):
@@ -61,7 +61,7 @@ SPEC = MethodSpec(
                "--nFrames 5 --output Results (cwd = a private run folder; one call for all videos)",
     resolution="native; upstream crop-forward (512 tiles, overlap 16); sides under 512 reflect-padded to 512 and "
                "cropped back",
-    weights_note="the paper retrained ViWS-Net on its training data: python -m slurm.train --method viwsnet, or "
+    weights_note="the paper retrained ViWS-Net on its training data: python -m slurm.train --methods viwsnet, or "
                  "set checkpoint (and weights = '...')",
     external=True,
     entry_files=("eval_derain.py", "crop_validation.py", "dataset.py", "modeling/model.py"),
