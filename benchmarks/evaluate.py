@@ -205,22 +205,23 @@ def _isolated(chunk: list, summary: EvalSummary, score) -> tuple[list, list]:
 
     try:
         return chunk, score(chunk)
-    except SAMPLE_FAULTS:
+    except SAMPLE_FAULTS as err:
         if len(chunk) == 1:
-            summary.failures.append(_fault(chunk[0]))
+            summary.failures.append(_fault(chunk[0], err))
             return [], []
     kept, values = [], []
     for item in chunk:
         try:
             values += score([item])
             kept.append(item)
-        except SAMPLE_FAULTS:
-            summary.failures.append(_fault(item))
+        except SAMPLE_FAULTS as err:
+            summary.failures.append(_fault(item, err))
     return kept, values
 
 
-def _fault(item):
-    """The failure of one sample: which of its files is unreadable, and why."""
+def _fault(item, error: Exception):
+    """The failure of one sample: which of its files is unreadable, and why; else the error itself (a clip DOVER
+    cannot score although every frame reads)."""
     from benchmarks.datasets import SAMPLE_FAULTS, SampleFailure
     from benchmarks.metrics.resize import load_pair
 
@@ -237,7 +238,7 @@ def _fault(item):
                 load_pair(output, target)
             except SAMPLE_FAULTS as err:
                 return SampleFailure(sample.id, str(target), "score", f"cannot read the target: {err}")
-    return SampleFailure(sample.id, str(outputs[0]), "score", "scoring failed on reading a file")
+    return SampleFailure(sample.id, str(outputs[0]), "score", str(error))
 
 
 def _pairs(outputs: list, targets: list | None):

@@ -193,3 +193,23 @@ def test_short_clips_are_reported_and_scored_on_common_frames(tmp_path):
     (outputs / "c2" / "00002.png").unlink()
     summary = evaluate("m", key, outputs, ResultStore(tmp_path / "r"), metrics=["psnr"], progress=False)
     assert summary.short_outputs == {"c2": (2, 3)} and summary.scored == 2
+
+
+def test_a_clip_dover_cannot_score_fails_alone_with_dovers_reason(tmp_path, monkeypatch):
+    """DOVER's error for one clip (every frame of which reads) is that sample's failure, with DOVER's message; the
+    other clip is scored."""
+    from benchmarks import metrics
+    from benchmarks.metrics.dover import DoverClipError, DoverMetric
+
+    def score_clip(self, frames, name=None):
+        if name == "c2":
+            raise DoverClipError(f"dover: cannot score clip {name}: RuntimeError: Error reading clip.mp4...")
+        return 0.5
+
+    monkeypatch.setattr(DoverMetric, "score_clip", score_clip)
+    monkeypatch.setattr(metrics, "weights_problem", lambda name: None)
+    key, _, outputs = _clip_fixture(tmp_path)
+    summary = evaluate("m", key, outputs, ResultStore(tmp_path / "r"), metrics=["psnr", "dover"], progress=False)
+    assert [(f.sample, f.stage, f.reason) for f in summary.failures] == [
+        ("c2", "score", "dover: cannot score clip c2: RuntimeError: Error reading clip.mp4...")]
+    assert summary.means["dover"] == 0.5 and summary.scored == 2  # c1: psnr and dover
