@@ -157,3 +157,24 @@ def test_cpu_torchvision_failure_is_explained_in_one_line():
         hint = explain(error)
     assert "python -m ypt.compat.torchvision_cpu" in hint and "\n" not in hint
     assert explain(RuntimeError("CUDA out of memory")) is None
+
+
+def test_every_command_turns_the_cpu_torchvision_failure_into_its_fix(capsys):
+    """A venv made without the hook (pip install -e . beside a CPU torch): the command says the fix in one line,
+    exit 2; --debug shows the traceback; any other error stays a traceback."""
+    from ypt.cli import entry_point
+
+    @entry_point
+    def command(argv=None, error=None):
+        if error is not None:
+            raise error
+        import_torchvision = RuntimeError("operator torchvision::nms does not exist")
+        raise ImportError("cannot import name 'FluxPipeline'") from import_torchvision
+
+    assert command([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: torchvision's compiled extension does not load") and err.count("\n") == 1
+    with pytest.raises(ImportError):
+        command(["--debug"])
+    with pytest.raises(ZeroDivisionError):
+        command([], error=ZeroDivisionError("a bug"))

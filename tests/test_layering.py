@@ -18,7 +18,7 @@ import importlib, json, pkgutil, sys
 copy, *site_dirs = sys.argv[1:]
 sys.path[:0] = [copy]
 sys.path += site_dirs
-import ypt.compat.torchvision_cpu as shim  # the copy's own shim (site's .pth would have activated it)
+import ypt.compat.torchvision_hook as shim  # the copy's own hook (site's .pth would have activated it)
 shim.activate()
 import ypt
 assert ypt.__file__.startswith(copy), ypt.__file__

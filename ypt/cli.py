@@ -5,7 +5,9 @@ Wrap a ``main(argv) -> int`` with :func:`entry_point`: a :class:`ypt.errors.YPTE
 on stderr and returns the error's ``exit_code`` (2: the command could not start: bad usage, an unknown key, a missing
 resource; 1: work that started failed);
 ``--debug`` on the command line or ``YPT_DEBUG=1`` lets it propagate with its traceback. ``KeyboardInterrupt``
-returns 130. Any other exception is a bug and keeps its traceback.
+returns 130. One environment failure is recognised too: PyPI's CUDA-built torchvision beside a CPU-only torch
+(``operator torchvision::nms does not exist``, :mod:`ypt.compat.torchvision_cpu`) prints the one line that fixes it
+and returns 2. Any other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
@@ -61,6 +63,14 @@ def entry_point(main: Callable[..., int]) -> Callable[..., int]:
         except KeyboardInterrupt:
             print("interrupted; rerun the same command to resume (finished work is kept)", file=sys.stderr)
             return 130
+        except Exception as error:
+            from ypt.compat.torchvision_cpu import explain
+
+            hint = explain(error)
+            if hint is None or debug_requested(argv):
+                raise
+            report(hint)
+            return 2
         finally:
             _restore_sigterm(previous)
 
