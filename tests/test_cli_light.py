@@ -21,7 +21,7 @@ CLIS = [  # (module, argv, a string its output must contain)
     ("benchmarks.perf", ["--help"], "latest.json"),
     ("slurm.train", ["--help"], "--gradient-checkpointing"),
     ("ypt.train", ["--help"], "--pairs-dir"),
-    ("ypt.restore", ["--help"], "--prompt"),
+    ("ypt.restore", ["--help"], "result.mp4"),
     ("ypt.prompts", ["--help"], "import-official"),
     ("baselines", ["--help"], "restore"),
 ]

@@ -13,8 +13,11 @@ from test_backbones import (
     tiny_flux,
     tiny_flux_components,
     tiny_wan,
+    tiny_wan_components,
 )
 from test_train import _write_pairs, make_prompt
+
+from ypt.backbones.wan import WanBackbone
 
 from ypt.restore import Restorer
 
@@ -79,7 +82,7 @@ def test_missing_prompt_file_is_named(tmp_path):
         Restorer.from_pretrained("flux", [tmp_path / "nothing.safetensors"], model=str(tmp_path))
 
 
-def test_train_then_restore_clis_end_to_end(tmp_path, monkeypatch):
+def test_train_then_restore_clis_end_to_end(tmp_path, monkeypatch, capsys):
     """python -m ypt.train writes the prompt where default_prompt_path says (resumable); python -m ypt.restore
     loads it with the backbone from a local folder and writes the outputs."""
     import json
@@ -99,13 +102,22 @@ def test_train_then_restore_clis_end_to_end(tmp_path, monkeypatch):
     prompt = default_prompt_path("flux", "haze")
     meta = json.loads(prompt.with_suffix(".json").read_text())
     assert meta["steps"] == 4 and meta["variant"] == "residual" and meta["train_config"]["iterations"] == 4
+    # output to a log (no terminal): a plain progress line per logged step; the run's metrics.csv beside it
+    lines = [x for x in capsys.readouterr().err.splitlines() if x.startswith("flux/haze step")]
+    assert [x.split(" loss ")[0] for x in lines] == ["flux/haze step 2/4", "flux/haze step 4/4"]
+    assert all(" it/s ETA " in x or " s/it ETA " in x for x in lines)
+    metrics = (prompt.parent / "haze.run" / "metrics.csv").read_text().splitlines()
+    assert metrics[0] == "step,elapsed_s,it_s,loss,lr" and [r.split(",")[0] for r in metrics[1:]] == ["2", "4"]
     listed = tmp_path / "pairs.json"  # the same pairs listed in a file (relative to it)
     listed.write_text(json.dumps([{"input": f"pairs/input/img{i}.png", "target": f"pairs/target/img{i}.png"}
                                   for i in range(2)]))
     assert train_main([*common, "--pairs", str(listed), "--iterations", "6"]) == 0  # resumes from the checkpoint
     meta = json.loads(prompt.with_suffix(".json").read_text())
     assert meta["steps"] == 6 and [s for s, _ in meta["losses"]] == [2, 4, 6]
-    assert restore_main(["--backbone", "flux", "--prompt", str(prompt), "--input", str(pairs / "input"),
+    metrics = (prompt.parent / "haze.run" / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in metrics[1:]] == ["2", "4", "6"]
+    assert [float(r.split(",")[3]) for r in metrics[1:]] == [loss for _, loss in meta["losses"]]
+    assert restore_main(["--backbone", "flux", "--prompts", str(prompt), "--input", str(pairs / "input"),
                          "--out", str(tmp_path / "out"), "--model", str(model), "--dtype", "fp32", "--steps", "2",
                          "--device", "cpu", "--image-size", "16", "16"]) == 0
     outs = sorted((tmp_path / "out").iterdir())
@@ -166,9 +178,9 @@ def test_clis_report_a_missing_file_or_model_in_one_line(tmp_path, capsys):
         (train_main, ["--backbone", "flux", "--degradation", "haze", "--pairs-dir", str(tmp_path / "none")], "none"),
         (train_main, ["--backbone", "flux", "--degradation", "haze", "--pairs-dir", str(pairs), "--model",
                       str(tmp_path / "no-model"), "--device", "cpu", "--cache-dir", str(tmp_path / "c")], "no-model"),
-        (restore_main, ["--backbone", "flux", "--prompt", str(tmp_path / "p.safetensors"), "--input", str(pairs / "input"),
+        (restore_main, ["--backbone", "flux", "--prompts", str(tmp_path / "p.safetensors"), "--input", str(pairs / "input"),
                         "--out", str(tmp_path / "out")], "p.safetensors"),
-        (restore_main, ["--backbone", "flux", "--prompt", "x", "--input", str(tmp_path / "nothing"),
+        (restore_main, ["--backbone", "flux", "--prompts", "x", "--input", str(tmp_path / "nothing"),
                         "--out", str(tmp_path / "out")], "nothing"),
         (prompts_main, ["import-official", "--src", str(tmp_path)], "no wan_*.pt"),
     ]
@@ -178,3 +190,97 @@ def test_clis_report_a_missing_file_or_model_in_one_line(tmp_path, capsys):
         assert err.startswith("error: ") and names in err and "Traceback" not in err and err.count("\n") == 1, err
     with pytest.raises(MissingModel):
         train_main([*runs[1][1], "--debug"])
+
+
+def _video(path, frames, size=(20, 24), fps=24):
+    """A small video written with PyAV (the codec its container takes), textured frames."""
+    from fractions import Fraction
+
+    import av
+
+    codec = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".avi": "mpeg4", ".webm": "libvpx-vp9"}
+    rng = np.random.default_rng(3)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(codec[path.suffix], rate=Fraction(fps).limit_denominator(1001))
+        stream.height, stream.width = size
+        stream.pix_fmt = "yuv420p"
+        for _ in range(frames):
+            arr = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def _decoded(path):
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        return frames, float(stream.average_rate), stream.codec_context.pix_fmt
+
+
+@pytest.mark.parametrize("ext,fps", [(".mp4", 24), (".mov", 30000 / 1001), (".avi", 25), (".mkv", 15),
+                                     (".webm", 12)])
+def test_video_files_read_the_first_frames_and_their_rate(tmp_path, ext, fps):
+    from ypt import media
+
+    clip = _video(tmp_path / f"clip{ext}", 12, fps=fps)
+    frames, rate = media.read_video(clip, 5)
+    assert len(frames) == 5 and frames[0].shape == (20, 24, 3)
+    assert rate == pytest.approx(fps, rel=1e-3) and media.clip_fps(clip) == pytest.approx(fps, rel=1e-3)
+    assert len(media.read_video(clip)[0]) == 12  # counted while decoding (.mkv and .webm state no count)
+    assert media.clip_size(clip) == (20, 24)
+    assert tuple(media.load_clip(clip, 9, (16, 16)).shape) == (3, 9, 16, 16)
+
+
+def test_result_video_is_h264_at_the_rate_and_odd_sizes_are_padded(tmp_path):
+    from ypt import media
+
+    clip = torch.rand(3, 5, 15, 21)
+    path = media.write_video(clip, tmp_path / "r" / "result.mp4", fps=30000 / 1001)
+    frames, rate, pix_fmt = _decoded(path)
+    assert len(frames) == 5 and frames[0].shape == (16, 22, 3) and pix_fmt == "yuv420p"
+    assert rate == pytest.approx(29.97, abs=1e-2)
+    assert [p.name for p in path.parent.iterdir()] == ["result.mp4"]  # written atomically: no temporary left
+    with pytest.raises(ValueError, match="cannot read video"):
+        (tmp_path / "bad.mp4").write_bytes(b"not a video")
+        media.read_video(tmp_path / "bad.mp4")
+
+
+def test_restore_cli_takes_a_video_file_and_writes_frames_and_result_mp4(tmp_path, monkeypatch, capsys):
+    """python -m ypt.restore --input clip.mp4 on a tiny WAN: the first --frames frames cut to 4k+1, the frames as
+    PNGs and result.mp4 at the input's rate; a folder of videos and frame folders restores each; progress lines
+    in a log (not a terminal)."""
+    from ypt.prompts.files import save_prompt
+    from ypt.restore import main as restore_main
+
+    monkeypatch.setenv("YPT_CACHE", str(tmp_path / "cache"))
+    parts = tiny_wan_components()
+    model = save_tiny_folder(parts, tmp_path / "wan")
+    wan = WanBackbone(**parts, max_sequence_length=TEXT_LEN, dtype=torch.float32)
+    prompt = save_prompt(_opened(make_prompt(wan)), tmp_path / "haze.safetensors",
+                         {**wan.identity(), "variant": "residual"})
+    (tmp_path / "in").mkdir()
+    clip = _video(tmp_path / "in" / "walk.mp4", 12, fps=24)
+    common = ["--backbone", "wan", "--prompts", str(prompt), "--model", str(model), "--dtype", "fp32", "--steps",
+              "1", "--device", "cpu", "--video-size", "16", "16", "--frames", "11"]
+    assert restore_main([*common, "--input", str(clip), "--out", str(tmp_path / "out")]) == 0
+    written = sorted(p.name for p in (tmp_path / "out" / "walk").iterdir())
+    assert written == [f"{i:05d}.png" for i in range(9)] + ["result.mp4"]  # 11 frames -> 9 (4k+1)
+    frames, rate, _ = _decoded(tmp_path / "out" / "walk" / "result.mp4")
+    assert len(frames) == 9 and rate == 24 and frames[0].shape == (16, 16, 3)
+    png = np.asarray(Image.open(tmp_path / "out" / "walk" / "00004.png"), dtype=float)
+    assert np.abs(frames[4].astype(float) - png).mean() < 12  # the same frame, through H.264
+    err = capsys.readouterr().err
+    assert "restoring sample 1/1" in err
+    frames_dir = tmp_path / "in" / "steps"
+    frames_dir.mkdir()
+    for i in range(5):
+        _image(frames_dir / f"f{i}.png", 20, 24, seed=i)
+    assert restore_main([*common, "--input", str(tmp_path / "in"), "--out", str(tmp_path / "all")]) == 0
+    assert sorted(p.name for p in (tmp_path / "all").iterdir()) == ["steps", "walk"]
+    frames, rate, _ = _decoded(tmp_path / "all" / "steps" / "result.mp4")
+    assert len(frames) == 5 and rate == 12  # a frame folder: the release's 12 fps

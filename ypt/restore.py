@@ -10,13 +10,16 @@ resampling step. ``output_size="input"`` resizes images back to the input size i
 Each call draws its start noise from a generator seeded with ``seed``; with ``batch_size=1`` (default) every
 sample gets exactly the noise of a single-sample run. :meth:`Restorer.write_image` and :meth:`Restorer.write_clip`
 write PNGs where they are told to; the command line below names them ``<out>/<name>.png`` (an image) and
-``<out>/<clip>/<index:05d>.png`` (a clip's frames).
+``<out>/<clip>/<index:05d>.png`` (a clip's frames), and writes each clip's frames as ``<out>/<clip>/result.mp4``
+too (H.264 at the input's frame rate, 12 fps for a frame folder), as the release's ``run_single.py`` does. A clip
+is a frame folder or a video file (.mp4 .mov .avi .mkv .webm): its first ``--frames`` frames (protocol 33; the
+release's app allows up to 120), cut to the largest 4k+1 the WAN VAE takes.
 
 CLI::
 
-    python -m ypt.restore --backbone flux --prompt haze.safetensors --input hazy/ --out restored/
-    python -m ypt.restore --backbone wan --prompt lowlight.safetensors --prompt blur.safetensors \\
-        --input clips/ --video --out restored/
+    python -m ypt.restore --backbone flux --prompts haze.safetensors --input hazy/ --out restored/
+    python -m ypt.restore --backbone wan --prompts lowlight.safetensors,blur.safetensors \\
+        --input clip.mp4 --out restored/
 """
 from __future__ import annotations
 
@@ -123,7 +126,9 @@ class Restorer:
         from ypt.backbones import load_backbone
         from ypt.backbones.prompting import common_text_len, load_prompts, needs_text_encoders, new_prompt
 
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        from ypt.device import resolve_device
+
+        device = resolve_device(device)
         torch_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
         text_len = common_text_len(paths)  # the backbone must feed the context length the prompts were made for
         extra = {"max_sequence_length": text_len} if text_len else {}
@@ -167,8 +172,8 @@ class Restorer:
 
     # ---- clips (WAN) ----------------------------------------------------------------------------------------
     def restore_clip(self, clip: ClipSource | torch.Tensor) -> torch.Tensor:
-        """A clip (frame folder, list of frame paths, or ``(3, F, H, W)`` tensor in [0, 1]) -> restored
-        ``(3, F', H, W)``: the first ``video_frames`` frames (fewer: the largest 4k+1) at ``video_size``."""
+        """A clip (frame folder, list of frame paths, video file, or ``(3, F, H, W)`` tensor in [0, 1]) ->
+        restored ``(3, F', H, W)``: the first ``video_frames`` frames (fewer: the largest 4k+1) at ``video_size``."""
         import torch
 
         from ypt import media
@@ -178,7 +183,7 @@ class Restorer:
         elif isinstance(clip, torch.Tensor):
             size = tuple(clip.shape[-2:])
         else:
-            size = media.image_size(media.frame_paths(clip)[0])
+            size = media.clip_size(clip)
         if not isinstance(clip, torch.Tensor):
             clip = media.load_clip(clip, self.video_frames, self.video_size)  # PIL bicubic per frame
         x = media.prepare_clip(clip, self.video_frames, self.video_size,
@@ -230,12 +235,20 @@ def _prepare_image(image: ImageInput, size: tuple[int, int]) -> tuple[torch.Tens
 
 # ---- CLI ------------------------------------------------------------------------------------------------------
 def _inputs(source: Path, video: bool) -> list[tuple[str, Path]]:
-    """(name, input) for a single file/clip folder or every image / clip folder inside ``source``."""
+    """(name, input) for a single file/clip or every image / clip inside ``source``; a clip is a frame folder or a
+    video file (:data:`ypt.media.VIDEO_EXTENSIONS`)."""
+    from ypt.media import VIDEO_EXTENSIONS
+
     if not source.exists():
         raise MissingData(f"input not found: {source}")
+    if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
+        return [(source.stem, source)]
     if video:
-        subdirs = sorted((p for p in source.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name))
-        return [(p.name, p) for p in subdirs] or [(source.name, source)]
+        if source.is_file():
+            raise BadInput(f"{source} is neither a video ({', '.join(VIDEO_EXTENSIONS)}) nor a frame folder")
+        clips = [p for p in source.iterdir() if p.is_dir() or p.suffix.lower() in VIDEO_EXTENSIONS]
+        clips = sorted(clips, key=lambda p: natural_key(p.name))
+        return [(p.stem if p.is_file() else p.name, p) for p in clips] or [(source.name, source)]
     if source.is_file():
         return [(source.stem, source)]
     files = [p for p in source.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
@@ -245,20 +258,25 @@ def _inputs(source: Path, video: bool) -> list[tuple[str, Path]]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ypt.media import RESULT_VIDEO, VIDEO_EXTENSIONS
+
     p = argparse.ArgumentParser(prog="python -m ypt.restore", description=(
         "Restore images (FLUX) or clips (WAN 2.1) with trained prompts and the EBR bridge sampler, per the "
         f"paper's protocol (seed {SEED}, {NUM_INFERENCE_STEPS} steps, FLUX {FLUX_SIZE}x{FLUX_SIZE}, WAN first "
-        f"{VIDEO_FRAMES} frames at {VIDEO_HEIGHT}x{VIDEO_WIDTH}). Outputs: <out>/<name>.png for images, "
-        "<out>/<clip>/<index:05d>.png for clips."))
+        f"{VIDEO_FRAMES} frames at {VIDEO_HEIGHT}x{VIDEO_WIDTH}). Outputs: <out>/<name>.png for images; for a "
+        f"clip (a video file {' '.join(VIDEO_EXTENSIONS)} or a frame folder), its frames "
+        f"<out>/<clip>/<index:05d>.png and <out>/<clip>/{RESULT_VIDEO} (H.264 at the input's frame rate)."))
     p.add_argument("--backbone", choices=["flux", "wan"], required=True)
-    p.add_argument("--prompt", action="append", default=[],
-                   help="prompt file; repeat for mixed degradations (velocities averaged)")
-    p.add_argument("--text", action="append", default=[],
-                   help="natural-language instruction as an untrained prompt (the paper's text control; "
+    p.add_argument("--prompts", default="",
+                   help="comma list of prompt files; several mix degradations (velocities averaged)")
+    p.add_argument("--text", default="",
+                   help="a natural-language instruction as an untrained prompt (the paper's text control; "
                         "with --bridge naive this is SDEdit); needs the text encoders")
-    p.add_argument("--input", required=True, help="an image, a folder of images, a frame folder, or a folder of "
-                                                  "frame folders (with --video)")
-    p.add_argument("--video", action="store_true", help="inputs are clips (frame folders); default for --backbone wan")
+    p.add_argument("--input", required=True,
+                   help="an image, a folder of images, a video file, a frame folder, or a folder of videos and "
+                        "frame folders (with --video)")
+    p.add_argument("--video", action="store_true",
+                   help="inputs are clips (videos or frame folders); default for --backbone wan")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--model", help="local diffusers folder or hub id (default: the paper's model, from HF cache)")
     p.add_argument("--revision")
@@ -271,10 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"FLUX model resolution (protocol: {FLUX_SIZE} {FLUX_SIZE})")
     p.add_argument("--video-size", type=int, nargs=2, metavar=("H", "W"), default=[VIDEO_HEIGHT, VIDEO_WIDTH],
                    help=f"WAN frame size (protocol: {VIDEO_HEIGHT} {VIDEO_WIDTH})")
-    p.add_argument("--frames", type=int, default=VIDEO_FRAMES, help=f"WAN frames (protocol: the first {VIDEO_FRAMES})")
+    p.add_argument("--frames", type=int, default=VIDEO_FRAMES,
+                   help=f"WAN: the first N frames of each clip, cut to the largest 4k+1 (protocol: {VIDEO_FRAMES}; "
+                        "the release's app allows up to 120)")
     p.add_argument("--output-size", choices=["model", "input"], default="model")
     p.add_argument("--skip-existing", action="store_true", help="skip samples whose output already exists")
-    p.add_argument("--device")
+    p.add_argument("--device", help="cuda, cuda:N or cpu; a device that is not here is an error (default: cuda if "
+                                    "available, else cpu, said on stderr)")
     add_debug_argument(p)
     return p
 
@@ -283,29 +304,32 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.prompt and not args.text:
-        parser.error("give --prompt FILE and/or --text INSTRUCTION")
+    prompts = [x.strip() for x in args.prompts.split(",") if x.strip()]
+    if not prompts and not args.text:
+        parser.error("give --prompts FILE[,FILE...] and/or --text INSTRUCTION")
     video = args.video or args.backbone == "wan"
     inputs = _inputs(Path(args.input), video)
-    from rich.progress import Progress
+    from ypt import media
+    from ypt.progress import RunLog
 
     restorer = Restorer.from_pretrained(
-        args.backbone, args.prompt, texts=args.text, model=args.model, revision=args.revision, device=args.device,
-        dtype=args.dtype, bridge=args.bridge, t0=args.t0, num_inference_steps=args.steps, seed=args.seed,
-        output_size=args.output_size, image_size=tuple(args.image_size), video_size=tuple(args.video_size),
-        video_frames=args.frames)
+        args.backbone, prompts, texts=[args.text] if args.text else [], model=args.model, revision=args.revision,
+        device=args.device, dtype=args.dtype, bridge=args.bridge, t0=args.t0, num_inference_steps=args.steps,
+        seed=args.seed, output_size=args.output_size, image_size=tuple(args.image_size),
+        video_size=tuple(args.video_size), video_frames=args.frames)
     out = Path(args.out)
-    with Progress() as bar:
-        task = bar.add_task("restoring", total=len(inputs))
-        for name, src in inputs:
+    with RunLog("restoring", len(inputs), unit="sample") as log:
+        for index, (name, src) in enumerate(inputs, 1):
             target = out / name if video else out / f"{name}.png"
-            done = target / f"{0:05d}.png" if video else target
+            done = target / media.RESULT_VIDEO if video else target
             if not (args.skip_existing and done.exists()):
                 if video:
-                    restorer.write_clip(restorer.restore_clip(src), target)
+                    clip = restorer.restore_clip(src)
+                    restorer.write_clip(clip, target)
+                    media.write_video(clip, target / media.RESULT_VIDEO, media.clip_fps(src))
                 else:
                     restorer.write_image(restorer.restore_images([src])[0], target)
-            bar.advance(task)
+            log.update(index)
     print(f"{len(inputs)} sample(s) written to {out}")
     return 0
 

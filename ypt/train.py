@@ -173,31 +173,27 @@ class PromptTrainer:
         return loss.detach()
 
     def fit(self, iterations: int, checkpoint: str | os.PathLike | None = None, progress: bool = True,
-            stop_after: int | None = None) -> list[tuple[int, float]]:
+            stop_after: int | None = None, log_dir: str | os.PathLike | None = None,
+            tensorboard: bool = False) -> list[tuple[int, float]]:
         """Train up to ``iterations`` total steps (resuming from ``checkpoint`` if it exists); return logged losses.
 
-        ``stop_after``: stop after that many steps of this call (simulates an interruption in tests).
+        Every ``log_every`` steps the mean loss is reported (:class:`ypt.progress.RunLog`: a bar on a terminal,
+        a plain line with it/s and ETA otherwise) and, with ``log_dir``, appended to ``<log_dir>/metrics.csv``
+        (and written as TensorBoard scalars with ``tensorboard``). ``stop_after``: stop after that many steps of
+        this call (simulates an interruption in tests).
         """
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+        from ypt.progress import RunLog
 
         if checkpoint is not None and Path(checkpoint).is_file():
             self.load_checkpoint(checkpoint)
         cfg = self.config
         done_here = 0
-        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn())
         # compiled blocks trace the prompt's hooks: keep them attached for the whole run (eager attaches per step,
         # so a target_fn may use another prompt on the same backbone)
         keep = self.backbone.attached(self.prompt) if cfg.compile else contextlib.nullcontext()
-        with Progress(*columns, disable=not progress) as bar, keep, HeldSignals() as held:
-            task = bar.add_task(f"{cfg.backbone}/{cfg.degradation}", total=iterations, completed=self.step_count,
-                                loss="-")
+        log = RunLog(f"{cfg.backbone}/{cfg.degradation}", iterations, self.step_count, folder=log_dir,
+                     tensorboard=tensorboard, progress=progress)
+        with log, keep, HeldSignals() as held:
             while self.step_count < iterations:
                 if stop_after is not None and done_here >= stop_after:
                     break
@@ -205,14 +201,13 @@ class PromptTrainer:
                 done_here += 1
                 if self.step_count % cfg.log_every == 0 or self.step_count == iterations:
                     self._flush()
-                    bar.update(task, completed=self.step_count, loss=f"{self.losses[-1][1]:.5f}")
+                    log.update(self.step_count, loss=self.losses[-1][1], lr=self.optimizer.param_groups[0]["lr"])
                 if checkpoint is not None and (self.step_count % cfg.checkpoint_every == 0 or held.pending):
                     self.save_checkpoint(checkpoint)
                 if held.pending:  # preempted, timed out or interrupted: the step is saved, now the signal acts
-                    bar.stop()
+                    log.close()
                     held.release()
             self._flush()
-            bar.update(task, completed=self.step_count)
         if checkpoint is not None:
             self.save_checkpoint(checkpoint)
         return self.losses
@@ -335,10 +330,16 @@ def save_trained_prompt(prompt: PromptModule, path: str | os.PathLike, backbone:
 
 
 # ---- the library entry point ------------------------------------------------------------------------------------
+def run_dir(prompt_path: str | os.PathLike) -> Path:
+    """The run's log folder beside its prompt file: ``haze.safetensors`` -> ``haze.run/`` (``metrics.csv``,
+    TensorBoard events); the resumable checkpoint is ``haze.safetensors.ckpt``."""
+    return Path(prompt_path).with_suffix(".run")
+
+
 def train_prompt(config: TrainConfig, pairs: Sequence[Pair], *, model: str | os.PathLike | None = None,
                  revision: str | None = None, device: str | None = None, out: str | os.PathLike | None = None,
                  cache_dir: str | os.PathLike | None = None, read_image: ImageReader | None = None,
-                 text_len: int | None = None, progress: bool = True) -> Path:
+                 text_len: int | None = None, progress: bool = True, tensorboard: bool = False) -> Path:
     """Train one prompt on ``pairs`` and write it; returns the prompt file's path.
 
     Loads the frozen backbone ``config.backbone`` (``model``: a local diffusers folder or hub id found in the HF
@@ -347,16 +348,19 @@ def train_prompt(config: TrainConfig, pairs: Sequence[Pair], *, model: str | os.
     inputs that are not image files), trains for ``config.iterations`` steps, resuming from the checkpoint
     ``<out>.ckpt`` beside the prompt when one exists, and writes ``out`` (default
     :meth:`TrainConfig.prompt_path`) with its JSON sidecar. ``text_len``: the context length the backbone feeds
-    and the prompt is made for (default the backbone's, ``ypt.defaults.TEXT_LEN``).
+    and the prompt is made for (default the backbone's, ``ypt.defaults.TEXT_LEN``). The run's log goes into
+    :func:`run_dir` (``metrics.csv``; TensorBoard scalars with ``tensorboard``). A ``device`` that is not here
+    (``cuda`` on a node without a GPU) is an error before anything loads.
     """
     import torch
 
     from ypt.backbones import load_backbone, prompting
     from ypt.bridges import make_bridge
+    from ypt.device import resolve_device
 
     if not pairs:
         raise MissingData("train_prompt needs at least one (input, target) pair")
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = resolve_device(device)
     dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[config.dtype]
     backbone = load_backbone(config.backbone, model, revision=revision, dtype=dtype, device=device,
                              text_encoders=prompting.needs_text_encoders(config.variant),
@@ -365,7 +369,8 @@ def train_prompt(config: TrainConfig, pairs: Sequence[Pair], *, model: str | os.
     data = cached_latents(backbone, pairs, config.geometry, cache_dir, progress=progress, read_image=read_image)
     prompt = prompting.new_prompt(config.variant, backbone)
     trainer = PromptTrainer(backbone, prompt, make_bridge(config.bridge, config.t0, config.t_min), data, config)
-    losses = trainer.fit(config.iterations, checkpoint=out.with_name(out.name + ".ckpt"), progress=progress)
+    losses = trainer.fit(config.iterations, checkpoint=out.with_name(out.name + ".ckpt"), progress=progress,
+                         log_dir=run_dir(out), tensorboard=tensorboard)
     return save_trained_prompt(prompt, out, backbone, config, {"steps": trainer.step_count, "losses": losses})
 
 
@@ -374,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ypt.train", description=(
         "Train one prompt (one degradation) on a frozen FLUX or WAN 2.1 backbone with the bridge loss "
         "|| x0_hat(z_t, t; prompt) - x0 ||^2. Writes the prompt file where ypt.prompts.default_prompt_path says "
-        "(or --out) and a resumable checkpoint beside it."))
+        "(or --out), a resumable checkpoint beside it and the run's metrics.csv in <prompt>.run/; progress is a "
+        "bar on a terminal and plain lines (step, loss, it/s, ETA) in a log file."))
     p.add_argument("--backbone", choices=sorted(TRAIN_ITERATIONS), required=True)
     p.add_argument("--degradation", required=True, help="haze, rain, snow, lowlight or blur")
     src = p.add_mutually_exclusive_group(required=True)
@@ -409,7 +415,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, default=1000)
     p.add_argument("--cache-dir", help="latent cache root (default $YPT_CACHE/latents)")
     p.add_argument("--out", help="prompt file (default: ypt.prompts.default_prompt_path)")
-    p.add_argument("--device", default=None, help="default: cuda if available else cpu")
+    p.add_argument("--device", default=None,
+                   help="cuda, cuda:N or cpu; a device that is not here is an error (default: cuda if available, "
+                        "else cpu, said on stderr)")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write the logged metrics as TensorBoard scalars into the run folder (needs the "
+                        "tensorboard package)")
     add_debug_argument(p)
     return p
 
@@ -435,11 +446,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = config_from_args(args)
     pairs = pairs_from_dir(args.pairs_dir) if args.pairs_dir else pairs_from_json(args.pairs)
     out = train_prompt(config, pairs, model=args.model, revision=args.revision, device=args.device, out=args.out,
-                       cache_dir=args.cache_dir, text_len=args.text_len)
+                       cache_dir=args.cache_dir, text_len=args.text_len, tensorboard=args.tensorboard)
     from ypt.prompts.paths import read_sidecar
 
     meta = read_sidecar(out)
-    print(f"prompt written to {out} (step {meta['steps']}, last logged loss {meta['losses'][-1][1]:.5f})")
+    print(f"prompt written to {out} (step {meta['steps']}, last logged loss {meta['losses'][-1][1]:.5f}); "
+          f"metrics in {run_dir(out) / 'metrics.csv'}")
     return 0
 
 
