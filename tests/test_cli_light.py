@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "diffusers", "pyiqa", "transformers", "pandas", "safetensors")
+HEAVY = ("torch", "diffusers", "pyiqa", "transformers", "pandas", "safetensors", "gradio")
 
 CLIS = [  # (module, argv, a string its output must contain)
     ("benchmarks.run", ["--help"], "--source"),
@@ -23,6 +23,7 @@ CLIS = [  # (module, argv, a string its output must contain)
     ("ypt.train", ["--help"], "--pairs-dir"),
     ("ypt.restore", ["--help"], "result.mp4"),
     ("ypt.prompts", ["--help"], "import-official"),
+    ("ypt.app", ["--help"], "--prompts"),
     ("baselines", ["--help"], "restore"),
 ]
 
