@@ -16,6 +16,7 @@ from test_backbones import TEXT_LEN, single_thread, tiny_wan  # noqa: F401  (aut
 from test_restore import _decoded, _opened, _video
 from test_train import make_prompt
 
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no telemetry calls
 pytest.importorskip("gradio", reason="the app needs gradio: pip install -e '.[app]'")
 gradio_client = pytest.importorskip("gradio_client", reason="the app's test needs gradio_client ([app] extra)")
 
@@ -26,7 +27,6 @@ from ypt.restore import Restorer  # noqa: E402
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The app on a tiny WAN with two prompts, served on a free local port for the module's tests."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     tmp = tmp_path_factory.mktemp("app")
     os.environ["GRADIO_TEMP_DIR"] = str(tmp / "gradio")
 

@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     files = prompt_files(args.backbone, args.prompts, args.prompt_root)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # compute nodes are offline: no telemetry calls
     try:
         import gradio  # noqa: F401
     except ImportError:
@@ -200,5 +201,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     raise SystemExit(main())
