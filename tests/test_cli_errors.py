@@ -48,9 +48,9 @@ CASES = [
      "no cluster profile 'nope'"),
     (["ypt.train", "--backbone", "wan", "--degradation", "haze", "--pairs-dir", "nowhere"], 2,
      "nowhere needs input/ and target/ folders"),
-    (["ypt.restore", "--backbone", "flux", "--prompt", "no.safetensors", "--input", "nowhere", "--out", "o"], 2,
+    (["ypt.restore", "--backbone", "flux", "--prompts", "no.safetensors", "--input", "nowhere", "--out", "o"], 2,
      "input not found: nowhere"),
-    (["ypt.restore", "--backbone", "flux", "--prompt", "no.safetensors", "--input", ".", "--out", "o"], 2,
+    (["ypt.restore", "--backbone", "flux", "--prompts", "no.safetensors", "--input", ".", "--out", "o"], 2,
      "no images (.png"),
     (["ypt.prompts", "show", "no.pt"], 2, "no official prompt checkpoint at no.pt"),
 ]
