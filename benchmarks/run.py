@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--results-dir", default="results",
                         help="results root: result store, run outputs, rendered tables (default: results/)")
     parser.add_argument("--out", default=None, help="folder for the rendered files (default: <results-dir>/tables/...)")
+    parser.add_argument("--partial-cells", action="store_true",
+                        help="compare with the paper also the cells computed over fewer samples than their set "
+                             "(they print as 'value (n/N)' either way)")
     add_runner_arguments(parser)
     return parser
 
@@ -88,7 +91,7 @@ def run_table(spec, args) -> int:
         print(f"no records for {spec.key} yet: nothing could be scored (see the missing resources above)")
         return code or 1
     render_results(spec.narrowed(methods, datasets, plan.dropped_metrics), records, Path(args.out or layout.tables),
-                   console=console)
+                   console=console, expected=plan.sample_counts(), include_partial=args.partial_cells)
     return code
 
 
@@ -110,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         render_paper(spec, Path(args.out or results / "tables" / "paper"))
         return 0
     if args.source == "results":
-        from benchmarks.runner.render import render_results
+        from benchmarks.runner.render import expected_samples, render_results
         from benchmarks.store import ResultStore
         from ypt.errors import MissingData
 
@@ -118,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         if records.empty:
             raise MissingData(f"the result store under {results / 'store'} holds no records yet; run "
                               f"`python -m benchmarks.run {args.table}` first")
-        render_results(spec, records, Path(args.out or results / "tables"))
+        render_results(spec, records, Path(args.out or results / "tables"), expected=expected_samples(spec),
+                       include_partial=args.partial_cells)
         return 0
     return run_table(spec, args)
 

@@ -106,9 +106,37 @@ def pivot(cells: "pd.DataFrame", spec: TableSpec) -> "pd.DataFrame":
     return wide.reindex(index=list(spec.methods), columns=columns)
 
 
-def build_table(records: "pd.DataFrame", spec: TableSpec, compute_average: bool = True) -> "pd.DataFrame":
-    """Records -> the wide table of ``spec``."""
-    return pivot(cell_values(records, spec, compute_average), spec)
+def build_table(records: "pd.DataFrame", spec: TableSpec, compute_average: bool = True,
+                expected: dict[str, int] | None = None) -> "pd.DataFrame":
+    """Records -> the wide table of ``spec``. With ``expected`` (dataset -> its number of samples), the cells computed
+    over fewer samples are listed in ``table.attrs["partial"]`` (cell -> (n, N)) and print as ``value (n/N)``."""
+    table = pivot(cell_values(records, spec, compute_average), spec)
+    table.attrs["partial"] = coverage(records, spec, expected) if expected else {}
+    return table
+
+
+def coverage(records: "pd.DataFrame", spec: TableSpec, expected: dict[str, int]) -> dict:
+    """``{(method, (group, metric)): (n, N)}`` for every cell whose samples are fewer than its set's ``N``: a dataset
+    column counts its scored samples; a mean column and the Average add up those of the columns they average."""
+    counts = records.groupby(["method", "dataset", "metric"])["sample"].nunique().to_dict()
+    partial: dict = {}
+    for row in spec.rows:
+        per_group: dict[tuple[str, str], tuple[int, int]] = {}
+        for group in spec.groups_of(row.key):
+            for metric in group.metrics:
+                members = [d for d in group.datasets if d in expected]
+                n = sum(counts.get((row.key, d, metric), 0) for d in members)
+                total = sum(expected[d] for d in members)
+                per_group[(group.key, metric)] = (n, total)
+                if 0 < n < total:
+                    partial[(row.key, (group.key, metric))] = (n, total)
+        if spec.average:
+            for metric in spec.average_metrics(row.key):
+                parts = [per_group[(g.key, metric)] for g in spec.groups_of(row.key) if (g.key, metric) in per_group]
+                n, total = sum(p[0] for p in parts), sum(p[1] for p in parts)
+                if any(0 < p[0] < p[1] for p in parts):
+                    partial[(row.key, (AVERAGE, metric))] = (n, total)
+    return partial
 
 
 def ranks(table: "pd.DataFrame") -> dict[tuple[str, tuple[str, str]], int]:
@@ -126,10 +154,12 @@ def ranks(table: "pd.DataFrame") -> dict[tuple[str, tuple[str, str]], int]:
     return marks
 
 
-def format_value(metric: str, value: float) -> str:
+def format_value(metric: str, value: float, partial: tuple[int, int] | None = None) -> str:
+    """The printed number (``–`` when missing); a cell over fewer samples than its set says so: ``17.41 (74/75)``."""
     if value != value:  # NaN
         return MISSING
-    return f"{value:.2f}" if metric in ("psnr", "musiq") else f"{value:.3f}"
+    text = f"{value:.2f}" if metric in ("psnr", "musiq") else f"{value:.3f}"
+    return f"{text} ({partial[0]}/{partial[1]})" if partial else text
 
 
 def _label(spec: TableSpec, method: str) -> str:
@@ -183,25 +213,30 @@ def render(table: "pd.DataFrame", spec: TableSpec, console=None, title: str | No
                 f"\n{METRIC_SPECS[metric].arrow_label}"
             out.add_column(header, justify="right", no_wrap=True, overflow="ellipsis")
             previous = group
+        partial = table.attrs.get("partial", {})
         for method, values in table[columns].iterrows():
             cells = []
             for column, value in values.items():
-                text = format_value(column[1], value)
+                text = format_value(column[1], value, partial.get((method, column)))
                 style = {1: "[bold]{}[/bold]", 2: "[underline]{}[/underline]"}.get(marks.get((method, column)), "{}")
                 cells.append(style.format(text))
             out.add_row(_label(spec, method), *cells)
         console.print(out)
     if spec.note:
         console.print(f"[dim]{spec.note}[/dim]")
+    if table.attrs.get("partial"):
+        console.print(f"[yellow]{len(table.attrs['partial'])} cell(s) over fewer samples than their set "
+                      "(n/N): left out of the comparison with the paper unless --partial-cells[/yellow]")
 
 
 def _marked_cells(table: "pd.DataFrame", bold: str, second: str, missing: str = MISSING) -> "pd.DataFrame":
     """The formatted values, best wrapped in ``bold`` and second in ``second`` (``str.format`` patterns)."""
     marks = ranks(table)
+    partial = table.attrs.get("partial", {})
     out = table.astype(object).copy()
     for method, values in table.iterrows():
         for column, value in values.items():
-            text = format_value(column[1], value).replace(MISSING, missing)
+            text = format_value(column[1], value, partial.get((method, column))).replace(MISSING, missing)
             out.loc[method, column] = {1: bold, 2: second}.get(marks.get((method, column)), "{}").format(text)
     return out
 
@@ -287,11 +322,13 @@ def save_table(table: "pd.DataFrame", spec: TableSpec, out_dir: str | Path, stem
     return written
 
 
-def compare(reproduced: "pd.DataFrame", paper: "pd.DataFrame", spec: TableSpec) -> "pd.DataFrame":
+def compare(reproduced: "pd.DataFrame", paper: "pd.DataFrame", spec: TableSpec, partial: dict | None = None,
+            include_partial: bool = False) -> "pd.DataFrame":
     """Reproduced cells beside the paper's: ``method, dataset, metric, ours, paper, delta, status``.
 
-    ``status`` is ``ok``, ``missing`` (the paper has it, we do not) or ``extra`` (we have it, the paper does not).
-    ``reproduced`` is records or cells; both are reduced with :func:`cell_values`.
+    ``status`` is ``ok``, ``missing`` (the paper has it, we do not), ``extra`` (we have it, the paper does not) or
+    ``partial`` (ours is over fewer samples than the set, :func:`coverage`; compared only with
+    ``include_partial``). ``reproduced`` is records or cells; both are reduced with :func:`cell_values`.
     """
     import pandas as pd
 
@@ -302,6 +339,9 @@ def compare(reproduced: "pd.DataFrame", paper: "pd.DataFrame", spec: TableSpec) 
     merged["status"] = "ok"
     merged.loc[merged["ours"].isna(), "status"] = "missing"
     merged.loc[merged["paper"].isna(), "status"] = "extra"
+    if partial and not include_partial:
+        cut = [(m, (d, k)) in partial for m, d, k in zip(merged["method"], merged["dataset"], merged["metric"])]
+        merged.loc[cut, "status"] = "partial"
     order = {c: i for i, c in enumerate(spec.columns())}
     rows = {m: i for i, m in enumerate(spec.methods)}
     merged["_o"] = [(rows.get(m, 99), order.get((d, k), 999)) for m, d, k in
@@ -319,6 +359,7 @@ def render_comparison(comparison: "pd.DataFrame", spec: TableSpec, console=None,
     console = console or Console()
     found = comparison[comparison["status"] == "ok"]
     missing = comparison[comparison["status"] == "missing"]
+    partial = comparison[comparison["status"] == "partial"]
     out = Table(title=f"{spec.key}: reproduced vs. paper", header_style="bold")
     for name in ("Method", "Column", "Metric", "Ours", "Paper", "Δ"):
         out.add_column(name, justify="left" if name in ("Method", "Column", "Metric") else "right")
@@ -330,7 +371,9 @@ def render_comparison(comparison: "pd.DataFrame", spec: TableSpec, console=None,
         console.print(out)
     if len(found) > max_rows:
         console.print(f"[dim]... {len(found) - max_rows} more cells in the saved comparison CSV[/dim]")
-    console.print(f"{len(found)} of {len(found) + len(missing)} paper cells reproduced; {len(missing)} missing")
+    console.print(f"{len(found)} of {len(found) + len(missing) + len(partial)} paper cells reproduced; "
+                  f"{len(missing)} missing" + (f"; {len(partial)} over fewer samples than their set, left out "
+                                                "(--partial-cells compares them)" if len(partial) else ""))
     for line in missing_cells(comparison, spec):
         console.print(f"  [yellow]missing[/yellow] {escape(line)}")
 

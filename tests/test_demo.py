@@ -178,3 +178,26 @@ def test_failed_unit_is_reported_with_its_log_and_its_cells_render_missing(tmp_p
     assert list(frame.index) == ["input", "dcp"]
     assert frame[["demo_blur/psnr", "demo_blur/ssim"]].isna().all().all()  # the failed cells: missing
     assert frame[["demo_haze/psnr", "demo_haze/ssim"]].notna().all().all()
+
+
+def test_a_cell_over_fewer_samples_than_its_set_prints_n_of_n(tmp_path, capsys):
+    """One truncated input of four: that sample fails alone (one line naming it), the other three are restored and
+    scored, and the table's cells of that method and set print ``value (3/4)``."""
+    from benchmarks.run import main
+
+    data = tmp_path / "demo" / "data"
+    demo.build_demo(data, size=32, sets=("demo_blur",))
+    bad = data / "demo_blur" / "input" / "coffee.png"
+    bad.write_bytes(bad.read_bytes()[:100])
+    assert main(["table2", "--demo", "--results-dir", str(tmp_path), "--methods", "input,dcp",
+                 "--datasets", "demo_blur"]) == 1
+    captured = capsys.readouterr()
+    failures = [line for line in (captured.out + captured.err).splitlines() if "sample coffee" in line]
+    assert len(failures) == 2 and all(str(bad) in line for line in failures)  # one per method
+    md = (tmp_path / "demo" / "tables" / "demo_table.md").read_text()
+    assert "(3/4)" in md.split("| Input (degraded)")[1].split("\n")[0]  # the input row's cells say 3 of 4
+    assert "(3/4)" in md.split("| Dark channel prior")[1].split("\n")[0]
+    import pandas as pd
+
+    frame = pd.read_csv(tmp_path / "demo" / "tables" / "demo_table.csv", index_col=0)
+    assert frame.notna().all().all()  # the numbers themselves are in the CSV, over the three samples

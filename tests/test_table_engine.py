@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 from benchmarks import table_engine as engine
-from benchmarks.tables import AVERAGE, get
+from benchmarks.tables import AVERAGE, WD_IMAGE_SETS, get
+
+WD_IMAGE = list(WD_IMAGE_SETS)
 
 
 def _records(rows):
@@ -130,3 +132,20 @@ def test_latex_wide_tables_are_panels_of_whole_groups_and_labels_are_escaped():
     tex = engine.to_latex(labels, odd)
     assert r"\caption{50\% of R\&D\_x \{\#1\} \textasciitilde{} \textasciicircum{} \textbackslash{}}" in tex
     assert "\nA\\&B\\_c\\% & " in tex
+
+
+def test_partial_cells_print_n_of_n_and_stay_out_of_the_paper_comparison():
+    spec = get("table4")
+    paper = engine.load_paper("table4")
+    rows = [("ebr", d, f"s{i}", "psnr", 22.0) for d in WD_IMAGE for i in range(3)]
+    rows = [r for r in rows if not (r[1] == WD_IMAGE[0] and r[2] == "s2")]  # one sample of one set failed
+    ours = _records(rows)
+    expected = {d: 3 for d in WD_IMAGE}
+    table = engine.build_table(ours, spec, expected=expected)
+    n = 3 * len(WD_IMAGE)
+    assert table.attrs["partial"] == {("ebr", ("ablation", "psnr")): (n - 1, n)}
+    assert f"22.00 ({n - 1}/{n})" in engine.to_markdown(table, spec)
+    compared = engine.compare(ours, paper, spec, partial=table.attrs["partial"])
+    assert compared.set_index(["method", "metric"]).loc[("ebr", "psnr"), "status"] == "partial"
+    included = engine.compare(ours, paper, spec, partial=table.attrs["partial"], include_partial=True)
+    assert included.set_index(["method", "metric"]).loc[("ebr", "psnr"), "status"] == "ok"

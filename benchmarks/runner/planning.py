@@ -83,6 +83,17 @@ class Plan:
             sources.add(("measured: " if c.measured else "default: ") + c.source)
         return total, remaining, sorted(sources)
 
+    def sample_counts(self) -> dict[str, int]:
+        """dataset -> the number of samples its score units cover (a cell over fewer records is partial)."""
+        counts: dict[str, int] = {}
+        for u in self.units:
+            if isinstance(u, ScoreUnit):
+                try:
+                    counts[u.dataset] = len(u.samples())
+                except YPTError:  # the set is not on disk: its cells are missing, not partial
+                    continue
+        return counts
+
     def records(self, records):
         """The records of this plan's own runs (label, dataset, config hash): older configs never mix in."""
         wanted = {(u.record_label, u.dataset, u.run_hash) for u in self.units if isinstance(u, ScoreUnit)}

@@ -22,6 +22,18 @@ def labelled(spec: TableSpec) -> TableSpec:
     return dataclasses.replace(spec, rows=rows)
 
 
+def expected_samples(spec: TableSpec) -> dict[str, int]:
+    """dataset -> the registry's expected sample count, for the datasets of ``spec`` that state one."""
+    from benchmarks import datasets
+
+    out = {}
+    for key in spec.dataset_keys:
+        count = getattr(datasets.get(key), "expected_count", None)
+        if count:
+            out[key] = int(count)
+    return out
+
+
 def render_paper(spec: TableSpec, out_dir: Path) -> dict[str, Path]:
     """Print and save the paper's printed numbers for ``spec``."""
     from rich.console import Console
@@ -67,9 +79,11 @@ def print_versus_input(comparison, spec: TableSpec, console) -> None:
 
 
 def render_results(spec: TableSpec, records, out_dir: Path, title_suffix: str = "reproduced",
-                   console=None) -> dict[str, Path]:
+                   console=None, expected: dict[str, int] | None = None,
+                   include_partial: bool = False) -> dict[str, Path]:
     """Render ``records`` (tidy) as table ``spec``, save it, compare it with the paper (when the paper has the
-    table) and with the degraded input (when the table has it as a row)."""
+    table) and with the degraded input (when the table has it as a row). ``expected``: dataset -> its number of
+    samples; a cell over fewer prints ``n/N`` and is left out of the paper comparison unless ``include_partial``."""
     from benchmarks import table_engine as engine
     from benchmarks.runner.report import wide_console
     from ypt.files import atomic_write_text
@@ -77,7 +91,7 @@ def render_results(spec: TableSpec, records, out_dir: Path, title_suffix: str = 
     spec = labelled(spec)
     console = console or wide_console()
     title = spec.title if spec.is_demo else f"{spec.title} — {title_suffix}"
-    table = engine.build_table(records, spec)
+    table = engine.build_table(records, spec, expected=expected)
     engine.render(table, spec, console, title=title)
     written = engine.save_table(table, spec, out_dir, stem=spec.file_stem, title=title)
     if not spec.is_demo:
@@ -86,7 +100,8 @@ def render_results(spec: TableSpec, records, out_dir: Path, title_suffix: str = 
         except engine.MissingPaperTable:
             paper = None
         if paper is not None:
-            comparison = engine.compare(records, paper, spec)
+            comparison = engine.compare(records, paper, spec, partial=table.attrs["partial"],
+                                        include_partial=include_partial)
             engine.render_comparison(comparison, spec, console)
             written["comparison"] = atomic_write_text(out_dir / f"{spec.key}_vs_paper.csv",
                                                       comparison.to_csv(index=False, float_format="%.6g"))
