@@ -1,11 +1,14 @@
 """Prompt conditioning on tiny FLUX / WAN transformers: zero gates are exact no-ops, only prompt tensors train,
-files round-trip exactly, and the authors' released wan_*.pt loads into a module sized for WAN 2.1 1.3B."""
+files round-trip exactly, and the authors' released prompts load: wan_*.pt into a module sized for WAN 2.1 1.3B, and
+files of their flux_*.pt structure into FLUX.1-dev (built on the meta device) and, scaled down, into a tiny FLUX that
+restores with them."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from official import OFFICIAL as OFFICIAL_ROOT
+from official import OFFICIAL as OFFICIAL_ROOT, write_official_checkpoint
 import torch
 from test_backbones import TEXT_LEN, tiny_flux, tiny_wan
 
@@ -13,7 +16,7 @@ from ypt.errors import MissingPrompt
 from ypt.prompts import (
     PromptShapeError,
     default_prompt_path,
-    load_official_wan,
+    load_official,
     load_prompt,
     make_prompt,
     read_sidecar,
@@ -258,28 +261,28 @@ def test_default_prompt_path(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def wan_1_3b():
-    from ypt.prompts.__main__ import wan_1_3b_on_meta
+    from ypt.prompts.__main__ import paper_backbone_on_meta
 
-    return wan_1_3b_on_meta()
+    return paper_backbone_on_meta("wan")
 
 
 @pytest.mark.skipif(not CKPTS.is_dir(), reason=f"official checkpoints not found at {CKPTS}")
 def test_official_wan_prompts_load_into_wan_1_3b(wan_1_3b):
     assert wan_1_3b.num_gates == len(wan_1_3b.transformer.blocks) == 30 and wan_1_3b.prompt_width == 1536
     for degradation in ("haze", "rain", "snow", "lowlight", "blur"):
-        prompt = load_official_wan(CKPTS / f"wan_{degradation}.pt", wan_1_3b)
+        prompt = load_official(CKPTS / f"wan_{degradation}.pt", wan_1_3b)
         assert prompt.prompt.shape == (1, 226, 1536) and prompt.gates.shape == (30,)
         assert prompt.num_trainable() == 226 * 1536 + 30  # the paper's "~300K" residual budget
         assert prompt.gates.abs().sum() > 0  # trained gates, not the zero initialisation
     raw = torch.load(CKPTS / "wan_haze.pt", map_location="cpu", weights_only=True)
-    assert torch.equal(load_official_wan(CKPTS / "wan_haze.pt", wan_1_3b).prompt.detach(),
+    assert torch.equal(load_official(CKPTS / "wan_haze.pt", wan_1_3b).prompt.detach(),
                        raw["deep_prompt_bank"]["prompts"].float())
 
 
 @pytest.mark.skipif(not CKPTS.is_dir(), reason=f"official checkpoints not found at {CKPTS}")
 def test_official_prompt_with_mismatched_shape_is_refused(wan):
     with pytest.raises(PromptShapeError, match=r"prompt: file \(1, 226, 1536\) vs model \(1, 226, 16\)"):
-        load_official_wan(CKPTS / "wan_haze.pt", wan)
+        load_official(CKPTS / "wan_haze.pt", wan)
 
 
 @pytest.mark.skipif(not CKPTS.is_dir(), reason=f"official checkpoints not found at {CKPTS}")
@@ -290,14 +293,91 @@ def test_import_official_cli_writes_loadable_prompts(tmp_path, wan_1_3b, capsys)
     path = default_prompt_path("wan", "snow", root=tmp_path)
     assert read_sidecar(path)["source"] == "official release wan_snow.pt"
     torch.testing.assert_close(load_prompt(path, wan_1_3b).gates.detach(),
-                               load_official_wan(CKPTS / "wan_snow.pt", wan_1_3b).gates.detach())
+                               load_official(CKPTS / "wan_snow.pt", wan_1_3b).gates.detach())
     capsys.readouterr()
     assert main(["show", str(path)]) == 0
     assert '"degradation": "snow"' in capsys.readouterr().out
     assert main(["show", str(CKPTS / "wan_snow.pt")]) == 0
-    assert "'prompt': (1, 226, 1536), 'gates': (30,)" in capsys.readouterr().out
+    assert ("backend wan, {'prompt': (1, 226, 1536), 'gates': (30,)}; fits WAN 2.1 T2V 1.3B (30 prompted blocks, "
+            "prompt width 1536)") in capsys.readouterr().out
     assert main(["show", str(tmp_path / "missing.safetensors")]) == MissingPrompt.exit_code  # one line, no traceback
     assert capsys.readouterr().err.startswith("error: prompt file")
+
+
+@pytest.fixture(scope="module")
+def flux_dev():
+    from ypt.prompts.__main__ import paper_backbone_on_meta
+
+    return paper_backbone_on_meta("flux")
+
+
+def _flux_dev_file(path, **shape):
+    """A checkpoint of the release's flux_*.pt structure with FLUX.1-dev's real shapes (or ``shape`` overrides)."""
+    return write_official_checkpoint(path, "flux", **{"text_len": 512, "dim": 3072, "n_gates": 19 + 38, **shape})
+
+
+def test_official_flux_prompts_are_shown_and_imported_against_flux_dev(tmp_path, flux_dev, capsys):
+    from ypt.prompts.__main__ import main
+
+    assert len(flux_dev.transformer.transformer_blocks) == 19 and len(flux_dev.transformer.single_transformer_blocks) == 38
+    assert flux_dev.num_gates == 57 and flux_dev.prompt_width == 3072
+    src = tmp_path / "ckpts"
+    src.mkdir()
+    for degradation in ("haze", "blur"):
+        _flux_dev_file(src / f"flux_{degradation}.pt", seed=len(degradation))
+    assert main(["show", str(src / "flux_haze.pt")]) == 0
+    assert ("flux_haze.pt: backend flux, {'prompt': (1, 512, 3072), 'gates': (57,)}; fits FLUX.1-dev (57 prompted "
+            "blocks, prompt width 3072)") in capsys.readouterr().out
+    assert main(["import-official", "--src", str(src), "--root", str(tmp_path / "prompts")]) == 0
+    written = capsys.readouterr().out.split()
+    assert written == [str(default_prompt_path("flux", d, root=tmp_path / "prompts")) for d in ("blur", "haze")]
+    path = default_prompt_path("flux", "haze", root=tmp_path / "prompts")
+    assert read_sidecar(path)["source"] == "official release flux_haze.pt" and read_sidecar(path)["arch"] == "flux"
+    raw = torch.load(src / "flux_haze.pt", map_location="cpu", weights_only=True)
+    loaded = load_prompt(path, flux_dev)
+    assert torch.equal(loaded.prompt.detach(), raw["deep_prompt_bank"]["prompts"].float())
+    # gate i is the release's i-th wrapper: the 19 double-stream blocks, then the 38 single-stream blocks
+    assert loaded.gates.detach().tolist() == [float(a) for a in raw["alphas"]]
+
+
+@pytest.mark.parametrize("shape,message", [
+    ({"n_gates": 56}, r"gates: file \(56,\) vs model \(57,\)"),
+    ({"n_gates": 19 + 38 + 1}, r"gates: file \(58,\) vs model \(57,\)"),
+    ({"dim": 3071}, r"prompt: file \(1, 512, 3071\) vs model \(1, 512, 3072\)"),
+])
+def test_official_flux_prompt_of_another_shape_is_refused_naming_both(shape, message, tmp_path, flux_dev, capsys):
+    from ypt.prompts.__main__ import main
+
+    path = _flux_dev_file(tmp_path / "flux_haze.pt", **shape)
+    with pytest.raises(PromptShapeError, match=message):
+        load_official(path, flux_dev)
+    assert main(["show", str(path)]) == PromptShapeError.exit_code
+    assert re.search(message, capsys.readouterr().err)
+    assert main(["import-official", "--src", str(tmp_path), "--root", str(tmp_path / "prompts")]) == \
+        PromptShapeError.exit_code
+    assert not (tmp_path / "prompts").exists()
+
+
+def test_official_prompt_of_the_other_backbone_is_refused(tmp_path, flux_dev):
+    wan_file = write_official_checkpoint(tmp_path / "wan_haze.pt", "wan", 226, 1536, 30)
+    with pytest.raises(PromptShapeError, match="is a WAN prompt; it cannot attach to a flux transformer"):
+        load_official(wan_file, flux_dev)
+
+
+def test_official_flux_structure_scaled_down_restores_on_a_tiny_flux(tmp_path, flux):
+    """The same file structure at a tiny FLUX's shapes loads through load_prompt (the .pt path) and restores."""
+    from ypt.restore import Restorer
+
+    path = write_official_checkpoint(tmp_path / "flux_haze.pt", "flux", TEXT_LEN, flux.prompt_width, flux.num_gates)
+    prompt = load_prompt(path, flux)
+    assert prompt.gates.shape == (flux.num_gates,) and prompt.meta["source"] == "official release: flux_haze.pt"
+    image = torch.rand(3, 32, 32, generator=torch.Generator().manual_seed(2))
+    restorer = Restorer(flux, [prompt], image_size=(32, 32), num_inference_steps=3)
+    restored = restorer.restore_images([image])[0]
+    assert restored.shape == (3, 32, 32) and torch.isfinite(restored).all()
+    with torch.no_grad():
+        prompt.gates.zero_()  # the gates carry the prompt: closed, the restoration is the unprompted one
+    assert (restored - restorer.restore_images([image])[0]).abs().max() > 1e-4
 
 
 def test_backbone_refuses_a_second_prompt_while_one_is_attached(wan):

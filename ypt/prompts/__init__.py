@@ -1,9 +1,9 @@
 """Prompt conditioning for frozen FLUX / WAN transformers, and prompt files.
 
 ``make_prompt(variant, backbone)`` builds a module (``residual``, ``embedding``, ``token``, ``text``) sized for a backbone
-adapter (:mod:`ypt.backbones`); ``with prompt.applied(backbone): ...`` conditions its transformer for the block. ``save_prompt`` /
-``load_prompt`` / ``load_official_wan`` read and write prompt files; ``default_prompt_path`` says where training
-writes and the ``ypt_flux`` / ``ypt_wan`` methods look.
+adapter (:mod:`ypt.backbones`); ``with prompt.applied(backbone): ...`` conditions its transformer for the block.
+``save_prompt`` / ``load_prompt`` read and write prompt files, ``load_official`` the authors' ``flux_*.pt`` /
+``wan_*.pt``; ``default_prompt_path`` says where training writes and the ``ypt_flux`` / ``ypt_wan`` methods look.
 
 Names are resolved lazily (PEP 562) so ``python -m ypt.prompts --help`` does not import torch, and the path
 helpers (``default_prompt_path``, ``read_sidecar``) never do.
@@ -14,7 +14,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "ypt.prompts.files": ("load_official_wan", "load_prompt", "read_official", "save_prompt"),
+    "ypt.prompts.files": ("load_official", "load_prompt", "read_official", "save_prompt"),
     "ypt.prompts.paths": ("VARIANTS", "default_prompt_path", "read_sidecar"),
     "ypt.prompts.modules": ("EmbeddingPrompt", "PromptModule", "PromptShapeError", "ResidualPrompt", "TextPrompt",
                             "TokenPrompt", "make_prompt"),
@@ -23,7 +23,7 @@ _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "VARIANTS", "EmbeddingPrompt", "PromptModule", "PromptShapeError", "ResidualPrompt", "TextPrompt", "TokenPrompt",
-    "default_prompt_path", "load_official_wan", "load_prompt", "make_prompt", "read_official", "read_sidecar",
+    "default_prompt_path", "load_official", "load_prompt", "make_prompt", "read_official", "read_sidecar",
     "save_prompt",
 ]
 assert sorted(__all__) == sorted(_WHERE)

@@ -1,13 +1,15 @@
-"""Prompt files: safetensors plus a JSON sidecar, the official ``wan_*.pt`` checkpoints, and default locations.
+"""Prompt files: safetensors plus a JSON sidecar, the official ``flux_*.pt`` / ``wan_*.pt`` checkpoints, and default
+locations.
 
 Our format: ``<name>.safetensors`` (the prompt module's state dict) beside ``<name>.json`` holding
 ``format``, ``variant``, ``arch`` (the backbone's name), tensor ``shapes`` and whatever the writer adds (backbone, model id / revision,
 T0, bridge, degradation, training config and its hash, code version). Writes are atomic.
 
-The authors' release (github sudraj2002/YPT) ships WAN prompts as torch pickles: a dict with ``backend`` ("wan"),
-``deep_prompt_bank`` -> ``prompts`` (1, L, D) and ``alphas`` (one scalar gate per block: 1 x 226 x 1536 and 30 gates for
-WAN 2.1 1.3B). They load into the same :class:`~ypt.prompts.modules.ResidualPrompt`, always with ``weights_only=True``,
-checked against the adapter's numbers (``prompt_width``, ``num_gates``).
+The authors' release (github sudraj2002/YPT) ships its prompts as torch pickles: a dict with ``backend`` (``"flux"`` or
+``"wan"``), ``deep_prompt_bank`` -> ``prompts`` (1, L, D) and ``alphas`` (one scalar gate per prompted block, in the
+order its wrappers are collected: FLUX.1-dev 1 x 512 x 3072 and 19 double-stream then 38 single-stream gates;
+WAN 2.1 1.3B 1 x 226 x 1536 and 30 gates). They load into the same :class:`~ypt.prompts.modules.ResidualPrompt`,
+always with ``weights_only=True``, checked against the adapter's numbers (``prompt_width``, ``num_gates``).
 """
 from __future__ import annotations
 
@@ -70,10 +72,10 @@ def load_prompt(path: str | os.PathLike, backbone: Backbone, **kwargs: Any) -> P
     length, the adapter's widths and gates (a mismatch is a :class:`PromptShapeError` naming both shapes)."""
     path = Path(path)
     if not path.is_file():
-        raise MissingPrompt(f"no prompt file at {path}: train it with `python -m ypt.train` or, for WAN, import "
-                            "the authors' release with `python -m ypt.prompts import-official`")
+        raise MissingPrompt(f"no prompt file at {path}: train it with `python -m ypt.train` or import the authors' "
+                            "released prompts with `python -m ypt.prompts import-official`")
     if path.suffix == ".pt":
-        return load_official_wan(path, backbone)
+        return load_official(path, backbone)
     from safetensors.torch import load_file
 
     meta = read_sidecar(path)
@@ -88,11 +90,16 @@ def load_prompt(path: str | os.PathLike, backbone: Backbone, **kwargs: Any) -> P
     return prompt
 
 
-def read_official(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """``{"prompt": (1, L, D), "gates": (n,)}`` from an official checkpoint (safe unpickling only)."""
+#: the backends the release ships prompts for (its checkpoints' ``backend`` field)
+OFFICIAL_BACKENDS = ("flux", "wan")
+
+
+def read_official(path: str | os.PathLike) -> dict[str, Any]:
+    """``{"backend": "flux" | "wan", "prompt": (1, L, D), "gates": (n,)}`` from an official checkpoint (safe
+    unpickling only)."""
     if not Path(path).is_file():
         raise MissingPrompt(f"no official prompt checkpoint at {path} (the authors' release, github "
-                            "sudraj2002/YPT, ckpts/wan_<degradation>.pt)")
+                            "sudraj2002/YPT, ckpts/flux_<degradation>.pt or wan_<degradation>.pt)")
     raw = torch.load(str(path), map_location="cpu", weights_only=True)
     bank = raw.get("deep_prompt_bank") if isinstance(raw, dict) else None
     prompts = bank.get("prompts") if isinstance(bank, dict) else (raw.get("deep_prompt_bank.prompts")
@@ -101,23 +108,35 @@ def read_official(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         keys = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
         raise PromptShapeError(f"{path} is not an official YPT prompt checkpoint (expected keys "
                                f"'deep_prompt_bank.prompts' and 'alphas'; found {keys})")
-    if raw.get("backend", "wan") != "wan":
-        raise PromptShapeError(f"{path} is a {raw['backend']!r} checkpoint; only the WAN release is supported")
+    backend = raw.get("backend", "wan")
+    if backend not in OFFICIAL_BACKENDS:
+        raise PromptShapeError(f"{path} is a {backend!r} checkpoint; the release ships {' and '.join(OFFICIAL_BACKENDS)} "
+                               "prompts")
     alphas = raw["alphas"]
     gates = torch.stack([torch.as_tensor(a).reshape(()) for a in alphas]) if isinstance(alphas, (list, tuple)) \
         else torch.as_tensor(alphas).reshape(-1)
-    return {"prompt": prompts.float(), "gates": gates.float()}
+    return {"backend": backend, "prompt": prompts.float(), "gates": gates.float()}
 
 
-def load_official_wan(path: str | os.PathLike, backbone: Backbone) -> ResidualPrompt:
-    """An official ``wan_*.pt`` as a residual prompt for ``backbone`` (checked against its prompt width and gates)."""
-    if backbone.name != "wan":
-        raise PromptShapeError(f"{path} is a WAN prompt; it cannot attach to a {backbone.name} transformer")
+def official_shapes(backbone: Backbone, text_len: int) -> dict[str, tuple[int, ...]]:
+    """The tensor shapes an official checkpoint must have for ``backbone``: ``P`` (1, L, prompt width) and one gate
+    per prompted block."""
+    return {"prompt": (1, text_len, backbone.prompt_width), "gates": (backbone.num_gates,)}
+
+
+def load_official(path: str | os.PathLike, backbone: Backbone) -> ResidualPrompt:
+    """An official ``flux_*.pt`` / ``wan_*.pt`` as a residual prompt for ``backbone``: its backend must be the
+    backbone's, and its prompt and gate count must fit the backbone's prompt width and blocks (a mismatch is a
+    :class:`PromptShapeError` naming the file's and the model's shapes). Gate ``i`` is the release's wrapper ``i``:
+    FLUX's double-stream blocks first, then its single-stream blocks, as :meth:`Backbone.transformer_blocks`."""
     state = read_official(path)
+    backend = state.pop("backend")
+    if backend != backbone.name:
+        raise PromptShapeError(f"{path} is a {backend.upper()} prompt; it cannot attach to a {backbone.name} "
+                               "transformer")
     text_len = state["prompt"].shape[1]
-    expected = {"prompt": (1, text_len, backbone.prompt_width), "gates": (backbone.num_gates,)}
-    _check_shapes(Path(path), expected, {k: tuple(v.shape) for k, v in state.items()})
+    _check_shapes(Path(path), official_shapes(backbone, text_len), {k: tuple(v.shape) for k, v in state.items()})
     prompt = ResidualPrompt.for_backbone(backbone, text_len)
     prompt.load_state_dict(state)
-    prompt.meta = {"variant": "residual", "arch": "wan", "source": f"official release: {Path(path).name}"}
+    prompt.meta = {"variant": "residual", "arch": backbone.name, "source": f"official release: {Path(path).name}"}
     return prompt
