@@ -78,16 +78,26 @@ class Bridge:
         return (self.t_min + (self.t_max - self.t_min) * u).to(device=device or "cpu", dtype=torch.float32)
 
     def timesteps(self, num_inference_steps: int) -> torch.Tensor:
-        """Sampling grid ``T0 = t_0 > ... > t_{K-1} = t_min`` (K network evaluations)."""
+        """Sampling grid ``T0 = t_0 > ... > t_{K-1} = t_min`` (K network evaluations), an fp32 ``linspace`` as the
+        release's sampler spaces it (``utils.ebr_custom_multistep_sample``)."""
         if num_inference_steps < 1:
             raise UsageError("num_inference_steps must be >= 1")
-        if num_inference_steps == 1:
-            return torch.tensor([self.t_max], dtype=torch.float64)
-        return torch.linspace(self.t_max, self.t_min, num_inference_steps, dtype=torch.float64)
+        return torch.linspace(self.t_max, self.t_min, num_inference_steps, dtype=torch.float32)
 
     def start(self, y: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """Sampler start at ``t_max``; the signal there depends on ``y`` only (x0 drops out of every bridge)."""
         return self.sampling_mean(y, y, self.t_max) + _expand(self.sigma(self.t_max), y) * noise
+
+    def step(self, z: torch.Tensor, x0_hat: torch.Tensor, y: torch.Tensor, t: torch.Tensor, t_next: torch.Tensor,
+             noise: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One sampler move from ``z`` at ``t`` to ``t_next`` (1-D, batch size) given the clean estimate ``x0_hat``:
+        the noise is re-estimated as ``e_hat = (z - m_t(x0_hat, y)) / max(s_t, t_min)`` (``noise``, the previous
+        estimate, is kept where ``s_t = 0``: the DDBM end point) and ``z' = m_t'(x0_hat, y) + s_t' * e_hat``.
+        Returns ``(z', e_hat)``."""
+        s = _expand(self.sigma(t).to(z.device, torch.float32), z)
+        fresh = (z - self.sampling_mean(x0_hat, y, t)) / s.clamp(min=self.t_min)
+        e = torch.where(s > 0, fresh, noise)
+        return self.sampling_mean(x0_hat, y, t_next) + _expand(self.sigma(t_next).to(z.device, torch.float32), z) * e, e
 
     def config(self) -> dict:
         return {"bridge": self.name, "t0": self.t0, "t_min": self.t_min}
@@ -137,7 +147,11 @@ class DDBMBridge(Bridge):
 
 
 class EBRBridge(Bridge):
-    """Energy-oriented bridge (paper Eq. 9): monotone noisy-degraded -> clean."""
+    """Energy-oriented bridge (paper Eq. 9): monotone noisy-degraded -> clean.
+
+    Its sampler start and step are the generic ones written in the release's operation order and dtypes
+    (``utils.ebr_custom_multistep_sample`` and ``EBRCustomBridge``: fp32 coefficients ``A = (1-t) t/T0``, ``B = t``,
+    ``C = 1 - A``), so that a sample is bit-identical to the release's, not only equal in exact arithmetic."""
 
     name = "ebr"
 
@@ -148,6 +162,28 @@ class EBRBridge(Bridge):
         t = _expand(t, x0)
         lam = t / self.t0
         return (1 - t) * ((1 - lam) * x0 + lam * y)
+
+    def start(self, y: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """``(1 - T0) * y + T0 * e`` (the release's ``x = (1.0 - T0) * Y_latents + T0 * XT0``)."""
+        return (1.0 - self.t0) * y + self.t0 * noise
+
+    def _coefficients(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(lam, alpha, beta) = (t/T0, 1-t, t)``, each clamped to [0, 1], in fp32 (``EBRCustomBridge._coeffs``)."""
+        t = t.to(torch.float32)
+        t0 = torch.tensor(self.t0, device=t.device, dtype=torch.float32)
+        return (t / t0).clamp(0.0, 1.0), (1.0 - t).clamp(0.0, 1.0), t.clamp(0.0, 1.0)
+
+    def step(self, z, x0_hat, y, t, t_next, noise):
+        """The generic step in the release's arithmetic: ``e_hat = (z - (C - B) x0_hat - A y) / max(B, t_min)``,
+        then ``z' = alpha' ((1 - lam') x0_hat + lam' y) + beta' e_hat`` at ``t_next``."""
+        lam, alpha, beta = self._coefficients(t)
+        a = alpha * lam
+        c = 1.0 - a
+        e = (z - _expand(c - beta, z) * x0_hat - _expand(a, z) * y) / _expand(
+            torch.clamp(beta, min=max(self.t_min, 1e-6)), z)
+        lam, alpha, beta = self._coefficients(t_next)
+        mixed = _expand(1.0 - lam, x0_hat) * x0_hat + _expand(lam, x0_hat) * y
+        return _expand(alpha, z) * mixed + _expand(beta, z) * e, e
 
 
 _FACTORIES: dict[str, Callable[..., Bridge]] = {"naive": NaiveBridge, "ddbm": DDBMBridge, "ebr": EBRBridge}
