@@ -135,9 +135,9 @@ def test_flux_velocity_follows_the_pipeline_convention():
     torch.testing.assert_close(v, unpack_latents(ref, 4, 6))
     torch.testing.assert_close(flux.predict_x0(z, sigma), z - sigma.view(2, 1, 1, 1) * v)
     assert torch.equal(scheduler_timestep(torch.tensor([0.0, 0.4, 0.00049, 1.0])), torch.tensor([1.0, 400, 1, 1000]))
-    # WAN's UniPC flow grid truncates (the release feeds 399 at sigma 0.4)
+    # WAN's UniPC flow grid truncates (the release feeds 399 at sigma 0.4) and ends at timestep 0 (diffusers 0.33.1)
     assert torch.equal(scheduler_timestep(torch.tensor([0.0, 0.25, 0.4, 1.0]), "wan"),
-                       torch.tensor([1.0, 249, 399, 999]))
+                       torch.tensor([0.0, 249, 399, 999]))
 
 
 def test_flux_null_context_is_the_empty_prompt_and_cached(tmp_path):

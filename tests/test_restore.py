@@ -42,7 +42,14 @@ def test_flux_restorer_images_sizes_files_and_determinism(tmp_path):
     tensor = torch.rand(3, 12, 16)
     out = restorer.restore_images([src, tensor, Image.open(src)])
     assert [tuple(o.shape) for o in out] == [(3, 16, 16)] * 3
-    assert torch.equal(out[0], out[2])  # same input, seed 42 each -> same output
+    # one run: the same input at position 2 gets the third posterior draw of the encode stream, and restoring it
+    # alone as the run's third sample gives it again (resumable, any worker); seed 42 for each sampler start
+    assert not torch.equal(out[0], out[2])
+    assert torch.equal(restorer.restore_images([src])[0], out[0])
+    assert torch.equal(restorer.restore_images([Image.open(src)], encoded_before=2)[0], out[2])
+    mode = Restorer(flux, [prompt], image_size=(16, 16), num_inference_steps=3, posterior="mode")
+    first, _, third = mode.restore_images([src, tensor, src])
+    assert torch.equal(first, third)  # the posterior's mode: no stream
     assert float(out[0].min()) >= 0 and float(out[0].max()) <= 1
     back = Restorer(flux, [prompt], image_size=(16, 16), num_inference_steps=3, output_size="input")
     assert tuple(back.restore_images([src])[0].shape) == (3, 20, 24)
@@ -75,6 +82,24 @@ def test_wan_restorer_clip_frames(tmp_path):
         restorer.write_clip(restored, [tmp_path / "a.png", tmp_path / "b.png"])
     short = Restorer(wan, [make_prompt(wan)], video_frames=33, video_size=(16, 16), num_inference_steps=1)
     assert short.restore_clip(torch.rand(3, 11, 16, 16)).shape[1] == 9  # 11 frames -> largest 4k+1
+
+
+def test_encode_stream_replays_the_release_draws_in_run_order():
+    """Sample k of a run is encoded from a generator seeded 123 on the VAE's device that has made two posterior
+    draws (input, then target) of every earlier sample's shape, whatever order the samples are restored in."""
+    wan = tiny_wan()
+    restorer = Restorer(wan, [make_prompt(wan)], video_frames=9, video_size=(16, 16), num_inference_steps=1)
+    earlier = [restorer._clip_shape(n) for n in (9, 5, 33)]
+    expected = torch.Generator().manual_seed(123)
+    for shape in earlier:
+        for _ in range(2):
+            torch.randn(wan.posterior_shape(shape), generator=expected)
+    for order in ([3], [1, 3], [3, 0, 3]):  # fresh, continued from a prefix, after a later sample
+        for k in order:
+            generator = restorer.encode_stream(earlier[:k])
+        assert torch.equal(generator.get_state(), expected.get_state())
+    assert wan.posterior_shape((1, 3, 9, 16, 16)) == (1, 4, 3, 2, 2)
+    assert restorer._clip_shape(33) == (1, 3, 9, 16, 16) and restorer._clip_shape(7) == (1, 3, 5, 16, 16)
 
 
 def test_missing_prompt_file_is_named(tmp_path):
@@ -182,7 +207,7 @@ def test_clis_report_a_missing_file_or_model_in_one_line(tmp_path, capsys):
                         "--out", str(tmp_path / "out")], "p.safetensors"),
         (restore_main, ["--backbone", "flux", "--prompts", "x", "--input", str(tmp_path / "nothing"),
                         "--out", str(tmp_path / "out")], "nothing"),
-        (prompts_main, ["import-official", "--src", str(tmp_path)], "no wan_*.pt"),
+        (prompts_main, ["import-official", "--src", str(tmp_path)], "no flux_*.pt or wan_*.pt"),
     ]
     for main, argv, names in runs:
         assert main(argv) == MissingResource.exit_code, argv

@@ -14,6 +14,9 @@ T_MIN = 1e-4
 #: deterministic bridge sampler: steps and the seed of its start noise
 NUM_INFERENCE_STEPS = 20
 SEED = 42
+#: the degraded input is encoded with a sample of the VAE posterior drawn from one stream seeded so (the release's
+#: global seed, ``inference.py --seed 123``), two draws per sample of a run (the input, then its target)
+ENCODE_SEED = 123
 #: FLUX works on square images of this side
 FLUX_SIZE = 1024
 #: WAN clips: the first VIDEO_FRAMES frames at VIDEO_HEIGHT x VIDEO_WIDTH

@@ -39,10 +39,15 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def atomic_write_png(array, path: str | os.PathLike) -> Path:
     """An ``(H, W, 3)`` uint8 array as a PNG, atomically (no half-written file on interruption)."""
+    return atomic_write_image(array, path, "PNG")
+
+
+def atomic_write_image(array, path: str | os.PathLike, image_format: str) -> Path:
+    """An ``(H, W, 3)`` uint8 array in PIL's ``image_format`` with PIL's default settings, atomically."""
     from PIL import Image
 
     with atomic_path(path) as tmp:
-        Image.fromarray(array).save(tmp, format="PNG")
+        Image.fromarray(array).save(tmp, format=image_format)
     return Path(path)
 
 

@@ -242,3 +242,15 @@ def save_png(pixels: torch.Tensor, path: str | os.PathLike) -> Path:
 
     arr = (pixels.detach().float().clamp(0, 1).cpu().permute(1, 2, 0).numpy() * 255.0).round().astype(np.uint8)
     return atomic_write_png(arr, path)
+
+
+def save_release_jpeg(pixels: torch.Tensor, path: str | os.PathLike) -> Path:
+    """Write ``(3, H, W)`` in [0, 1] as the authors' release saves its outputs (``utils.video_tensor_to_uint8`` and
+    ``Image.save``): 8 bits by truncation (``(x * 255).byte()``, not rounding), JPEG at PIL's default quality and
+    chroma subsampling; atomically. The release makes its DOVER videos from these files."""
+    import torch
+
+    from ypt.files import atomic_write_image
+
+    arr = (pixels.detach().float().clamp(0, 1) * 255).to(torch.uint8).cpu().permute(1, 2, 0).numpy()
+    return atomic_write_image(arr, path, "JPEG")

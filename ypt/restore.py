@@ -4,6 +4,13 @@ Defaults (``ypt.defaults``, the paper's protocol): FLUX inputs are bicubic-resiz
 first 33 frames at 480x832; sampler seed 42, 20 EBR steps (T0 0.4), half-precision autocast with the VAE in fp32.
 Several prompts (mixed degradations) average their velocities at every step.
 
+The degraded input is encoded as the authors' release encodes it: a sample of the VAE posterior, drawn from one
+stream seeded ``ENCODE_SEED`` (123) on the VAE's device, which their evaluation loop advances by two draws per
+sample (the input, then the target it encodes too). A list handed to :meth:`Restorer.restore_images` is such a run;
+``encoded_before`` names the samples of the run that came before it (their frame counts, 1 for an image), so any
+sample of a run gets its own noise alone, resumed or on another worker. ``posterior="mode"`` encodes the posterior's
+mode instead (no stream: each sample's latent is independent of the run).
+
 :class:`Restorer` returns tensors **at the model resolution** (1024x1024 for FLUX, 480x832 frames for WAN):
 metrics resize predictions and targets to 512x512 anyway, so resizing back to the input size would only add a
 resampling step. ``output_size="input"`` resizes images back to the input size instead (bicubic).
@@ -31,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from ypt.cli import add_debug_argument, entry_point
 from ypt.defaults import (
+    ENCODE_SEED,
     FLUX_SIZE,
     NUM_INFERENCE_STEPS,
     SEED,
@@ -52,6 +60,10 @@ if TYPE_CHECKING:
     from ypt.prompts.modules import PromptModule
 
 DTYPES = ("fp16", "bf16", "fp32")
+#: how the degraded input becomes a latent: a posterior sample from the release's stream, or the posterior's mode
+POSTERIORS = ("sample", "mode")
+#: posterior draws the release's evaluation loop makes per sample: the degraded input, then the target
+DRAWS_PER_SAMPLE = 2
 #: an image to restore: a file, a PIL image, or a ``(3, H, W)`` tensor in [0, 1]
 ImageInput = Union[str, os.PathLike, "Image.Image", "torch.Tensor"]
 
@@ -75,6 +87,8 @@ class Restorer:
         output_size: str = "model",
         batch_size: int = 1,
         clip_denoised: float | None = None,
+        posterior: str = "sample",
+        encode_seed: int = ENCODE_SEED,
     ) -> None:
         from ypt.bridges import make_bridge
 
@@ -82,6 +96,8 @@ class Restorer:
             raise UsageError("Restorer needs at least one prompt")
         if output_size not in ("model", "input"):
             raise UsageError("output_size is 'model' or 'input'")
+        if posterior not in POSTERIORS:
+            raise UsageError(f"posterior is one of {', '.join(POSTERIORS)}, got {posterior!r}")
         self.backbone = backbone
         self.prompts = list(prompts)
         self.bridge = make_bridge(bridge, t0, t_min)
@@ -94,6 +110,10 @@ class Restorer:
         self.batch_size = batch_size
         #: clamp of every clean estimate (off, as the official evaluation: ``bridge_sample(..., clip_denoised=False)``)
         self.clip_denoised = clip_denoised
+        self.posterior = posterior
+        self.encode_seed = encode_seed
+        #: the encode stream after the draws of a run's samples so far: (their pixel shapes, generator state)
+        self._stream: tuple[tuple[tuple[int, ...], ...], Any] | None = None
 
     @classmethod
     def from_pretrained(
@@ -105,15 +125,20 @@ class Restorer:
         device: str | None = None,
         dtype: str = "fp16",
         texts: Sequence[str] = (),
+        text_dtype: str | None = None,
+        vae_load_dtype: str | None = None,
         **kwargs: Any,
     ) -> Restorer:
         """Load the backbone (HF cache or local folder, offline) and the prompt files; ``dtype`` per protocol fp16.
 
         ``texts``: natural-language instructions used as (untrained) text prompts, the paper's text control
         (Fig. 1; with ``bridge="naive"`` this is SDEdit). They need the text encoders, which are then loaded.
+        ``text_dtype`` / ``vae_load_dtype`` (one of :data:`DTYPES`): the text encoders' dtype and the dtype the VAE
+        is loaded in before its upcast to fp32; both default to ``dtype``, as the release loads every part.
         """
-        if dtype not in DTYPES:
-            raise UsageError(f"dtype must be one of {DTYPES}")
+        for name, value in (("dtype", dtype), ("text_dtype", text_dtype), ("vae_load_dtype", vae_load_dtype)):
+            if value is not None and value not in DTYPES:
+                raise UsageError(f"{name} must be one of {DTYPES}, got {value!r}")
         if not prompts and not texts:
             raise UsageError("give at least one prompt file or text instruction")
         paths = [Path(p) for p in prompts]
@@ -129,12 +154,14 @@ class Restorer:
         from ypt.device import resolve_device
 
         device = resolve_device(device)
-        torch_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
+        dtypes = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
+        torch_dtype = dtypes[dtype]
         text_len = common_text_len(paths)  # the backbone must feed the context length the prompts were made for
         extra = {"max_sequence_length": text_len} if text_len else {}
         text_encoders = True if texts else needs_text_encoders(paths)
         bb = load_backbone(backbone, model, revision=revision, dtype=torch_dtype, device=device,
-                           text_encoders=text_encoders, **extra)
+                           text_encoders=text_encoders, text_dtype=dtypes.get(text_dtype),
+                           vae_load_dtype=dtypes.get(vae_load_dtype), **extra)
         loaded = load_prompts(paths, bb)
         with torch.no_grad():
             loaded += [new_prompt("text", bb, instruction=text).to(bb.device) for text in texts]
@@ -153,27 +180,71 @@ class Restorer:
             return sample_bridge(predict, y.float(), self.bridge, num_inference_steps=self.num_inference_steps,
                                  generator=generator, clip_denoised=self.clip_denoised)
 
+    # ---- encoding ---------------------------------------------------------------------------------------------
+    def encode_stream(self, earlier: Sequence[tuple[int, ...]]) -> torch.Generator:
+        """The release's encode stream as its loop finds it after the samples of pixel shapes ``earlier``: a
+        generator on the VAE's device seeded :attr:`encode_seed`, advanced by :data:`DRAWS_PER_SAMPLE` posterior
+        draws of each (exactly the ``randn`` calls diffusers' ``latent_dist.sample()`` makes). The state after
+        the longest prefix seen before is reused, so a run restored in order replays each draw once."""
+        import torch
+
+        shapes = tuple(tuple(self.backbone.posterior_shape(s)) for s in earlier)
+        generator = torch.Generator(self.backbone.device)
+        done: tuple[tuple[int, ...], ...] = ()
+        if self._stream is not None and shapes[:len(self._stream[0])] == self._stream[0]:
+            done = self._stream[0]
+            generator.set_state(self._stream[1])
+        else:
+            generator.manual_seed(self.encode_seed)
+        for shape in shapes[len(done):]:
+            for _ in range(DRAWS_PER_SAMPLE):
+                torch.randn(shape, generator=generator, device=generator.device, dtype=torch.float32)
+        self._stream = (shapes, generator.get_state())
+        return generator
+
+    def encode(self, pixels: torch.Tensor, earlier: Sequence[tuple[int, ...]] = ()) -> torch.Tensor:
+        """Degraded pixels ``(1, 3, [F,] H, W)`` -> their latent: a posterior sample from :meth:`encode_stream`
+        after ``earlier`` (the pixel shapes of the run's samples before it), or the mode (``posterior="mode"``)."""
+        if self.posterior == "mode":
+            return self.backbone.encode(pixels)
+        return self.backbone.encode(pixels, sample=True, generator=self.encode_stream(earlier))
+
+    def _clip_shape(self, frames: int) -> tuple[int, ...]:
+        """The pixel shape a clip of ``frames`` frames is encoded at (the first ``video_frames``, cut to 4k+1)."""
+        from ypt.defaults import usable_frames
+
+        used = usable_frames(min(frames, self.video_frames), self.backbone.temporal_compression)
+        return (1, 3, used, *self.video_size)
+
     # ---- images (FLUX) --------------------------------------------------------------------------------------
-    def restore_images(self, images: Sequence[ImageInput]) -> list[torch.Tensor]:
-        """Images (PIL, path, or ``(3, H, W)`` tensors in [0, 1]) -> restored ``(3, H', W')`` tensors in [0, 1]."""
+    def restore_images(self, images: Sequence[ImageInput], encoded_before: int = 0) -> list[torch.Tensor]:
+        """Images (PIL, path, or ``(3, H, W)`` tensors in [0, 1]) -> restored ``(3, H', W')`` tensors in [0, 1].
+
+        The images are one run of the release's evaluation, preceded by ``encoded_before`` images of the same
+        run (their posterior draws come first in the encode stream)."""
         import torch
 
         from ypt import media
 
         prepared = [_prepare_image(im, self.image_size) for im in images]
+        shape = (1, 3, *self.image_size)
         out: list[torch.Tensor] = []
         for start in range(0, len(prepared), self.batch_size):
             chunk = prepared[start:start + self.batch_size]
-            y = self.backbone.encode(torch.stack([pixels for pixels, _ in chunk]))
+            y = torch.cat([self.encode(pixels[None], [shape] * (encoded_before + start + k))
+                           for k, (pixels, _) in enumerate(chunk)])
             restored = self.backbone.decode(self.restore_latents(y)).cpu()
             for (_, size), res in zip(chunk, restored):
                 out.append(media.resize(res, size) if self.output_size == "input" else res)
         return out
 
     # ---- clips (WAN) ----------------------------------------------------------------------------------------
-    def restore_clip(self, clip: ClipSource | torch.Tensor) -> torch.Tensor:
+    def restore_clip(self, clip: ClipSource | torch.Tensor, encoded_before: Sequence[int] = ()) -> torch.Tensor:
         """A clip (frame folder, list of frame paths, video file, or ``(3, F, H, W)`` tensor in [0, 1]) ->
-        restored ``(3, F', H, W)``: the first ``video_frames`` frames (fewer: the largest 4k+1) at ``video_size``."""
+        restored ``(3, F', H, W)``: the first ``video_frames`` frames (fewer: the largest 4k+1) at ``video_size``.
+
+        ``encoded_before``: the frame counts of the clips of the same run restored before it (the release's encode
+        stream holds their posterior draws first)."""
         import torch
 
         from ypt import media
@@ -188,7 +259,7 @@ class Restorer:
             clip = media.load_clip(clip, self.video_frames, self.video_size)  # PIL bicubic per frame
         x = media.prepare_clip(clip, self.video_frames, self.video_size,
                                self.backbone.temporal_compression)[None]
-        y = self.backbone.encode(x)
+        y = self.encode(x, [self._clip_shape(n) for n in encoded_before])
         restored = self.backbone.decode(self.restore_latents(y))[0].cpu()
         if self.output_size == "input":
             restored = media.resize(restored.permute(1, 0, 2, 3), size).permute(1, 0, 2, 3)
@@ -201,19 +272,24 @@ class Restorer:
 
         return save_png(image, path)
 
-    def write_clip(self, clip: torch.Tensor, target: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+    def write_clip(self, clip: torch.Tensor, target: str | os.PathLike | Sequence[str | os.PathLike],
+                   release_jpeg: bool = False) -> list[Path]:
         """``(3, F, H, W)`` in [0, 1] as one 8-bit PNG per frame: into the folder ``target`` as
-        ``<index:05d>.png``, or at the ``F`` paths ``target`` lists."""
-        from ypt.media import save_png
+        ``<index:05d>.png``, or at the ``F`` paths ``target`` lists. ``release_jpeg``: each frame as the release
+        saves its WAN frames (:func:`ypt.media.save_release_jpeg`: truncated to 8 bits, PIL's default JPEG; the files
+        its DOVER videos are made from), ``<index:05d>.jpg`` in a folder."""
+        from ypt.media import save_png, save_release_jpeg
 
         frames = clip.shape[1]
         if isinstance(target, (str, os.PathLike)):
-            paths = [Path(target) / f"{i:05d}.png" for i in range(frames)]
+            suffix = ".jpg" if release_jpeg else ".png"
+            paths = [Path(target) / f"{i:05d}{suffix}" for i in range(frames)]
         else:
             paths = [Path(p) for p in target]
             if len(paths) != frames:
                 raise UsageError(f"write_clip: {len(paths)} paths for a clip of {frames} frames")
-        return [save_png(clip[:, i], path) for i, path in enumerate(paths)]
+        save = save_release_jpeg if release_jpeg else save_png
+        return [save(clip[:, i], path) for i, path in enumerate(paths)]
 
 
 def _prepare_image(image: ImageInput, size: tuple[int, int]) -> tuple[torch.Tensor, tuple[int, int]]:

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, ContextManager, Protocol, Union
 import torch
 
 from ypt.defaults import TEXT_LEN
-from ypt.backbones.loading import cast_module, freeze, load_component, text_dtype
-from ypt.backbones.model_files import null_context_path, resolve_model_dir
+from ypt.backbones.loading import cast_module, freeze, load_component
+from ypt.backbones.model_files import null_context_path, resolve_model_dir, text_policy
 from ypt.provenance import config_hash
 
 if TYPE_CHECKING:
@@ -126,6 +126,9 @@ class Backbone(abc.ABC):
     token_encoder = "text_encoder"
     #: input frames per latent frame (1: an image backbone)
     temporal_compression = 1
+    #: whether the text encoders run under the backbone's half-precision autocast when the null-text context is
+    #: made (the release: FLUX's is made lazily inside its sampler's autocast, WAN's at load time without it)
+    text_autocast = False
 
     @classmethod
     def default_text_len(cls) -> int:
@@ -144,33 +147,43 @@ class Backbone(abc.ABC):
         null_context_file: str | os.PathLike | None = "auto",
         max_sequence_length: int | None = None,
         cache_dir: str | os.PathLike | None = None,
+        text_dtype: torch.dtype | None = None,
+        vae_load_dtype: torch.dtype | None = None,
     ) -> Backbone:
         """Load from a local diffusers folder or the HF cache (never downloads).
 
         ``text_encoders="auto"`` loads the text encoders only when the null-text context is not cached yet
         (``null_context_file``, by default under ``$YPT_CACHE/null_context``); they are dropped after use.
         ``True`` loads and keeps them (token/text prompt variants). ``cache_dir``: another HF cache folder.
+
+        Precision follows the authors' release by default (``from_pretrained(..., torch_dtype=dtype)`` for every
+        part): the text encoders are loaded in ``dtype`` (``text_dtype`` overrides it, e.g. bf16 against T5 overflow
+        in fp16), and the VAE is loaded in ``dtype`` and then upcast to fp32, so its weights carry that rounding
+        (``vae_load_dtype=torch.float32`` keeps the full-precision weights).
         """
         import diffusers
         import transformers
 
         max_sequence_length = max_sequence_length or cls.default_text_len()
+        text_dtype = text_dtype or dtype
+        vae_load_dtype = vae_load_dtype or dtype
         model_id = str(path_or_id or cls.default_model_id)
         model_dir = resolve_model_dir(model_id, revision, what=cls.label, download_hint=cls.download_hint,
                                       cache_dir=cache_dir)
         if null_context_file == "auto":
-            null_context_file = null_context_path(cls.name, model_dir, revision, max_sequence_length)
+            null_context_file = null_context_path(cls.name, model_dir, revision, max_sequence_length,
+                                                  _dtype_name(text_dtype))
         what = f"{cls.name.upper()} ({model_dir})"
         transformer = load_component(getattr(diffusers, cls.transformer_class), model_dir, "transformer", what,
                                      torch_dtype=dtype)
-        vae = load_component(getattr(diffusers, cls.vae_class), model_dir, "vae", what, torch_dtype=torch.float32)
+        vae = load_component(getattr(diffusers, cls.vae_class), model_dir, "vae", what, torch_dtype=vae_load_dtype)
         need_text = text_encoders is True or (
             text_encoders == "auto" and not (null_context_file and os.path.isfile(null_context_file))
         )
         text: dict[str, Any] = {}
         if need_text:
             for argument, class_name, subfolder in cls.text_parts:
-                kwargs = {} if class_name == "AutoTokenizer" else {"torch_dtype": text_dtype(dtype)}
+                kwargs = {} if class_name == "AutoTokenizer" else {"torch_dtype": text_dtype}
                 text[argument] = load_component(getattr(transformers, class_name), model_dir, subfolder, what,
                                                 **kwargs)
         backbone = cls(
@@ -178,11 +191,17 @@ class Backbone(abc.ABC):
             max_sequence_length=max_sequence_length,
             dtype=dtype, device=device, model_id=model_id, revision=revision,
             null_context_file=null_context_file, source=str(model_dir.resolve()),
+            text_dtype=text_dtype, vae_load_dtype=vae_load_dtype,
         )
         if text_encoders == "auto":
             backbone.null_context()
             backbone.drop_text_encoders()
         return backbone
+
+    @classmethod
+    def text_policy(cls, text_dtype: torch.dtype) -> str:
+        """How the null-text context is made: the encoders' dtype and whether under autocast (a cache key)."""
+        return text_policy(cls.name, _dtype_name(text_dtype))
 
     def __init__(
         self,
@@ -197,13 +216,19 @@ class Backbone(abc.ABC):
         null_context_file: str | os.PathLike | None = None,
         null_context: dict[str, torch.Tensor] | None = None,
         source: str | None = None,
+        text_dtype: torch.dtype | None = None,
+        vae_load_dtype: torch.dtype | None = None,
     ) -> None:
         """``null_context``: the null-text context when it is known already (e.g. random stand-ins for a model built
-        from config); otherwise it is read from ``null_context_file`` or computed by the text encoders."""
+        from config); otherwise it is read from ``null_context_file`` or computed by the text encoders.
+        ``text_dtype``: the text encoders' dtype (default ``dtype``); ``vae_load_dtype``: the dtype the VAE's weights
+        were loaded in before their upcast to fp32 (recorded in :meth:`identity`; default fp32, as built)."""
         self.device = torch.device(device)
         #: the folder the weights were read from (a hub snapshot folder names its commit), None when built in code
         self.source = source
         self.dtype = dtype
+        self.text_dtype = text_dtype or dtype
+        self.vae_load_dtype = vae_load_dtype or torch.float32
         self.model_id = model_id
         self.revision = revision
         #: the context length the backbone feeds its transformer (and a prompt is made for)
@@ -225,13 +250,31 @@ class Backbone(abc.ABC):
     def identity(self) -> dict[str, Any]:
         """What a cached latent or a prompt file must agree with (backbone, model id, revision, VAE config)."""
         vae_cfg = {k: v for k, v in dict(self.vae.config).items() if not k.startswith("_")}
-        return {"backbone": self.name, "model_id": self.model_id, "revision": self.revision,
-                "source": self.source, "vae": config_hash(vae_cfg)}
+        identity = {"backbone": self.name, "model_id": self.model_id, "revision": self.revision,
+                    "source": self.source, "vae": config_hash(vae_cfg)}
+        if self.vae_load_dtype != torch.float32:  # weights rounded through that dtype: other latents
+            identity["vae_load_dtype"] = _dtype_name(self.vae_load_dtype)
+        return identity
 
     # ---- null-text context ----------------------------------------------------------------------------------
     @abc.abstractmethod
+    def _encode_text(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        """The text encoders' raw outputs for ``texts``, keyed by the transformer's argument names."""
+
     def encode_text(self, text: str | list[str]) -> dict[str, torch.Tensor]:
-        """The text encoders' outputs for ``text``, keyed by the transformer's argument names."""
+        """The text encoders' outputs for ``text``, keyed by the transformer's argument names, made as the release
+        makes them: under the half-precision autocast of ``text_dtype`` where the backbone's pipeline runs its
+        encoders so (:attr:`text_autocast`), and cast to the encoders' dtype as the diffusers pipelines return them."""
+        if not self.has_text_encoders():
+            raise RuntimeError(f"{self.name}: the text encoders are not loaded (from_pretrained(..., "
+                               "text_encoders=True))")
+        texts = [text] if isinstance(text, str) else list(text)
+        half = self.text_dtype in (torch.float16, torch.bfloat16) and self.device.type != "meta"
+        autocast = (torch.autocast(self.device.type, dtype=self.text_dtype) if self.text_autocast and half
+                    else contextlib.nullcontext())
+        with autocast:
+            out = self._encode_text(texts)
+        return {k: v.to(self.text_dtype) for k, v in out.items()}
 
     @abc.abstractmethod
     def _compute_null_context(self) -> dict[str, torch.Tensor]:
@@ -279,9 +322,29 @@ class Backbone(abc.ABC):
             save_file(tensors, str(tmp))
 
     # ---- latents --------------------------------------------------------------------------------------------
+    def encode(self, pixels: torch.Tensor, sample: bool = False,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Pixels in [0, 1] -> normalised latents (VAE in fp32): the posterior's mode, or with ``sample`` a draw
+        ``mean + std * randn`` from ``generator`` (diffusers' ``latent_dist.sample(generator)``, drawn on the
+        generator's device; the release encodes its degraded inputs so, from its global RNG)."""
+        self.check_pixels(pixels)
+        x = pixels.to(self.device, torch.float32) * 2 - 1
+        with torch.no_grad(), torch.autocast(self.device.type, enabled=False):
+            dist = self.vae.encode(x).latent_dist
+            z = dist.sample(generator=generator) if sample else dist.mode()
+        return self.normalise(z)
+
     @abc.abstractmethod
-    def encode(self, pixels: torch.Tensor) -> torch.Tensor:
-        """Pixels in [0, 1] -> normalised latents (VAE in fp32)."""
+    def check_pixels(self, pixels: torch.Tensor) -> None:
+        """Refuse pixels of a shape the VAE and transformer cannot take."""
+
+    @abc.abstractmethod
+    def normalise(self, z: torch.Tensor) -> torch.Tensor:
+        """Raw VAE latents -> the normalised latents the transformer sees (the pipeline's normalisation)."""
+
+    @abc.abstractmethod
+    def posterior_shape(self, pixels_shape: Sequence[int]) -> tuple[int, ...]:
+        """The shape of the VAE posterior (one draw of :meth:`encode` with ``sample``) for pixels of this shape."""
 
     @abc.abstractmethod
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
@@ -411,6 +474,10 @@ class Backbone(abc.ABC):
         one prompt attached for the whole run: :meth:`PromptTrainer.fit` does)."""
         for block in self.transformer_blocks():
             block.compile()
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
 
 
 def _expand(sigma: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

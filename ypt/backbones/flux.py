@@ -64,6 +64,7 @@ class FluxBackbone(Backbone):
     token_encoder = "text_encoder_2"  # T5 (text_encoder is CLIP)
     label, transformer_class, vae_class = FILES.label, FILES.transformer_class, FILES.vae_class
     text_parts, default_model_id, download_hint = FILES.text_parts, FILES.model_id, FILES.download_hint
+    text_autocast = FILES.text_autocast  # the release makes FLUX's null context inside its sampler's autocast
 
     def __init__(
         self,
@@ -135,11 +136,8 @@ class FluxBackbone(Backbone):
     def drop_text_encoders(self) -> None:
         self.text_encoder = self.text_encoder_2 = self.tokenizer = self.tokenizer_2 = None
 
-    def encode_text(self, text: str | list[str]) -> dict[str, torch.Tensor]:
+    def _encode_text(self, texts: list[str]) -> dict[str, torch.Tensor]:
         """T5 sequence (padded to ``max_sequence_length``) and CLIP pooled embedding, as ``FluxPipeline``."""
-        if not self.has_text_encoders():
-            raise RuntimeError("FLUX text encoders are not loaded (from_pretrained(..., text_encoders=True))")
-        texts = [text] if isinstance(text, str) else list(text)
         clip_len = getattr(self.tokenizer, "model_max_length", 77)
         clip_len = 77 if clip_len is None or clip_len > 10_000 else clip_len
         ids = self.tokenizer(texts, padding="max_length", max_length=clip_len, truncation=True,
@@ -165,14 +163,18 @@ class FluxBackbone(Backbone):
         if height % multiple or width % multiple:
             raise BadInput(f"FLUX needs image sides divisible by {multiple}, got {height}x{width}")
 
-    def encode(self, pixels: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, H, W)`` in [0, 1] -> normalised latent ``(B, C, H/8, W/8)`` (posterior mode, VAE in fp32)."""
+    def check_pixels(self, pixels: torch.Tensor) -> None:
+        """``(B, 3, H, W)`` with sides divisible by 16."""
         self.check_size(*pixels.shape[-2:])
+
+    def normalise(self, z: torch.Tensor) -> torch.Tensor:
+        """``(z - shift_factor) * scaling_factor``: latent ``(B, C, H/8, W/8)``."""
         shift, scale = self._shift_scale()
-        x = pixels.to(self.device, torch.float32) * 2 - 1
-        with torch.no_grad(), torch.autocast(self.device.type, enabled=False):
-            z = self.vae.encode(x).latent_dist.mode()
         return (z - shift) * scale
+
+    def posterior_shape(self, pixels_shape) -> tuple[int, ...]:
+        b, _, h, w = pixels_shape
+        return (b, int(self.vae.config.latent_channels), h // self.vae_scale_factor, w // self.vae_scale_factor)
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """Normalised latent -> ``(B, 3, H, W)`` pixels in [0, 1] (VAE in fp32)."""

@@ -35,11 +35,6 @@ def cast_module(module: torch.nn.Module, device: torch.device, dtype: torch.dtyp
     return module
 
 
-def text_dtype(dtype: torch.dtype) -> torch.dtype:
-    """Text encoders in bf16 when the backbone runs in fp16: T5-family encoders overflow in fp16 (NaNs)."""
-    return torch.bfloat16 if dtype == torch.float16 else dtype
-
-
 def freeze(module: torch.nn.Module | None) -> None:
     if module is not None:
         module.requires_grad_(False)

@@ -28,6 +28,9 @@ class ModelFiles:
     transformer_class: str
     vae_class: str
     text_parts: tuple[tuple[str, str, str], ...]
+    #: whether the release runs the text encoders under the backbone's half-precision autocast when it makes the
+    #: null-text context (FLUX: lazily, inside its sampler's autocast; WAN: at load time, without)
+    text_autocast: bool = False
 
     @property
     def weight_subfolders(self) -> tuple[str, ...]:
@@ -49,7 +52,8 @@ MODEL_FILES: dict[str, ModelFiles] = {
         transformer_class="FluxTransformer2DModel", vae_class="AutoencoderKL",
         text_parts=(("text_encoder", "CLIPTextModel", "text_encoder"), ("tokenizer", "AutoTokenizer", "tokenizer"),
                     ("text_encoder_2", "T5EncoderModel", "text_encoder_2"),
-                    ("tokenizer_2", "AutoTokenizer", "tokenizer_2"))),
+                    ("tokenizer_2", "AutoTokenizer", "tokenizer_2")),
+        text_autocast=True),
     "wan": ModelFiles(
         name="wan", label="WAN 2.1 T2V 1.3B", model_id=WAN_MODEL_ID,
         download_hint=(f"hf download {WAN_MODEL_ID} on a node with internet, or "
@@ -100,14 +104,24 @@ def resolve_model_dir(path_or_id: str | os.PathLike, revision: str | None, *, wh
         ) from err
 
 
-def null_context_path(name: str, model_dir: Path, revision: str | None, max_sequence_length: int) -> Path:
-    """Where the null-text context of this model folder and context length is cached."""
-    key = config_hash({"dir": str(Path(model_dir).resolve()), "revision": revision, "len": max_sequence_length})
+def text_policy(name: str, text_dtype: str) -> str:
+    """How backbone ``name`` makes its null-text context with encoders in ``text_dtype`` (``float16``, ...): the
+    dtype, and ``+autocast`` where the release runs them under the half-precision autocast (a cache key)."""
+    autocast = MODEL_FILES[name].text_autocast and text_dtype in ("float16", "bfloat16")
+    return f"{text_dtype}{'+autocast' if autocast else ''}"
+
+
+def null_context_path(name: str, model_dir: Path, revision: str | None, max_sequence_length: int,
+                      text_dtype: str = "float16") -> Path:
+    """Where the null-text context of this model folder, context length and text-encoder policy is cached."""
+    key = config_hash({"dir": str(Path(model_dir).resolve()), "revision": revision, "len": max_sequence_length,
+                       "text": text_policy(name, text_dtype)})
     return cache_root() / "null_context" / f"{name}-{key}.safetensors"
 
 
 def weights_problem(name: str, model: str | os.PathLike | None = None, revision: str | None = None,
-                    text_encoders: bool | str = "auto", max_sequence_length: int | None = None) -> str | None:
+                    text_encoders: bool | str = "auto", max_sequence_length: int | None = None,
+                    text_dtype: str = "float16") -> str | None:
     """None when backbone ``name`` can be loaded here (its folder or HF-cache snapshot holds every subfolder it
     needs: the transformer and VAE, and the text encoders unless ``text_encoders="auto"`` finds the null-text context
     cached); else one sentence naming what is missing and the command that fetches it. No torch import."""
@@ -119,7 +133,7 @@ def weights_problem(name: str, model: str | os.PathLike | None = None, revision:
         return str(err)
     needed = list(files.weight_subfolders)
     length = max_sequence_length or TEXT_LEN[name]
-    if text_encoders is True or not null_context_path(name, model_dir, revision, length).is_file():
+    if text_encoders is True or not null_context_path(name, model_dir, revision, length, text_dtype).is_file():
         needed += list(files.text_subfolders)
     absent = [s for s in needed if not (model_dir / s).is_dir() or not any((model_dir / s).iterdir())]
     if absent:

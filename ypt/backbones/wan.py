@@ -90,11 +90,9 @@ class WanBackbone(Backbone):
     def drop_text_encoders(self) -> None:
         self.text_encoder = self.tokenizer = None
 
-    def encode_text(self, text: str | list[str]) -> dict[str, torch.Tensor]:
+    def _encode_text(self, texts: list[str]) -> dict[str, torch.Tensor]:
         """UMT5 output cut at each prompt's length and zero-padded to ``max_sequence_length`` (as ``WanPipeline``)."""
-        if not self.has_text_encoders():
-            raise RuntimeError("WAN text encoder is not loaded (from_pretrained(..., text_encoders=True))")
-        texts = [text.strip()] if isinstance(text, str) else [t.strip() for t in text]
+        texts = [t.strip() for t in texts]
         tokens = self.tokenizer(texts, padding="max_length", max_length=self.max_sequence_length, truncation=True,
                                 add_special_tokens=True, return_attention_mask=True, return_tensors="pt")
         ids, mask = tokens.input_ids.to(self.device), tokens.attention_mask.to(self.device)
@@ -116,13 +114,18 @@ class WanBackbone(Backbone):
         if height % multiple or width % multiple:
             raise BadInput(f"WAN needs frame sides divisible by {multiple}, got {height}x{width}")
 
-    def encode(self, pixels: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, F, H, W)`` in [0, 1] -> normalised latent ``(B, C, (F-1)/4+1, H/8, W/8)`` (posterior mode)."""
+    def check_pixels(self, pixels: torch.Tensor) -> None:
+        """``(B, 3, F, H, W)`` with ``F = 4k + 1`` and sides divisible by 16."""
         self.check_size(*pixels.shape[-3:])
-        x = pixels.to(self.device, torch.float32) * 2 - 1
-        with torch.no_grad(), torch.autocast(self.device.type, enabled=False):
-            z = self.vae.encode(x).latent_dist.mode()
+
+    def normalise(self, z: torch.Tensor) -> torch.Tensor:
+        """``(z - latents_mean) / latents_std``: latent ``(B, C, (F-1)/4+1, H/8, W/8)``."""
         return (z - self._mean.to(z.device)) / self._std.to(z.device)
+
+    def posterior_shape(self, pixels_shape) -> tuple[int, ...]:
+        b, _, f, h, w = pixels_shape
+        return (b, int(self.vae.config.z_dim), self.latent_frames(f), h // self.spatial_compression,
+                w // self.spatial_compression)
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """Normalised latent -> ``(B, 3, F, H, W)`` pixels in [0, 1] (VAE in fp32)."""
