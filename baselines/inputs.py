@@ -75,6 +75,14 @@ def _decoded(s: Sample, folder: Path) -> Sample:
 
     if s.modality == "video":
         frames = [write_png(read_image(frame), video_frame_path(folder, s.id, i)) for i, frame in enumerate(s.input)]
-        return DatasetSample(s.id, frames, s.target, tuple(s.degradation), s.modality, s.dataset)
-    path = write_png(read_image(s.input), image_output_path(folder, s.id))
-    return DatasetSample(s.id, path, s.target, tuple(s.degradation), s.modality, s.dataset)
+        return _with_input(s, frames)
+    return _with_input(s, write_png(read_image(s.input), image_output_path(folder, s.id)))
+
+
+def _with_input(s: Sample, source) -> Sample:
+    """``s`` with another input (its run position, ``encoded_before``, kept)."""
+    from dataclasses import is_dataclass, replace
+
+    if is_dataclass(s):
+        return replace(s, input=source)
+    return DatasetSample(s.id, source, s.target, tuple(s.degradation), s.modality, s.dataset)

@@ -47,9 +47,12 @@ def check_one(spec, root, deep: bool = False) -> tuple[str, str]:
         return "error", f"{spec.key}: cannot read the dataset folder: {err}"
     except Exception as err:  # noqa: BLE001  (a bug in one spec is named by its type; the other sets are checked)
         return "error", f"{spec.key}: {type(err).__name__}: {err}"
+    manifest, differences = manifest_report(spec, root, samples)
     if spec.expected_count is not None and len(samples) != spec.expected_count:
         return "mismatch", (f"{len(samples)} samples, expected {spec.expected_count}"
                             + (f" ({spec.notes})" if spec.notes else ""))
+    if manifest:
+        return "found", "\n".join([f"{len(samples)} samples (the authors' manifest {manifest})", *differences])
     if deep:
         problems = deep_problems(samples)
         if problems:
@@ -57,6 +60,20 @@ def check_one(spec, root, deep: bool = False) -> tuple[str, str]:
             return "error", f"{len(samples)} samples, {len(problems)} with a file problem:\n{shown}"
         return "found", f"{len(samples)} samples, every file decodes and every target matches its input's size"
     return "found", f"{len(samples)} samples"
+
+
+def manifest_report(spec, root, samples) -> tuple[str, list[str]]:
+    """(the manifest the samples come from, or "", and how the folder walk differs from it: samples only in the
+    folder, only in the manifest, clips with other frames, manifest files missing)."""
+    from benchmarks.datasets.manifests import differences
+
+    if not hasattr(spec, "manifest_path"):  # a set registered at run time without layouts
+        return "", []
+    layout, base = spec.find_layout(root)
+    manifest = spec.manifest_path(layout, base)
+    if manifest is None:
+        return "", []
+    return str(manifest), differences(samples, spec.walk(layout, base))
 
 
 def deep_problems(samples) -> list[str]:

@@ -2,7 +2,7 @@
 subclassed by cause). The bottom of :mod:`benchmarks.datasets`: every other module of it may import this one."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ypt.errors import BadInput, BadLayout, MissingData, YPTError
 
@@ -34,6 +34,14 @@ class Sample:
     modality: str
     dataset: str
     layout: str = ""      # the layout it was found in (named in read errors)
+    #: where it runs in its set's evaluation: the frame counts (1 for an image) of the samples evaluated before it,
+    #: run-length encoded as ``(frames, how many)`` pairs. The release draws every sample's posterior noise from
+    #: one stream in this order (``ypt.restore.Restorer``'s ``encoded_before``).
+    encoded_before: tuple[tuple[int, int], ...] = field(default=(), compare=False, repr=False)
+
+    def frames_before(self) -> list[int]:
+        """:attr:`encoded_before` expanded: one frame count per earlier sample."""
+        return [frames for frames, count in self.encoded_before for _ in range(count)]
 
 
 #: what a sample's fault is: a missing, unreadable or unusable file (the sample fails alone; a bug propagates)
@@ -55,3 +63,18 @@ class SampleFailure:
 
     def as_dict(self) -> dict:
         return {"sample": self.sample, "path": self.path, "stage": self.stage, "reason": self.reason}
+
+
+def in_run_order(samples: list[Sample]) -> list[Sample]:
+    """``samples`` (a set's evaluation list, in order), each with :attr:`Sample.encoded_before` set."""
+    from dataclasses import replace
+
+    out, runs = [], []
+    for sample in samples:
+        out.append(replace(sample, encoded_before=tuple(runs)))
+        frames = len(sample.input) if sample.modality == "video" else 1
+        if runs and runs[-1][0] == frames:
+            runs[-1] = (frames, runs[-1][1] + 1)
+        else:
+            runs.append((frames, 1))
+    return out

@@ -25,10 +25,13 @@ from benchmarks.datasets.sample import (  # noqa: F401  (the dataset errors, imp
     LayoutMismatch,
     Sample,
     UnreadableFile,
+    in_run_order,
 )
 
 #: names under which datasets keep their clean targets
 TARGET_ALIASES = ("gt", "clear", "target", "clean", "groundtruth", "label", "sharp", "high")
+#: the name of the layout of the authors' evaluation bundle (``test_img_data/``, ``test_vid_data/``)
+BUNDLE_LAYOUT = "ypt-bundle"
 #: folders that hold other methods' results inside some releases: never samples
 IGNORED_FOLDERS = ("results", "result", "output", "outputs", "restored", "pred", "predictions")
 
@@ -129,7 +132,8 @@ class Layout:
     ``inputs`` / ``targets`` are ``/`` paths relative to the data root with ``a|b`` alternatives; ``targets`` None
     means no reference. ``target_name`` maps an input's relative stem to its target's. Video layouts group frames
     into clips: by folder (``clip_depth`` levels under ``inputs``) or by a filename prefix (``clip_prefix`` regex).
-    ``reader`` names a container format (``mat`` or ``npy``) whose arrays hold several images.
+    ``reader`` names a container format (``mat`` or ``npy``) whose arrays hold several images. ``manifest`` names the
+    authors' manifest listing this layout's samples (:mod:`benchmarks.datasets.manifests`), relative to the root.
     """
 
     name: str
@@ -146,6 +150,7 @@ class Layout:
     mat_keys: tuple[str, str] = ("test_display", "test_gt")
     sample_id: Callable[[str], str] | None = None   # input relative stem (image) or clip name -> sample id
     container_id: str = "{index:04d}"                # id of the k-th image of a .mat container
+    manifest: str | None = None                      # the authors' manifest of it: test_img_jsons/<Set>.json
 
     def id_of(self, rel: str) -> str:
         return self.sample_id(rel) if self.sample_id is not None else rel
@@ -212,9 +217,25 @@ class DatasetSpec:
             f"data root):\n{self.expected_layouts()}\nGet it from {self.source_url}"
             + (f"; {self.notes}" if self.notes else ""))
 
+    def manifest_path(self, layout: Layout, base: Path) -> Path | None:
+        """The authors' manifest of ``layout`` when it is found (beside the data or in ``$YPT_MANIFESTS``)."""
+        from benchmarks.datasets.manifests import find_manifest
+
+        return find_manifest(layout.manifest, base) if layout.manifest else None
+
     def samples(self, root: str | os.PathLike | None = None) -> list[Sample]:
-        """Every test item of this dataset found under the data root (``root``, else ``$YPT_DATA``)."""
+        """Every test item of this dataset under the data root (``root``, else ``$YPT_DATA``), in evaluation order:
+        the authors' manifest's list exactly when the bundle and its manifest are found, else the folder walk."""
         layout, base = self.find_layout(root)
+        manifest = self.manifest_path(layout, base)
+        if manifest is not None:
+            from benchmarks.datasets.manifests import manifest_samples
+
+            return in_run_order(manifest_samples(self, layout, base, manifest))
+        return in_run_order(self.walk(layout, base))
+
+    def walk(self, layout: Layout, base: Path) -> list[Sample]:
+        """The samples the folders of ``layout`` hold (no manifest)."""
         if layout.reader in ("mat", "npy") and self.modality == "image":
             return container_samples(self, layout, base)
         if self.modality == "video":

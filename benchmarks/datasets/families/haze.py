@@ -1,5 +1,15 @@
 """Haze: RESIDE (SOTS-outdoor test, OTS train), HazeRD, REVIDE (video, and its frames as images), RHVD."""
-from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, original, regex_map
+from benchmarks.datasets.families._common import (
+    IMG,
+    IMG_JSONS,
+    TRAIN_FRAMES,
+    VID,
+    VID_JSONS,
+    DatasetSpec,
+    bundle,
+    original,
+    regex_map,
+)
 
 RESIDE_URL = "https://sites.google.com/view/reside-dehaze-datasets"
 RESIDE_CITE = "Li et al., Benchmarking Single-Image Dehazing and Beyond, TIP 2019"
@@ -13,7 +23,8 @@ SPECS = (
         key="reside_sots", display_name="RESIDE SOTS-outdoor", modality="image", degradation=("haze",),
         role="wd-test", paired=True, expected_count=500, source_url=RESIDE_URL, citation=RESIDE_CITE,
         license_note=RESIDE_LICENSE,
-        layouts=(bundle(f"{IMG}/RESIDE/hazy", f"{IMG}/RESIDE/GT|gt|clear", target_name=RESIDE_TARGET),
+        layouts=(bundle(f"{IMG}/RESIDE/hazy", f"{IMG}/RESIDE/GT|gt|clear", target_name=RESIDE_TARGET,
+                        manifest=f"{IMG_JSONS}/RESIDE.json"),
             original("SOTS/outdoor/hazy", "SOTS/outdoor/gt|clear", "hazy/<id>_<A>_<beta>.jpg -> gt|clear/<id>.png",
                      target_name=RESIDE_TARGET)),
     ),
@@ -33,7 +44,8 @@ SPECS = (
         citation="Zhang et al., HazeRD: an outdoor scene dataset and benchmark for single image "
             "dehazing, ICIP 2017",
         license_note="research use",
-        layouts=(bundle(f"{IMG}/HazeRD/Test/Hazy", f"{IMG}/HazeRD/Test/GT", target_name=regex_map(r"(.+)_\d+", r"\1_RGB")),
+        layouts=(bundle(f"{IMG}/HazeRD/Test/Hazy", f"{IMG}/HazeRD/Test/GT", target_name=regex_map(r"(.+)_\d+", r"\1_RGB"),
+                        manifest=f"{IMG_JSONS}/HazeRD.json"),
             original("HazeRD/hazy|HazeRD/simu", "HazeRD/img|HazeRD/gt", "IMG_<n>_<visibility>.jpg -> IMG_<n>_RGB.jpg",
                      target_name=regex_map(r"(.+)_\d+", r"\1_RGB"))),
     ),
@@ -42,14 +54,16 @@ SPECS = (
         paired=True, expected_count=6, source_url="https://github.com/BookerDeWitt/REVIDE_Dataset",
         citation="Zhang et al., Learning to Restore Hazy Video: A New Real-World Dataset and a New Method, CVPR 2021",
         license_note="research use",
-        layouts=(bundle(f"{VID}/video2video/Haze/Real/REVIDE/Test/hazy", f"{VID}/video2video/Haze/Real/REVIDE/Test/GT"),
+        layouts=(bundle(f"{VID}/video2video/Haze/Real/REVIDE/Test/hazy", f"{VID}/video2video/Haze/Real/REVIDE/Test/GT",
+                        manifest=f"{VID_JSONS}/REVIDE_test.json"),
             original("REVIDE/Test/hazy", "REVIDE/Test/gt|GT", "Test/hazy/<scene>/<frame> -> Test/gt/<scene>/<frame>")),
     ),
     DatasetSpec(
         key="revide_frames", display_name="REVIDE test frames (as images)", modality="image", degradation=("haze",),
         role="wd-test", paired=True, expected_count=284, source_url="https://github.com/BookerDeWitt/REVIDE_Dataset",
         citation="Zhang et al., CVPR 2021", license_note="research use",
-        layouts=(bundle(f"{IMG}/REVIDE/Test/hazy", f"{IMG}/REVIDE/Test/GT", recursive=True),
+        layouts=(bundle(f"{IMG}/REVIDE/Test/hazy", f"{IMG}/REVIDE/Test/GT", recursive=True,
+                        manifest=f"{IMG_JSONS}/REVIDE.json"),
             original("REVIDE/Test/hazy", "REVIDE/Test/gt|GT", "Test/hazy/<scene>/<frame> -> Test/gt/<scene>/<frame>",
                      recursive=True)),
     ),
@@ -65,7 +79,7 @@ SPECS = (
         expected_count=20, source_url="https://github.com/jiaqixuac/MAP-Net",
         citation="Xu et al., Video Dehazing via a Multi-Range Temporal Alignment Network with Physical Prior, CVPR 2023",
         license_note="research use",
-        layouts=(bundle(f"{VID}/RHVD", None), original("RHVD/test|./RHVD", None, "<clip>/<frame>.png (no reference)")),
+        layouts=(bundle(f"{VID}/RHVD", None, manifest=f"{VID_JSONS}/RHVD_test_pruned.json"), original("RHVD/test|./RHVD", None, "<clip>/<frame>.png (no reference)")),
         notes="the paper evaluates a pruned list of 20 clips; a full release has more (check reports the count)",
     ),
 )

@@ -1,5 +1,15 @@
 """Low light: LOLv1 (train, test), SICE, SDSD (video), Lol-iPhone (video)."""
-from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, original, regex_map
+from benchmarks.datasets.families._common import (
+    IMG,
+    IMG_JSONS,
+    TRAIN_FRAMES,
+    VID,
+    VID_JSONS,
+    DatasetSpec,
+    bundle,
+    original,
+    regex_map,
+)
 from benchmarks.protocol import SICE_MAX_EXPOSURE_INDEX
 
 LOL_URL = "https://daooshee.github.io/BMVC2018website/"
@@ -21,7 +31,7 @@ SPECS = (
     DatasetSpec(
         key="lolv1", display_name="LOLv1 (eval15)", modality="image", degradation=("lowlight",), role="wd-test",
         paired=True, expected_count=15, source_url=LOL_URL, citation=LOL_CITE, license_note="research use",
-        layouts=(bundle(f"{IMG}/LOLv1/Test/Low", f"{IMG}/LOLv1/Test/GT"),
+        layouts=(bundle(f"{IMG}/LOLv1/Test/Low", f"{IMG}/LOLv1/Test/GT", manifest=f"{IMG_JSONS}/LOLv1.json"),
             original("LOLdataset/eval15/low|LOL/eval15/low|eval15/low", "LOLdataset/eval15/high|LOL/eval15/high|eval15/high",
                      "eval15/low/<n>.png -> eval15/high/<n>.png")),
     ),
@@ -37,7 +47,8 @@ SPECS = (
         citation="Cai et al., Learning a Deep Single Image Contrast Enhancer from "
             "Multi-Exposure Images, TIP 2018",
         license_note="research use",
-        layouts=(bundle(f"{IMG}/SICE/Test", f"{IMG}/SICE/Test/Label", recursive=True, keep=sice_keep, target_name=SICE_TARGET),
+        layouts=(bundle(f"{IMG}/SICE/Test", f"{IMG}/SICE/Test/Label", recursive=True, keep=sice_keep, target_name=SICE_TARGET,
+                        manifest=f"{IMG_JSONS}/SICE.json"),
             original("SICE/Dataset_Part2|./Dataset_Part2|./SICE", "SICE/Dataset_Part2/Label|Dataset_Part2/Label|SICE/Label",
                      "<scene>/<k>.JPG -> Label/<scene>.JPG (k <= 3 evaluated)", recursive=True, keep=sice_keep,
                      target_name=SICE_TARGET)),
@@ -46,7 +57,7 @@ SPECS = (
     DatasetSpec(
         key="sdsd", display_name="SDSD (test)", modality="video", degradation=("lowlight",), role="wd-test",
         paired=True, expected_count=12, source_url=SDSD_URL, citation=SDSD_CITE, license_note="research use",
-        layouts=(bundle(f"{VID}/SDSD/input", f"{VID}/SDSD/GT"),
+        layouts=(bundle(f"{VID}/SDSD/input", f"{VID}/SDSD/GT", manifest=f"{VID_JSONS}/SDSD_test.json"),
             original("SDSD/indoor_np/input|SDSD/input", "SDSD/indoor_np/GT|SDSD/GT", "input/pairN/<frame>.npy -> "
                      "GT/pairN/<frame>.npy", reader="npy")),
         notes="the bundle's 33-frame windows do not always start at a clip's first frame; with the original release "
@@ -67,7 +78,8 @@ SPECS = (
         source_url="https://github.com/Li-Chongyi/Lighting-the-Darkness-in-the-Deep-Learning-Era-Open",
         citation="Li et al., Low-Light Image and Video Enhancement Using Deep Learning: A Survey, TPAMI 2021",
         license_note="research use",
-        layouts=(bundle(f"{VID}/LoLi-Phone_release/all_flame/test_flame", None, clip_depth=2),
+        layouts=(bundle(f"{VID}/LoLi-Phone_release/all_flame/test_flame", None, clip_depth=2,
+                        manifest=f"{VID_JSONS}/loliphone_test_pruned.json"),
             original("LoLi-Phone/all_flame/test_flame|LoLi-Phone_release/all_flame/test_flame", None,
                      "<phone>/<clip>/<frame>.jpeg (no reference)", clip_depth=2)),
         notes="the paper evaluates a pruned list of 20 clips; the full test set has more",

@@ -1,5 +1,5 @@
 """Mixed degradations: CDD-11 haze+snow, LOLBlur (low light + blur, no-reference in the protocol)."""
-from benchmarks.datasets.families._common import IMG, DatasetSpec, bundle, original
+from benchmarks.datasets.families._common import IMG, IMG_JSONS, DatasetSpec, bundle, original
 
 SPECS = (
     DatasetSpec(
@@ -8,7 +8,7 @@ SPECS = (
         citation="Guo et al., OneRestore: A Universal Restoration Framework for "
             "Composite Degradation, ECCV 2024",
         license_note="research use",
-        layouts=(bundle(f"{IMG}/CDD-11_test/haze_snow", f"{IMG}/CDD-11_test/clear"),
+        layouts=(bundle(f"{IMG}/CDD-11_test/haze_snow", f"{IMG}/CDD-11_test/clear", manifest=f"{IMG_JSONS}/CDD_haze_snow.json"),
             original("CDD-11_test/haze_snow|CDD-11/test/haze_snow", "CDD-11_test/clear|CDD-11/test/clear",
                      "<degradation>/<n>.png -> clear/<n>.png")),
     ),
@@ -18,7 +18,7 @@ SPECS = (
         citation="Zhou et al., LEDNet: Joint Low-light Enhancement and Deblurring "
             "in the Dark, ECCV 2022",
         license_note="research use (S-Lab license)",
-        layouts=(bundle(f"{IMG}/LOLBlur", None),
+        layouts=(bundle(f"{IMG}/LOLBlur", None, manifest=f"{IMG_JSONS}/LOLBlur.json"),
             original("LOLBlur/test/low_blur_noise|LOL-Blur/test/low_blur_noise", None,
                      "test/low_blur_noise/<video>/<n>.png (scored without reference, as in the paper)", recursive=True)),
         notes="scored with the no-reference metrics only (the paper's protocol)",

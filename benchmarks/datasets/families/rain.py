@@ -1,5 +1,15 @@
 """Rain: Rain13K (train; Rain100H/L tests), LHP, Raindrop, NTU-Rain (synthetic and real video), LasVR."""
-from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, original, regex_map
+from benchmarks.datasets.families._common import (
+    IMG,
+    IMG_JSONS,
+    TRAIN_FRAMES,
+    VID,
+    VID_JSONS,
+    DatasetSpec,
+    bundle,
+    original,
+    regex_map,
+)
 
 NTU_URL = "https://github.com/hotndy/SPAC-SupplementaryMaterials"
 NTU_CITE = "Chen et al., Robust Video Content Alignment and Compensation for Rain Removal in a CNN Framework, CVPR 2018"
@@ -12,7 +22,7 @@ def _rain100(key: str, name: str) -> DatasetSpec:
                expected_count=100, source_url="https://github.com/kuijiang94/MSPFN",
                citation="Yang et al., Deep Joint Rain Detection and Removal from a Single Image, CVPR 2017",
                license_note="research use",
-               layouts=(bundle(f"{IMG}/{name}/Rain", f"{IMG}/{name}/GT"),
+               layouts=(bundle(f"{IMG}/{name}/Rain", f"{IMG}/{name}/GT", manifest=f"{IMG_JSONS}/{name}.json"),
                    original(f"{name}/input|Rain_Data/{name}/input", f"{name}/target|Rain_Data/{name}/target",
                             "Rain13K-style input/<n>.png -> target/<n>.png")),
            )
@@ -36,7 +46,7 @@ SPECS = (
         citation="Guo et al., From Sky to the Ground: A Large-scale Benchmark and Simple Baseline Towards Real Rain Removal, "
             "ICCV 2023",
         license_note="research use",
-        layouts=(bundle(f"{IMG}/LHP/Rain", f"{IMG}/LHP/GT"),
+        layouts=(bundle(f"{IMG}/LHP/Rain", f"{IMG}/LHP/GT", manifest=f"{IMG_JSONS}/LHP.json"),
             original("LHP/test/input|LHP/input", "LHP/test/gt|LHP/gt", "input/<n>.png -> gt/<n>.png")),
     ),
     DatasetSpec(
@@ -44,7 +54,8 @@ SPECS = (
         paired=True, expected_count=58, source_url="https://github.com/rui1996/DeRaindrop",
         citation="Qian et al., Attentive Generative Adversarial Network for Raindrop Removal, CVPR 2018",
         license_note="research use",
-        layouts=(bundle(f"{IMG}/Raindrop/Test/Drop", f"{IMG}/Raindrop/Test/GT", target_name=regex_map(r"(.+)_rain", r"\1_clean")),
+        layouts=(bundle(f"{IMG}/Raindrop/Test/Drop", f"{IMG}/Raindrop/Test/GT", target_name=regex_map(r"(.+)_rain", r"\1_clean"),
+                        manifest=f"{IMG_JSONS}/Raindrop.json"),
             original("test_a/data", "test_a/gt", "data/<n>_rain.png -> gt/<n>_clean.png",
                      target_name=regex_map(r"(.+)_rain", r"\1_clean"))),
     ),
@@ -69,14 +80,15 @@ SPECS = (
     DatasetSpec(
         key="nturain_real", display_name="NTU-Rain (real)", modality="video", degradation=("rain",), role="ood",
         paired=False, expected_count=7, source_url=NTU_URL, citation=NTU_CITE, license_note="research use",
-        layouts=(bundle(f"{VID}/SPAC-SupplementaryMaterials/SPAC_processed/Dataset_Testing_RealRain/Rain", None),
+        layouts=(bundle(f"{VID}/SPAC-SupplementaryMaterials/SPAC_processed/Dataset_Testing_RealRain/Rain", None,
+                        manifest=f"{VID_JSONS}/SPAC_test_real.json"),
             original("Dataset_Testing_RealRain", None, "<clip>_Rain/<frame>.jpg (no reference)")),
     ),
     DatasetSpec(
         key="lasvr", display_name="LasVR", modality="video", degradation=("rain",), role="ood", paired=True,
         expected_count=28, source_url="https://github.com/c-yn/LasVR",
         citation="LasVR: a large-scale video deraining dataset", license_note="research use",
-        layouts=(bundle(f"{VID}/LasVR_frames/test/dirty", f"{VID}/LasVR_frames/test/clean"),
+        layouts=(bundle(f"{VID}/LasVR_frames/test/dirty", f"{VID}/LasVR_frames/test/clean", manifest=f"{VID_JSONS}/LasVR_test.json"),
             original("LasVR/test/dirty|LasVR_frames/test/dirty", "LasVR/test/clean|LasVR_frames/test/clean",
                      "dirty/<clip>/<frame> -> clean/<clip>/<frame>")),
     ),

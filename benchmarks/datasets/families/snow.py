@@ -1,5 +1,14 @@
 """Snow: Snow100K (train, Snow100K-L test), WeatherBench snow, RVSD (video), AAURainSnow (video)."""
-from benchmarks.datasets.families._common import IMG, TRAIN_FRAMES, VID, DatasetSpec, bundle, original
+from benchmarks.datasets.families._common import (
+    IMG,
+    IMG_JSONS,
+    TRAIN_FRAMES,
+    VID,
+    VID_JSONS,
+    DatasetSpec,
+    bundle,
+    original,
+)
 
 SNOW100K_URL = "https://sites.google.com/view/yunfuliu/desnownet"
 SNOW100K_CITE = "Liu et al., DesnowNet: Context-Aware Deep Network for Snow Removal, TIP 2018"
@@ -12,7 +21,7 @@ SPECS = (
         paired=True, expected_count=16801, source_url=SNOW100K_URL, citation=SNOW100K_CITE,
         license_note="research use",
         layouts=(bundle(f"{IMG}/Snow100K-L/synthetic|{IMG}/Snow100K/Snow100K-L/synthetic",
-                   f"{IMG}/Snow100K-L/gt|{IMG}/Snow100K/Snow100K-L/gt"),
+                   f"{IMG}/Snow100K-L/gt|{IMG}/Snow100K/Snow100K-L/gt", manifest=f"{IMG_JSONS}/Snow100k.json"),
             original("Snow100K/test/Snow100K-L/synthetic|test/Snow100K-L/synthetic",
                      "Snow100K/test/Snow100K-L/gt|test/Snow100K-L/gt", "synthetic/<n>.jpg -> gt/<n>.jpg")),
         notes="the authors' Snow100K manifest was not in their release snapshot; the count is the full Snow100K-L",
@@ -30,7 +39,8 @@ SPECS = (
         citation="Guan et al., WeatherBench: A Real-World Benchmark Dataset for "
             "All-in-One Adverse Weather Image Restoration, 2025",
         license_note="research use",
-        layouts=(bundle(f"{IMG}/WeatherBenchSnow/Test/input", f"{IMG}/WeatherBenchSnow/Test/target"),
+        layouts=(bundle(f"{IMG}/WeatherBenchSnow/Test/input", f"{IMG}/WeatherBenchSnow/Test/target",
+                        manifest=f"{IMG_JSONS}/WeatherBenchSnow.json"),
             original("WeatherBench/test/snow/input|WeatherBench/snow/input",
                      "WeatherBench/test/snow/target|WeatherBench/snow/target|WeatherBench/snow/gt",
                      "snow/input/<n>.jpg -> snow/target/<n>.jpg")),
@@ -38,7 +48,7 @@ SPECS = (
     DatasetSpec(
         key="rvsd", display_name="RVSD (test)", modality="video", degradation=("snow",), role="wd-test", paired=True,
         expected_count=30, source_url=RVSD_URL, citation=RVSD_CITE, license_note="research use",
-        layouts=(bundle(f"{VID}/VideoDesnowing/test/snow", f"{VID}/VideoDesnowing/test/clean"),
+        layouts=(bundle(f"{VID}/VideoDesnowing/test/snow", f"{VID}/VideoDesnowing/test/clean", manifest=f"{VID_JSONS}/RVSD_test.json"),
             original("RVSD/test/snow|VideoDesnowing/test/snow", "RVSD/test/clean|VideoDesnowing/test/clean",
                      "test/snow/<clip>/<frame> -> test/clean/<clip>/<frame>")),
     ),
@@ -55,7 +65,7 @@ SPECS = (
         citation="Bahnsen and Moeslund, Rain Removal in "
             "Traffic Surveillance: Does it Matter?, T-ITS 2018",
         license_note="CC BY-NC-SA (see the release)",
-        layouts=(bundle(f"{VID}/AAURainSnow_frames", None, clip_depth=2),
+        layouts=(bundle(f"{VID}/AAURainSnow_frames", None, clip_depth=2, manifest=f"{VID_JSONS}/aau.json"),
             original("AAURainSnow_frames|AAURainSnow", None, "<location>/<clip>/<frame>.png (no reference)",
                      clip_depth=2)),
         notes="the paper evaluates 22 clips; frames must be extracted from the release videos first",
