@@ -6,7 +6,14 @@ Config section ``[ypt_flux]`` / ``[ypt_wan]`` (all optional): ``model`` (local f
 backbone, resolved offline from the HF cache), ``prompts_root`` (default: ``ypt.prompts.default_prompt_path``'s
 root, env ``YPT_PROMPTS``), ``variant`` (residual), ``bridge`` (ebr), ``t0`` (0.4), ``device``, ``dtype`` (fp16);
 protocol overrides (``num_inference_steps``, ``image_size``, ``video_frames``, ``video_size``, ...) are passed to
-``Restorer`` and enter the run's identity.
+``Restorer`` and enter the run's identity. The suite's own ways kept as options (``posterior = "mode"``,
+``text_dtype``, ``vae_load_dtype``; :data:`benchmarks.protocol.RELEASE_WAYS`) also name the protocol its records
+carry.
+
+Each sample is restored as the release's evaluation restores it: its posterior noise is the draw of the set's
+encode stream at its place in the set's evaluation order (``Sample.encoded_before``); images are written as PNG,
+WAN frames as the release saves them (truncated to 8 bits, PIL JPEG: DOVER's input), and beside each file the
+float metric view the metrics score (:func:`benchmarks.outputs.write_metric_view`).
 """
 from __future__ import annotations
 
@@ -68,20 +75,21 @@ class YPTMethod(Method):
 
         found = []
         variant = self.prompt_options(settings)["variant"]
+        text_dtype = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}[
+            settings.get("text_dtype") or settings.get("dtype", "fp16")]
         missing_model = weights_problem(self.backbone, settings.get("model"), settings.get("revision"),
-                                        text_encoders=needs_text_encoders(variant))
+                                        text_encoders=needs_text_encoders(variant), text_dtype=text_dtype)
         if missing_model:
             what, _, fix = missing_model.partition(" Get it with: ")
             found.append(Problem(f"{self.backbone} backbone: {what}", fix or missing_model, kind="weights"))
         for degradation in degradations:
             path = self.prompt_path(degradation, settings)
             if not path.exists():
-                official = (" or import the authors' release (python -m ypt.prompts import-official --src "
-                            "DIR_WITH_wan_*.pt)" if self.backbone == "wan" else "")
                 found.append(Problem(f"{self.backbone} prompt for {degradation} not found at {path}",
-                                     f"train it (python -m slurm.train --backbones {self.backbone} --degradations "
-                                     f"{degradation}){official}, or set prompts_root in [{self.key}] / "
-                                     "env YPT_PROMPTS", kind="prompt"))
+                                     f"import the authors' release (python -m ypt.prompts import-official --src "
+                                     f"DIR_WITH_{self.backbone}_*.pt) or train it (python -m slurm.train --backbones "
+                                     f"{self.backbone} --degradations {degradation}), or set prompts_root in "
+                                     f"[{self.key}] / env YPT_PROMPTS", kind="prompt"))
         return found
 
     def routes(self, samples: Sequence[Sample]) -> dict[tuple[str, ...], list[Sample]]:
@@ -116,20 +124,32 @@ class YPTMethod(Method):
 
 
 def restore_sample(restorer: Restorer, sample: Sample, out_dir: Path) -> list[Path]:
-    """``sample`` restored by ``restorer`` and written under ``out_dir`` per the benchmark's naming contract
-    (:mod:`benchmarks.outputs`: ``<out>/<id>.png``, ``<out>/<id>/<index:05d>.png``)."""
-    from benchmarks.outputs import image_output_path, video_frame_path
+    """``sample`` restored by ``restorer`` at its place in its set's run (the release's encode stream) and written
+    under ``out_dir`` per the benchmark's naming contract (:mod:`benchmarks.outputs`: ``<out>/<id>.png``,
+    ``<out>/<id>/<index:05d>.jpg``), each file with its float metric view beside it."""
+    from benchmarks.outputs import image_output_path, video_frame_path, write_metric_view
 
+    before = sample.frames_before() if hasattr(sample, "frames_before") else []
+    device = restorer.backbone.device  # the metric view is resized where the release resizes: on the model's device
     if sample.modality == "video":
-        clip = restorer.restore_clip(sample.input)
-        return restorer.write_clip(clip, [video_frame_path(out_dir, sample.id, i) for i in range(clip.shape[1])])
-    return [restorer.write_image(restorer.restore_images([sample.input])[0], image_output_path(out_dir, sample.id))]
+        clip = restorer.restore_clip(sample.input, encoded_before=before)
+        paths = restorer.write_clip(clip, [video_frame_path(out_dir, sample.id, i, ".jpg")
+                                           for i in range(clip.shape[1])], release_jpeg=True)
+        frames = clip.to(device)
+        for i, path in enumerate(paths):
+            write_metric_view(frames[:, i], path)
+        return paths
+    image = restorer.restore_images([sample.input], encoded_before=len(before))[0]
+    path = restorer.write_image(image, image_output_path(out_dir, sample.id))
+    write_metric_view(image.to(device), path)
+    return [path]
 
 
 #: settings passed on to ``Restorer.from_pretrained`` (each changes the run's identity hash when set, except the
 #: runtime ones, ``Method.RUNTIME_SETTINGS`` such as ``device``)
 RESTORER_SETTINGS = ("model", "revision", "device", "dtype", "num_inference_steps", "seed", "image_size",
-                     "video_frames", "video_size", "output_size", "batch_size")
+                     "video_frames", "video_size", "output_size", "batch_size", "posterior", "text_dtype",
+                     "vae_load_dtype")
 
 
 def restorer_settings(settings: dict[str, Any]) -> dict[str, Any]:

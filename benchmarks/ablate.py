@@ -236,7 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if code or args.dry_run:
             return code
     records = _load_records(args)
-    if args.records:  # an exported CSV: the variants by label
+    if args.records:  # an exported CSV: the variants by label, of the current protocol only
+        from benchmarks.store import of_protocol
+
+        records, _ = of_protocol(records)
         if "method" in getattr(records, "columns", ()):
             wanted = {variant_label(b, t) for b in backbones for t in args.t0}
             records = records[records["method"].isin(wanted)]

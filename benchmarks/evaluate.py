@@ -4,7 +4,8 @@
 
 Outputs are found by sample id (:mod:`benchmarks.outputs`), so folders produced elsewhere can be scored too.
 Targets are PIL-bicubic-resized to the output's resolution, then both are torch-bicubic-resized to 512x512
-(:mod:`benchmarks.metrics.resize`, as the official evaluation); video metrics are frame
+(:mod:`benchmarks.metrics.resize`, as the official evaluation; an output's float metric view, when its method wrote
+one, is the prediction: the release scores the float decode); video metrics are frame
 means (DOVER scores the clip). One record per (method, dataset, sample, metric) is written per sample as soon as
 its batch is scored, with the sha256 of the scored output: rerunning over unchanged outputs does no metric work,
 and a changed output (or metric / protocol version) is scored again.
@@ -48,14 +49,21 @@ class EvaluationError(UsageError):
 
 
 def output_digest(paths: list[Path]) -> str:
-    """sha256 of one output file, or of the ordered frame hashes of a video output."""
+    """sha256 of one output file, or of the ordered frame hashes of a video output; a metric view beside a file
+    (:func:`benchmarks.outputs.metric_view_path`) is hashed with it."""
+    from benchmarks.outputs import metric_view_path
     from ypt.files import file_sha256
 
+    def one(path: Path) -> str:
+        view = metric_view_path(path)
+        return file_sha256(path) + (":" + file_sha256(view) if view.is_file() else "")
+
     if len(paths) == 1:
-        return file_sha256(paths[0])
+        single = one(paths[0])
+        return single if ":" not in single else hashlib.sha256(single.encode()).hexdigest()
     digest = hashlib.sha256()
     for p in paths:
-        digest.update(file_sha256(p).encode())
+        digest.update(one(p).encode())
     return digest.hexdigest()
 
 
@@ -81,11 +89,13 @@ def choose_metrics(spec: Any, requested: list[str] | None) -> tuple[list[str], b
 
 def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any, metrics: list[str] | None = None,
              data_root: str | Path | None = None, limit: int | None = None, config_hash: str = "",
-             progress: bool = True, strict: bool | None = None, samples: list | None = None) -> EvalSummary:
+             progress: bool = True, strict: bool | None = None, samples: list | None = None,
+             protocol: str = PROTOCOL_VERSION) -> EvalSummary:
     """Score ``outputs_dir`` for ``method`` on ``dataset_key`` and record the values in ``store``.
 
     Metrics whose weights or package are missing are skipped and named in ``summary.unavailable`` (the others
-    still run); with ``strict`` (default: when ``metrics`` were given explicitly) they raise instead.
+    still run); with ``strict`` (default: when ``metrics`` were given explicitly) they raise instead. ``protocol``:
+    the protocol the outputs were made under (:func:`benchmarks.protocol.protocol_tag`), written into each record.
     """
     from benchmarks import datasets
     from benchmarks import metrics as registry
@@ -127,7 +137,7 @@ def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any,
         needed = []
         for name in names:
             old = existing.get((sample.id, name))
-            if old and old["output_sha256"] == digest and old["protocol"] == PROTOCOL_VERSION and \
+            if old and old["output_sha256"] == digest and old["protocol"] == protocol and \
                     old["metric_version"] == registry.spec(name).version:
                 summary.reused += 1
             else:
@@ -137,7 +147,7 @@ def evaluate(method: str, dataset_key: str, outputs_dir: str | Path, store: Any,
 
     def record(sample, name, value, digest):
         return {"method": method, "dataset": dataset_key, "sample": sample.id, "metric": name, "value": float(value),
-                "protocol": PROTOCOL_VERSION, "metric_version": registry.spec(name).version,
+                "protocol": protocol, "metric_version": registry.spec(name).version,
                 "output_sha256": digest, "config_hash": config_hash or NO_CONFIG, "code_version": version}
 
     from rich.progress import Progress

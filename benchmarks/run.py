@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--partial-cells", action="store_true",
                         help="compare with the paper also the cells computed over fewer samples than their set "
                              "(they print as 'value (n/N)' either way)")
+    parser.add_argument("--protocol", default=None,
+                        help="with --source results: render the records of this protocol (default: the current one, "
+                             "the release's; records of other protocols are never mixed in)")
     add_runner_arguments(parser)
     return parser
 
@@ -113,14 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         render_paper(spec, Path(args.out or results / "tables" / "paper"))
         return 0
     if args.source == "results":
+        from benchmarks.protocol import PROTOCOL_VERSION
         from benchmarks.runner.render import expected_samples, render_results
-        from benchmarks.store import ResultStore
+        from benchmarks.store import ResultStore, of_protocol
         from ypt.errors import MissingData
 
-        records = ResultStore(results).load()
+        protocol = args.protocol or PROTOCOL_VERSION
+        records, left_out = of_protocol(ResultStore(results).load(), protocol)
+        for other, count in sorted(left_out.items()):
+            print(f"left out {count} record(s) of protocol {other} (this table shows protocol {protocol}; "
+                  f"--protocol {other} renders them)")
         if records.empty:
-            raise MissingData(f"the result store under {results / 'store'} holds no records yet; run "
-                              f"`python -m benchmarks.run {args.table}` first")
+            raise MissingData(f"the result store under {results / 'store'} holds no records yet (of protocol "
+                              f"{protocol}); run `python -m benchmarks.run {args.table}` first")
         render_results(spec, records, Path(args.out or results / "tables"), expected=expected_samples(spec),
                        include_partial=args.partial_cells)
         return 0

@@ -30,6 +30,19 @@ NO_CONFIG = "none"
 KEY = ["method", "dataset", "config_hash", "sample", "metric"]
 
 
+def of_protocol(records: pd.DataFrame, protocol: str | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``(the records of protocol, {other protocol: how many records left out})``: a table is built from one
+    protocol's records only (default the current :data:`~benchmarks.protocol.PROTOCOL_VERSION`, the release's)."""
+    from benchmarks.protocol import PROTOCOL_VERSION
+
+    protocol = protocol or PROTOCOL_VERSION
+    if "protocol" not in getattr(records, "columns", ()) or not len(records):
+        return records, {}
+    keep = records["protocol"] == protocol
+    left_out = records.loc[~keep, "protocol"].value_counts().to_dict()
+    return records[keep], {str(k): int(v) for k, v in left_out.items()}
+
+
 def _safe(part: str) -> str:
     """A path component for a key or sample id (ids may contain ``/``)."""
     return part.replace(os.sep, "__").replace("/", "__") or "_"
@@ -141,14 +154,15 @@ class ResultStore:
         return frame.sort_values(KEY, kind="stable").reset_index(drop=True)
 
     def scored(self, method: str, dataset: str, config_hash: str | None = None,
-               metric_versions: dict[str, str] | None = None) -> set[tuple[str, str]]:
-        """``{(sample, metric)}`` already recorded for this run under the current protocol (and, when given, these
-        metric versions)."""
+               metric_versions: dict[str, str] | None = None, protocol: str | None = None) -> set[tuple[str, str]]:
+        """``{(sample, metric)}`` already recorded for this run under ``protocol`` (default the current
+        :data:`~benchmarks.protocol.PROTOCOL_VERSION`; and, when given, these metric versions)."""
         from benchmarks.protocol import PROTOCOL_VERSION
 
+        protocol = protocol or PROTOCOL_VERSION
         done = set()
         for r in self.records(method, dataset, config_hash or NO_CONFIG):
-            if r["protocol"] != PROTOCOL_VERSION:
+            if r["protocol"] != protocol:
                 continue
             if metric_versions and metric_versions.get(r["metric"], r["metric_version"]) != r["metric_version"]:
                 continue

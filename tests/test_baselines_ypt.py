@@ -18,6 +18,8 @@ from test_backbones import (
 import baselines  # noqa: E402
 from baselines.base import RestoreConfig  # noqa: E402
 from benchmarks.datasets import Sample  # noqa: E402
+from benchmarks.metrics.resize import protocol_resize  # noqa: E402
+from benchmarks.outputs import read_metric_view  # noqa: E402
 from benchmarks.protocol import DEGRADATIONS  # noqa: E402
 
 DISTINCT_SEEDS = dict(zip(DEGRADATIONS, range(len(DEGRADATIONS))))
@@ -76,7 +78,7 @@ def test_ypt_wan_restores_a_clip_with_tiny_wan(tmp_path):
                 "video_size": [16, 16], "num_inference_steps": 2}
     report = baselines.get("ypt_wan").restore([sample], tmp_path / "out",
                                               RestoreConfig(settings=settings, progress=False))
-    assert [p.name for p in report.outputs["rhvd/c1"]] == [f"{i:05d}.png" for i in range(5)]  # 7 -> 4k+1 = 5
+    assert [p.name for p in report.outputs["rhvd/c1"]] == [f"{i:05d}.jpg" for i in range(5)]  # 7 -> 4k+1 = 5
     assert Image.open(report.outputs["rhvd/c1"][0]).size == (16, 16)
     # `check` still names every prompt a full table needs
     missing = baselines.get("ypt_wan").problems(settings)
@@ -84,8 +86,9 @@ def test_ypt_wan_restores_a_clip_with_tiny_wan(tmp_path):
 
 
 def test_restore_sample_writes_the_benchmark_naming_contract(tmp_path):
-    """``ypt_method.restore_sample``: an image sample to ``<out>/<id>.png``, a clip to ``<out>/<id>/<index:05d>.png``
-    (benchmarks.outputs), whatever the method library's own defaults."""
+    """``ypt_method.restore_sample``: an image sample to ``<out>/<id>.png``, a clip to ``<out>/<id>/<index:05d>.jpg``
+    (benchmarks.outputs; the release's frames: truncated to 8 bits, PIL JPEG), each file with its float metric view
+    (the decode at the metric geometry), and the sample's noise drawn at its place in its set's run."""
     from ypt.backbones.prompting import new_prompt
     from ypt.restore import Restorer
 
@@ -94,10 +97,23 @@ def test_restore_sample_writes_the_benchmark_naming_contract(tmp_path):
     flux, wan = tiny_flux(), tiny_wan()
     image = _image(tmp_path / "a.png", 0)
     restorer = Restorer(flux, [new_prompt("residual", flux)], image_size=(16, 16), num_inference_steps=2)
-    written = restore_sample(restorer, Sample("set/a", image, None, ("haze",), "image", "hazerd"), tmp_path / "out")
+    third = Sample("set/a", image, None, ("haze",), "image", "hazerd", encoded_before=((1, 2),))
+    written = restore_sample(restorer, third, tmp_path / "out")
     assert written == [tmp_path / "out" / "set" / "a.png"]
     assert Image.open(written[0]).size == (16, 16)
+    view = read_metric_view(tmp_path / "out" / "set" / "a.metric.npy")
+    expected = restorer.restore_images([image, image, image])[2]  # the third sample of a run of three
+    torch.testing.assert_close(view, protocol_resize(expected[None]), rtol=0, atol=0)
+    assert np.array_equal(np.asarray(Image.open(written[0])), (expected.permute(1, 2, 0).numpy() * 255).round())
     frames = [_image(tmp_path / f"clip/{i:03d}.png", i) for i in range(11)]
     restorer = Restorer(wan, [new_prompt("residual", wan)], video_frames=9, video_size=(16, 16), num_inference_steps=1)
-    written = restore_sample(restorer, Sample("c1", frames, None, ("haze",), "video", "rhvd"), tmp_path / "out")
-    assert written == [tmp_path / "out" / "c1" / f"{i:05d}.png" for i in range(9)]
+    clip = Sample("c1", frames, None, ("haze",), "video", "rhvd", encoded_before=((11, 1),))
+    written = restore_sample(restorer, clip, tmp_path / "out")
+    assert written == [tmp_path / "out" / "c1" / f"{i:05d}.jpg" for i in range(9)]
+    expected = restorer.restore_clip(frames, encoded_before=[11])
+    torch.testing.assert_close(read_metric_view(tmp_path / "out" / "c1" / "00008.metric.npy"),
+                               protocol_resize(expected[:, 8][None]), rtol=0, atol=0)
+    truncated = (expected[:, 0] * 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    assert Image.open(written[0]).format == "JPEG"
+    jpeg = np.asarray(Image.open(written[0])).astype(int)
+    assert 0 < np.abs(jpeg - truncated).max() <= 40  # a JPEG of the truncated frame (not lossless, not rounded)

@@ -8,6 +8,7 @@ from PIL import Image
 
 from benchmarks.evaluate import EvaluationError, evaluate, main
 from benchmarks.metrics.base import Metric
+from benchmarks.protocol import PROTOCOL_VERSION
 from benchmarks.store import COLUMNS, ResultStore
 
 
@@ -41,7 +42,7 @@ def test_records_rerun_and_changed_output(lol, tmp_path):
     assert summary.scored == 6 and summary.reused == 0 and summary.samples == 3
     frame = store.load()
     assert list(frame.columns) == COLUMNS and len(frame) == 6
-    assert set(frame["protocol"]) == {"ypt-v1"} and set(frame["metric_version"]) == {"skimage-psnr-rgb/1",
+    assert set(frame["protocol"]) == {PROTOCOL_VERSION} and set(frame["metric_version"]) == {"skimage-psnr-rgb/1",
                                                                                       "skimage-ssim-rgb/1"}
     assert frame["output_sha256"].str.len().eq(64).all() and frame["code_version"].str.startswith("0.1.0").all()
     # the mean PSNR equals a hand computation of the official path: torch bicubic to 512, clamp, skimage

@@ -54,8 +54,9 @@ def test_psnr_ssim_include_the_protocol_resize():
 
 
 def test_saved_files_follow_the_official_loader(tmp_path):
-    """Target PIL-bicubic to the output's size (torchvision Resize on PIL, as the official dataset), ToTensor, then
-    torch bicubic to 512; the output is read at its own size."""
+    """Target PIL-bicubic to the output's size (torchvision Resize on PIL, as the official dataset), ToTensor, the
+    release's round trip ``(t * 2 - 1 + 1) * 0.5``, then torch bicubic to 512; the output is read at its own size,
+    or its float metric view is the prediction when one lies beside it."""
     rng = np.random.default_rng(4)
     out = (rng.random((300, 200, 3)) * 255).round().astype(np.uint8)
     tgt = (rng.random((410, 270, 3)) * 255).round().astype(np.uint8)
@@ -64,9 +65,17 @@ def test_saved_files_follow_the_official_loader(tmp_path):
     pred, target = load_pair(tmp_path / "o.png", tmp_path / "t.png")
     assert pred.shape == target.shape == (1, 3, 512, 512)
     tgt_at_out = np.asarray(Image.fromarray(tgt).resize((200, 300), Image.BICUBIC), np.float32) / 255
-    expect = torch.nn.functional.interpolate(torch.from_numpy(tgt_at_out).permute(2, 0, 1)[None], size=(512, 512),
-                                             mode="bicubic").clamp(0, 1)
+    round_trip = ((torch.from_numpy(tgt_at_out).permute(2, 0, 1)[None] * 2.0 - 1.0) + 1.0) * 0.5
+    expect = torch.nn.functional.interpolate(round_trip, size=(512, 512), mode="bicubic").clamp(0, 1)
     torch.testing.assert_close(target, expect, rtol=0, atol=0)
+    from benchmarks.outputs import write_metric_view
+
+    decode = torch.rand(3, 300, 200, generator=torch.Generator().manual_seed(1))  # a float decode at the output size
+    write_metric_view(decode, tmp_path / "o.png")
+    view, target_again = load_pair(tmp_path / "o.png", tmp_path / "t.png")
+    torch.testing.assert_close(view, protocol_resize(decode[None]), rtol=0, atol=0)
+    torch.testing.assert_close(target_again, target, rtol=0, atol=0)  # the target still at the output file's size
+    (tmp_path / "o.metric.npy").unlink()
     # PIL's bicubic straight to 512 is a different protocol: it must not be swapped in silently
     pil = np.asarray(Image.fromarray(out).resize((512, 512), Image.BICUBIC), np.float32) / 255
     assert (pred[0].permute(1, 2, 0).numpy() - pil).__abs__().mean() > 1e-3

@@ -159,6 +159,7 @@ def test_cost_uses_the_newest_measured_gpu_document(tmp_path):
 def test_quick_run_writes_a_schema_valid_document(tmp_path):
     from benchmarks.perf import report, training
     from benchmarks.perf.__main__ import main
+    from benchmarks.protocol import PROTOCOL_VERSION
 
     assert main(["--quick", "--device", "cpu", "--iters", "1", "--warmup", "0", "--steps", "2",
                  "--only", "training,sampling", "--out", str(tmp_path)]) == 0
@@ -167,7 +168,7 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     assert len(stamped) == 1 and json.loads(stamped[0].read_text()) == latest
     assert report.validate(latest) == []
     assert latest["device"]["kind"] == "cpu" and latest["device"]["torch_version"]
-    assert latest["protocol_version"] == "ypt-v1" and latest["settings"]["size"] == "tiny"
+    assert latest["protocol_version"] == PROTOCOL_VERSION and latest["settings"]["size"] == "tiny"
     train = [r for r in latest["rows"] if r["section"] == "training"]
     assert {(r["backbone"], r["label"]) for r in train} == {
         (b, f"{c} {s}") for b in ("flux", "wan") for c in ("no-ckpt", "ckpt") for s in training.LATENT_SOURCES}

@@ -5,12 +5,13 @@ import json
 
 import pytest
 
-from benchmarks.store import COLUMNS, ResultStore
+from benchmarks.protocol import PROTOCOL_VERSION
+from benchmarks.store import COLUMNS, ResultStore, of_protocol
 
 
 def test_store_write_is_per_sample_and_atomic(tmp_path):
     store = ResultStore(tmp_path)
-    base = {"method": "m", "dataset": "d", "sample": "a/b", "protocol": "ypt-v1", "metric_version": "v",
+    base = {"method": "m", "dataset": "d", "sample": "a/b", "protocol": PROTOCOL_VERSION, "metric_version": "v",
             "output_sha256": "x", "config_hash": "c", "code_version": "0"}
     path = store.write_sample([{**base, "metric": "psnr", "value": 1.0}])
     store.write_sample([{**base, "metric": "ssim", "value": 0.5}])
@@ -24,7 +25,7 @@ def test_store_write_is_per_sample_and_atomic(tmp_path):
 
 
 def _record(**kw):
-    base = {"method": "m", "dataset": "d", "sample": "s1", "metric": "psnr", "value": 1.0, "protocol": "ypt-v1",
+    base = {"method": "m", "dataset": "d", "sample": "s1", "metric": "psnr", "value": 1.0, "protocol": PROTOCOL_VERSION,
             "metric_version": "skimage-psnr-rgb/1", "output_sha256": "h", "config_hash": "c", "code_version": "0"}
     return {**base, **kw}
 
@@ -52,6 +53,22 @@ def test_scored_respects_protocol_and_metric_versions(tmp_path):
     assert store.scored("m", "d", "c") == {("s1", "psnr"), ("s1", "lpips")}
     assert store.scored("m", "d", "c", metric_versions={"lpips": "pyiqa-lpips-alex-0.1/2"}) == {("s1", "psnr")}
     assert store.scored("m", "d", "other-config") == set()
+    store.write_sample([_record(sample="mode", protocol=f"{PROTOCOL_VERSION}+posterior=mode")])
+    assert ("mode", "psnr") not in store.scored("m", "d", "c")  # a run of another protocol is not this run's record
+    assert store.scored("m", "d", "c", protocol=f"{PROTOCOL_VERSION}+posterior=mode") == {("mode", "psnr")}
+
+
+def test_a_table_takes_one_protocols_records(tmp_path):
+    """Records of an earlier protocol (or of the suite's own ways) are never mixed into a table with the current
+    one: of_protocol keeps one protocol and counts what it left out."""
+    store = ResultStore(tmp_path)
+    store.write_sample([_record(value=30.0)])
+    store.write_sample([_record(sample="s2", value=10.0, protocol="ypt-v1")])
+    store.write_sample([_record(sample="s3", value=20.0, protocol=f"{PROTOCOL_VERSION}+posterior=mode")])
+    kept, left_out = of_protocol(store.load())
+    assert kept["value"].tolist() == [30.0]
+    assert left_out == {"ypt-v1": 1, f"{PROTOCOL_VERSION}+posterior=mode": 1}
+    assert of_protocol(store.load(), "ypt-v1")[0]["value"].tolist() == [10.0]
 
 
 def test_sample_ids_that_share_a_shard_name_keep_both(tmp_path):

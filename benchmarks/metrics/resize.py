@@ -11,10 +11,13 @@ Official pipeline, read from its code:
 3. both are clamped to [0, 1], and every metric runs on them (PSNR/SSIM via scikit-image on float32 HWC arrays).
 
 Here: :func:`protocol_resize` is step 2 + 3 (what ``metric(pred, target)`` applies itself, a no-op at 512x512 for
-images in [0, 1]). For files, :func:`load_pair` is step 1 for a saved output: the output is read at its own
-resolution (8-bit, as saved) and the target is PIL-bicubic-resized to that resolution, which is the working
-resolution for FLUX (1024x1024) and WAN (480x832) outputs and makes the rule apply unchanged to baselines that
-write outputs at their own size. No 8-bit re-quantisation happens after the resize (the official code has none).
+images in [0, 1]). For files, :func:`load_pair` is step 1 for a saved output: the target is PIL-bicubic-resized to
+the output's resolution, which is the working resolution for FLUX (1024x1024) and WAN (480x832) outputs and makes the
+rule apply unchanged to baselines that write outputs at their own size, and goes through the release's round trip
+``((t * 2 - 1) + 1) * 0.5`` (``target_in``, then the metric's ``(x + 1) * 0.5``: one float ulp at most). The
+prediction is the output's metric view when its method wrote one (the float decode, as the release scores it;
+:func:`benchmarks.outputs.write_metric_view`), else the output file read at its own resolution (8-bit, as saved).
+No 8-bit re-quantisation happens after the resize (the official code has none).
 """
 from __future__ import annotations
 
@@ -36,16 +39,28 @@ def protocol_resize(images, size: int = METRIC_SIZE):
     return images.clamp(0.0, 1.0)
 
 
+def release_target(target):
+    """The release's target pipeline before the resize: ``target_in = target * 2 - 1``, then ``(x + 1) * 0.5``."""
+    return ((target * 2.0 - 1.0) + 1.0) * 0.5
+
+
 def load_pair(output: Any, target: Any | None, size: int = METRIC_SIZE):
     """A saved output and its target as (1, 3, size, size) tensors ready for any metric (target may be None): the
-    target PIL-bicubic-resized to the output's size (:func:`ypt.media.load_image`). Outputs are image files; a
-    target stored in a container (the ``.mat`` / ``.npy`` references of the UDC and SDSD sets) is decoded by the
-    dataset registry's reader (:func:`benchmarks.datasets.containers.read_image`) and converted the same way."""
-    from ypt.media import load_image
+    output's metric view when there is one (else the file), the target PIL-bicubic-resized to the output file's size
+    (:func:`ypt.media.load_image`) and through :func:`release_target`. Outputs are image files; a target stored in a
+    container (the ``.mat`` / ``.npy`` references of the UDC and SDSD sets) is decoded by the dataset registry's
+    reader (:func:`benchmarks.datasets.containers.read_image`) and converted the same way."""
+    from ypt.media import image_size, load_image
 
     from benchmarks.datasets.containers import is_container_ref, read_image
+    from benchmarks.outputs import metric_view_path, read_metric_view
 
-    pred = load_image(output)
+    view = metric_view_path(output)
+    if view.is_file() and size == METRIC_SIZE:
+        pred, shape = read_metric_view(view), image_size(output)
+    else:
+        pred = load_image(output)
+        pred, shape = protocol_resize(pred[None], size), tuple(pred.shape[-2:])
     reader = read_image if target is not None and is_container_ref(target) else None
-    tgt = None if target is None else load_image(target, tuple(pred.shape[-2:]), reader)
-    return protocol_resize(pred[None], size), (None if tgt is None else protocol_resize(tgt[None], size))
+    tgt = None if target is None else release_target(load_image(target, shape, reader))
+    return pred, (None if tgt is None else protocol_resize(tgt[None], size))

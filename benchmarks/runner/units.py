@@ -287,6 +287,13 @@ class ScoreUnit(SampleUnit):
     def config(self) -> dict[str, Any]:
         return {**super().config(), "metrics": list(self.metrics)}
 
+    @property
+    def protocol(self) -> str:
+        """The protocol its records carry: the current version, plus the suite's own ways its settings take."""
+        from benchmarks.protocol import protocol_tag
+
+        return protocol_tag(self.settings)
+
     def is_done(self) -> bool:
         """Every (sample, metric) that can be scored here has a record of this run config and of the current
         protocol and metric versions (metrics without weights are reported by the plan, not waited for)."""
@@ -298,7 +305,7 @@ class ScoreUnit(SampleUnit):
             return False
         done = open_store(self.results_root).scored(
             self.record_label, self.dataset, self.run_hash,
-            metric_versions={m: registry.spec(m).version for m in runnable})
+            metric_versions={m: registry.spec(m).version for m in runnable}, protocol=self.protocol)
         return all((s.id, m) in done for s in self.samples() for m in runnable)
 
     def missing_resources(self) -> list[Missing]:
@@ -322,7 +329,7 @@ class ScoreUnit(SampleUnit):
 
         summary = evaluate(self.record_label, self.dataset, self.out_dir, open_store(self.results_root),
                            metrics=list(self.metrics), data_root=self.data_root or None, samples=self.samples(),
-                           config_hash=self.run_hash, progress=progress, strict=False)
+                           config_hash=self.run_hash, progress=progress, strict=False, protocol=self.protocol)
         if summary.samples and len(summary.missing_outputs) == summary.samples:
             raise RunFailed(f"no output to score in {self.out_dir}")
         return summary.failures
