@@ -125,31 +125,51 @@ def dover_problem() -> str | None:
 
 def write_lossless_video(frames, path: str | Path, fps: int = DOVER_FPS, size: int = METRIC_SIZE,
                          preset: str = "ultrafast") -> Path:
-    """Frames (paths or HxWx3 uint8 arrays) -> the clip DOVER scores, as the official ``frames_to_vid.py --lossless``
-    makes it with ffmpeg: ``fps`` frames/s, swscale lanczos to ``size`` x ``size`` in RGB, then H.264 CRF 0
-    (lossless) in yuv444p. Written through PyAV (the same libavcodec / libswscale), no shell.
+    """Frames (image files, or HxWx3 uint8 arrays) -> the clip DOVER scores, as the release's ``frames_to_vid.py
+    --fps 15 --size 512 --lossless`` makes it with the ffmpeg command line: ``-r fps`` over the frame files,
+    ``-vf scale=size:size:flags=lanczos,setsar=1``, ``libx264 -crf 0 -pix_fmt yuv444p``. Written through PyAV
+    (libavcodec / libswscale, no shell), each file decoded as ffmpeg decodes it (a JPEG as yuvj420p, a PNG as rgb24)
+    and scaled by the same filter graph; ``out_range=tv`` is the full-to-limited range conversion the command line
+    makes into yuv444p (PyAV's FFmpeg 8 keeps full range otherwise). Every frame is kept (the release's README runs
+    it with ``--min_frames 1``: a clip shorter than 33 frames is scored too). Against the ffmpeg command line the
+    planes differ by at most one level (libswscale's lanczos rounding differs across versions).
 
     The release encodes with ``-preset veryslow``; at CRF 0 x264 is lossless whatever the preset, so the decoded
     frames (all DOVER sees) are identical and only the file size and the time differ (a test checks the frames);
     ``ultrafast`` saves 10-15 s per 33-frame clip on two cores."""
+    from fractions import Fraction
+
     import av
     import numpy as np
-    from PIL import Image
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    graph, key = None, None
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width = stream.height = size
         stream.pix_fmt = "yuv444p"
         stream.options = {"crf": "0", "preset": preset}
-        for frame in frames:
-            rgb = np.asarray(Image.open(frame).convert("RGB")) if isinstance(frame, (str, Path)) else frame
-            video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[..., :3], dtype=np.uint8),
-                                                     format="rgb24")
-            if (video_frame.width, video_frame.height) != (size, size):
-                video_frame = video_frame.reformat(width=size, height=size, format="rgb24", interpolation="LANCZOS")
-            for packet in stream.encode(video_frame.reformat(format="yuv444p")):
+        for index, source in enumerate(frames):
+            if isinstance(source, (str, Path)):
+                with av.open(str(source)) as image:
+                    frame = next(image.decode(video=0))
+            else:
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(source[..., :3], dtype=np.uint8),
+                                                   format="rgb24")
+            if (frame.width, frame.height, frame.format.name) != key:
+                key = (frame.width, frame.height, frame.format.name)
+                graph = av.filter.Graph()
+                chain = [graph.add_buffer(width=frame.width, height=frame.height, format=frame.format.name,
+                                          time_base=Fraction(1, fps)),
+                         graph.add("scale", f"{size}:{size}:flags=lanczos:out_range=tv"), graph.add("setsar", "1"),
+                         graph.add("format", "yuv444p"), graph.add("buffersink")]
+                for upstream, downstream in zip(chain, chain[1:]):
+                    upstream.link_to(downstream)
+                graph.configure()
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            graph.push(frame)
+            for packet in stream.encode(graph.pull()):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
