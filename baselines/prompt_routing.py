@@ -19,10 +19,11 @@ class RoutingError(UsageError):
 
 
 def routes() -> dict[str, tuple[str, ...]]:
-    """Registered dataset key -> the prompts that restore it."""
+    """Registered dataset key -> the prompts that restore it (a set registered at run time may name none: it is
+    then routed by its samples' own degradation)."""
     from benchmarks import datasets
 
-    return {key: tuple(datasets.get(key).degradation) for key in datasets.keys()}
+    return {key: tuple(getattr(datasets.get(key), "degradation", ())) for key in datasets.keys()}
 
 
 def prompts_for(dataset: str, degradation: Iterable[str] = ()) -> tuple[str, ...]:
@@ -30,7 +31,7 @@ def prompts_for(dataset: str, degradation: Iterable[str] = ()) -> tuple[str, ...
     tuple when every entry is a trained prompt; otherwise an error naming the routed test sets."""
     table = routes()
     route = table.get(dataset, table.get(dataset.lower()))
-    if route is not None and all(d in DEGRADATIONS for d in route):
+    if route and all(d in DEGRADATIONS for d in route):
         return route
     degradation = tuple(degradation)
     if degradation and all(d in DEGRADATIONS for d in degradation):
@@ -38,6 +39,6 @@ def prompts_for(dataset: str, degradation: Iterable[str] = ()) -> tuple[str, ...
     from benchmarks import datasets
 
     routed = "; ".join(f"{k} -> {'+'.join(p)}" for k, p in table.items()
-                       if datasets.get(k).role not in ("train", "demo"))
+                       if p and getattr(datasets.get(k), "role", "") not in ("train", "demo"))
     raise RoutingError(f"no prompt route for dataset {dataset!r} (degradation {degradation!r}): the trained prompts "
                        f"are {', '.join(DEGRADATIONS)}; routed test sets: {routed}")

@@ -127,7 +127,8 @@ def restore_sample(restorer: Restorer, sample: Sample, out_dir: Path) -> list[Pa
     """``sample`` restored by ``restorer`` at its place in its set's run (the release's encode stream) and written
     under ``out_dir`` per the benchmark's naming contract (:mod:`benchmarks.outputs`: ``<out>/<id>.png``,
     ``<out>/<id>/<index:05d>.jpg``), each file with its float metric view beside it."""
-    from benchmarks.outputs import image_output_path, video_frame_path, write_metric_view
+    from benchmarks.metrics.resize import write_metric_view
+    from benchmarks.outputs import image_output_path, video_frame_path
 
     before = sample.frames_before() if hasattr(sample, "frames_before") else []
     device = restorer.backbone.device  # the metric view is resized where the release resizes: on the model's device

@@ -295,7 +295,8 @@ def _score_video(item, registry) -> list[dict[str, float]]:
             stop = min(start + BATCH, count)
             preds, tgts = _pairs(frames[start:stop], None if targets is None else targets[start:stop])
             for name, values in _run(frame_metrics, preds, tgts, registry).items():
-                sums[name] += sum(values)
+                for value in values:  # frame by frame, in order: the release's AverageMeter sums so
+                    sums[name] += value
         out.update({n: s / count for n, s in sums.items()})
     for name in clip_metrics:
         out[name] = registry.get(name).score_clip(frames, name=sample.id)

@@ -6,9 +6,10 @@ Precomputed folders produced elsewhere may use another image extension; :class:`
 :data:`IMAGE_EXTENSIONS` (the method library's, :data:`ypt.media.IMAGE_EXTENSIONS`), case-insensitively.
 
 A method that has its float output in memory (ours) also writes its *metric view* beside each file
-(:func:`write_metric_view`, ``<file stem>.metric.npy``): the prediction as every metric sees it, float32
-``(3, 512, 512)`` after the protocol's resize, computed on the restorer's device as the release computes its
-metrics on the float decode. Scoring uses it instead of re-reading the 8-bit file (:func:`metric_view_path`).
+(:func:`metric_view_path`, ``<file stem>.metric.npy``; :func:`benchmarks.metrics.resize.write_metric_view`): the
+prediction as every metric sees it, float32 ``(3, 512, 512)`` after the protocol's resize, computed on the restorer's
+device as the release computes its metrics on the float decode. Scoring uses it instead of re-reading the 8-bit
+file.
 """
 from __future__ import annotations
 
@@ -37,31 +38,6 @@ def metric_view_path(output: str | Path) -> Path:
     """``<folder>/<stem>.metric.npy`` beside the output file ``<folder>/<stem>.<ext>``."""
     output = Path(output)
     return output.with_name(output.stem + METRIC_VIEW_SUFFIX)
-
-
-def write_metric_view(pixels, output: str | Path) -> Path:
-    """The float prediction ``(3, H, W)`` in [0, 1] (on the restorer's device) as the metrics see it: the
-    protocol's resize to 512x512 (torch bicubic, clamped; :func:`benchmarks.metrics.resize.protocol_resize`), saved
-    float32 beside ``output``, atomically."""
-    import io
-
-    import numpy as np
-
-    from benchmarks.metrics.resize import protocol_resize
-    from ypt.files import atomic_write_bytes
-
-    view = protocol_resize(pixels[None].float())[0].cpu().numpy().astype(np.float32)
-    buffer = io.BytesIO()
-    np.save(buffer, view, allow_pickle=False)
-    return atomic_write_bytes(metric_view_path(output), buffer.getvalue())
-
-
-def read_metric_view(path: str | Path):
-    """A metric view as a ``(1, 3, 512, 512)`` float32 tensor."""
-    import numpy as np
-    import torch
-
-    return torch.from_numpy(np.load(path, allow_pickle=False))[None]
 
 
 class ImageOutputs:

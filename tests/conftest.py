@@ -27,3 +27,25 @@ import pytest  # noqa: E402
 def _no_user_baseline_weights(tmp_path_factory, monkeypatch):
     """Each test sees no retrained baseline weights but its own (a record one test writes must not reach another)."""
     monkeypatch.setenv("YPT_BASELINE_WEIGHTS", str(tmp_path_factory.mktemp("baseline_weights")))
+
+
+# ---- the authors' release as the oracle of the parity tests (tests/release_oracle.py) ------------------------------
+@pytest.fixture(scope="session")
+def release():
+    """The release's own modules from ../shared (skipped, with the reason, when ../shared has no release)."""
+    from release_oracle import RELEASE, SKIP_REASON, load_release
+
+    if not RELEASE.is_dir():
+        pytest.skip(SKIP_REASON)
+    return load_release("prompt_helpers", "model_prompts", "utils", "dataset", "dataset_images", "inference",
+                        "metric_utils.val_utils")
+
+
+@pytest.fixture(scope="session")
+def release_models(tmp_path_factory):
+    """Tiny FLUX and WAN pipeline folders both sides load (the release through its pipelines, the suite through
+    Backbone.from_pretrained)."""
+    from release_oracle import save_tiny_flux, save_tiny_wan
+
+    root = tmp_path_factory.mktemp("release-models")
+    return {"flux": save_tiny_flux(root / "flux"), "wan": save_tiny_wan(root / "wan")}

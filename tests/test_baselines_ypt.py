@@ -19,7 +19,7 @@ import baselines  # noqa: E402
 from baselines.base import RestoreConfig  # noqa: E402
 from benchmarks.datasets import Sample  # noqa: E402
 from benchmarks.metrics.resize import protocol_resize  # noqa: E402
-from benchmarks.outputs import read_metric_view  # noqa: E402
+from benchmarks.metrics.resize import read_metric_view  # noqa: E402
 from benchmarks.protocol import DEGRADATIONS  # noqa: E402
 
 DISTINCT_SEEDS = dict(zip(DEGRADATIONS, range(len(DEGRADATIONS))))

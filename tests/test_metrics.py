@@ -68,7 +68,7 @@ def test_saved_files_follow_the_official_loader(tmp_path):
     round_trip = ((torch.from_numpy(tgt_at_out).permute(2, 0, 1)[None] * 2.0 - 1.0) + 1.0) * 0.5
     expect = torch.nn.functional.interpolate(round_trip, size=(512, 512), mode="bicubic").clamp(0, 1)
     torch.testing.assert_close(target, expect, rtol=0, atol=0)
-    from benchmarks.outputs import write_metric_view
+    from benchmarks.metrics.resize import write_metric_view
 
     decode = torch.rand(3, 300, 200, generator=torch.Generator().manual_seed(1))  # a float decode at the output size
     write_metric_view(decode, tmp_path / "o.png")

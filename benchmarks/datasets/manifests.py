@@ -19,12 +19,9 @@ import json
 import os
 import random
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from benchmarks.datasets.sample import LayoutMismatch, Sample
-
-if TYPE_CHECKING:
-    from benchmarks.datasets.spec import DatasetSpec, Layout
+from benchmarks.datasets.sample import LayoutMismatch, Sample, unique_ids
 
 #: a folder holding the authors' manifests when they are not beside the data
 MANIFESTS_ENV = "YPT_MANIFESTS"
@@ -85,12 +82,11 @@ def _relative(path: Path, folder: Path, spec_key: str, manifest: Path) -> str:
     return Path(rel).as_posix()
 
 
-def manifest_samples(spec: DatasetSpec, layout: Layout, base: Path, manifest: Path) -> list[Sample]:
-    """The samples the manifest lists, in the release's order, with the ids the folder walk of ``layout`` gives
+def manifest_samples(spec: Any, layout: Any, base: Path, manifest: Path) -> list[Sample]:
+    """The samples the manifest lists (``spec`` a :class:`~benchmarks.datasets.spec.DatasetSpec`, ``layout`` its bundle
+    :class:`~benchmarks.datasets.spec.Layout`), in the release's order, with the ids the folder walk of ``layout`` gives
     them (outputs and records stay where they were)."""
     import re
-
-    from benchmarks.datasets.spec import unique_ids
 
     video = spec.modality == "video"
     in_dir = Path(os.path.normpath(layout.input_dir(base) or base / layout.inputs))

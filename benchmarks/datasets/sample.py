@@ -78,3 +78,15 @@ def in_run_order(samples: list[Sample]) -> list[Sample]:
         else:
             runs.append((frames, 1))
     return out
+
+
+def unique_ids(key: str, samples: list[Sample]) -> list[Sample]:
+    """``samples``, after checking that their ids are unique (they name output files)."""
+    seen: dict[str, str] = {}
+    for sample in samples:
+        first = sample.input[0] if isinstance(sample.input, list) else sample.input
+        if sample.id in seen:
+            raise LayoutMismatch(f"{key}: two samples share the id {sample.id!r} ({seen[sample.id]} and {first}); "
+                                 f"remove the duplicate file (e.g. the same image saved as .png and .jpg)")
+        seen[sample.id] = first
+    return samples

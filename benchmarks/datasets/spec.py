@@ -26,6 +26,7 @@ from benchmarks.datasets.sample import (  # noqa: F401  (the dataset errors, imp
     Sample,
     UnreadableFile,
     in_run_order,
+    unique_ids,
 )
 
 #: names under which datasets keep their clean targets
@@ -313,15 +314,3 @@ class DatasetSpec:
             samples.append(Sample(layout.id_of(clip), [str(f) for f in frames], target_frames, self.degradation, "video",
                                   self.key, layout.name))
         return unique_ids(self.key, samples)
-
-
-def unique_ids(key: str, samples: list[Sample]) -> list[Sample]:
-    """``samples``, after checking that their ids are unique (they name output files)."""
-    seen: dict[str, str] = {}
-    for sample in samples:
-        first = sample.input[0] if isinstance(sample.input, list) else sample.input
-        if sample.id in seen:
-            raise LayoutMismatch(f"{key}: two samples share the id {sample.id!r} ({seen[sample.id]} and {first}); "
-                                 f"remove the duplicate file (e.g. the same image saved as .png and .jpg)")
-        seen[sample.id] = first
-    return samples

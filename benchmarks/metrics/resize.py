@@ -53,7 +53,7 @@ def load_pair(output: Any, target: Any | None, size: int = METRIC_SIZE):
     from ypt.media import image_size, load_image
 
     from benchmarks.datasets.containers import is_container_ref, read_image
-    from benchmarks.outputs import metric_view_path, read_metric_view
+    from benchmarks.outputs import metric_view_path
 
     view = metric_view_path(output)
     if view.is_file() and size == METRIC_SIZE:
@@ -64,3 +64,28 @@ def load_pair(output: Any, target: Any | None, size: int = METRIC_SIZE):
     reader = read_image if target is not None and is_container_ref(target) else None
     tgt = None if target is None else release_target(load_image(target, shape, reader))
     return pred, (None if tgt is None else protocol_resize(tgt[None], size))
+
+
+def write_metric_view(pixels, output):
+    """The float prediction ``(3, H, W)`` in [0, 1] (on the restorer's device) as the metrics see it: the
+    protocol's resize to 512x512 (:func:`protocol_resize`), saved float32 beside ``output``
+    (:func:`benchmarks.outputs.metric_view_path`), atomically."""
+    import io
+
+    import numpy as np
+
+    from benchmarks.outputs import metric_view_path
+    from ypt.files import atomic_write_bytes
+
+    view = protocol_resize(pixels[None].float())[0].cpu().numpy().astype(np.float32)
+    buffer = io.BytesIO()
+    np.save(buffer, view, allow_pickle=False)
+    return atomic_write_bytes(metric_view_path(output), buffer.getvalue())
+
+
+def read_metric_view(path):
+    """A metric view as a ``(1, 3, 512, 512)`` float32 tensor."""
+    import numpy as np
+    import torch
+
+    return torch.from_numpy(np.load(path, allow_pickle=False))[None]

@@ -444,14 +444,16 @@ class Backbone(abc.ABC):
         """``predict_x0(z, t)`` for :func:`ypt.sampler.sample_bridge`.
 
         ``t`` is the bridge time; the backbone sees the bridge's noise level ``bridge.sigma(t)`` (``t`` itself when
-        no bridge is given). Several prompts: their velocities are averaged at every call (mixed degradations;
-        ``x0_hat`` is affine in ``v`` at fixed ``z`` and ``sigma``, so this is the velocity mean).
+        no bridge is given). Several prompts: their velocities are averaged at every call (mixed degradations), as
+        the release does (``torch.stack(velocities).mean(0)``, then ``z - sigma * v``; averaging the clean estimates
+        instead is the same in exact arithmetic, not in floats).
         """
         plist = list(prompts) if isinstance(prompts, (list, tuple)) else [prompts]
 
         def predict(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            sigma = bridge.sigma(t) if bridge is not None else t
-            return sum(self.predict_x0(z, sigma, p) for p in plist) / len(plist)
+            sigma = self._sigma_vector(bridge.sigma(t) if bridge is not None else t, z)
+            v = torch.stack([self.velocity(z, sigma, p) for p in plist], dim=0).mean(dim=0)
+            return z.float() - _expand(sigma, z) * v
 
         return predict
 
