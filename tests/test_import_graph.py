@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("ypt", "benchmarks", "baselines", "slurm")
 #: the orchestration layer inside ``benchmarks``: the runner and the commands that plan and run work
-ORCHESTRATION = ("benchmarks.runner", "benchmarks.run", "benchmarks.ablate", "benchmarks.prefetch",
+ORCHESTRATION = ("benchmarks.runner", "benchmarks.run", "benchmarks.ablate", "benchmarks.prefetch", "benchmarks.parity",
                  "benchmarks.perf.__main__", "benchmarks.perf.unit", "benchmarks.perf.options", "benchmarks.perf.measure")
 LAYER_NAMES = ("ypt (method)", "benchmarks (data, metrics, tables)", "baselines (methods)",
                "orchestration (planner, executors, CLIs)", "slurm (backend)")

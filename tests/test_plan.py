@@ -275,3 +275,34 @@ def test_readiness_names_missing_backbone_weights(tmp_path, monkeypatch, capsys)
     (model / "text_encoder" / "config.json").unlink()
     assert baselines_main(["check", "ypt_wan"]) == 1
     assert "lacks text_encoder/" in capsys.readouterr().out
+
+
+def test_imported_official_prompts_make_the_table_plans_training_done(tmp_path, monkeypatch, capsys):
+    """REPRODUCE's first route: the authors' flux_*.pt and wan_*.pt imported, Table 1's plan (both backbones) finds
+    every training unit done and says so in its dry run; no training set is needed."""
+    from official import write_official_checkpoint
+
+    from benchmarks.protocol import DEGRADATIONS
+    from benchmarks.run import main
+    from ypt.prompts.__main__ import main as prompts_main
+
+    monkeypatch.setenv("YPT_PROMPTS", str(tmp_path / "prompts"))
+    monkeypatch.setenv("YPT_DATA", str(tmp_path / "no_data"))
+    monkeypatch.setenv("YPT_DATA_CONFIG", str(tmp_path / "datasets.toml"))
+    monkeypatch.setenv("YPT_BASELINES_CONFIG", str(tmp_path / "baselines.toml"))
+    monkeypatch.setenv("COLUMNS", "250")
+    src = tmp_path / "ckpts"
+    src.mkdir()
+    for seed, degradation in enumerate(DEGRADATIONS):
+        write_official_checkpoint(src / f"flux_{degradation}.pt", "flux", 512, 3072, 57, seed=seed)
+        write_official_checkpoint(src / f"wan_{degradation}.pt", "wan", 226, 1536, 30, seed=seed)
+    assert prompts_main(["import-official", "--src", str(src)]) == 0
+    capsys.readouterr()
+    main(["table1", "--dry-run", "--results-dir", str(tmp_path / "results")])
+    out, err = capsys.readouterr()
+    for backbone in ("flux", "wan"):
+        for degradation in DEGRADATIONS:
+            assert f"done (imported: {backbone}_{degradation}.pt)" in out, (backbone, degradation)
+    for train_set in ("reside_ots_train", "snow100k_train", "rain13k_train", "lolv1_train", "gopro_train",
+                      "revide_train", "sdsd_train"):
+        assert f"dataset {train_set}\n" not in err

@@ -33,8 +33,10 @@ def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -
     for u in plan.units:
         s = status[u.key]
         n = plan.sizes.get(u.key)
+        origin = u.source() if s == "done" and hasattr(u, "source") else ""
+        shown = f"{s} (imported: {origin.removeprefix('official release ')})" if origin else s
         table.add_row(u.label, u.kind, "" if n is None else str(n), str(u.needs.gpus), f"{u.needs.mem_gb:g}G",
-                      f"{u.needs.minutes}m", u.config_hash, f"[{colours[s]}]{s}[/{colours[s]}]")
+                      f"{u.needs.minutes}m", u.config_hash, f"[{colours[s]}]{shown}[/{colours[s]}]")
     console.print(table)
     counts = {k: list(status.values()).count(k) for k in ("done", "todo", "missing")}
     console.print(f"{len(plan.units)} units: {counts['done']} done, {counts['todo']} to run, "

@@ -62,6 +62,18 @@ class TrainUnit(WorkUnit):
     def is_done(self) -> bool:
         return self.prompt_path().is_file()
 
+    def source(self) -> str:
+        """Where its prompt came from when it was not trained here (the authors' release, imported by
+        ``python -m ypt.prompts import-official``), else ""."""
+        from ypt.errors import MissingPrompt
+        from ypt.prompts import read_sidecar
+
+        try:
+            origin = str(read_sidecar(self.prompt_path()).get("source", ""))
+        except MissingPrompt:
+            return ""
+        return origin if origin.startswith("official release") else ""
+
     def training_pairs(self) -> list:
         """``(input, target)`` of the dataset's samples that have a reference (``target`` set and not the input)."""
         from benchmarks import datasets
