@@ -15,8 +15,8 @@ import tempfile  # noqa: E402
 
 _HOME = tempfile.mkdtemp(prefix="ypt-test-home-")
 os.environ["HOME"] = _HOME
-for _var in ("YPT_CACHE", "YPT_PROMPTS", "YPT_DATA_CONFIG", "YPT_BASELINES_CONFIG", "YPT_BASELINE_WEIGHTS", "XDG_CACHE_HOME",
-             "XDG_CONFIG_HOME"):
+for _var in ("YPT_CACHE", "YPT_PROMPTS", "YPT_DATA_CONFIG", "YPT_BASELINES_CONFIG", "YPT_BASELINE_WEIGHTS",
+             "YPT_MANIFESTS", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
     os.environ.pop(_var, None)
 atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 

@@ -69,13 +69,11 @@ def _stubs() -> dict[str, types.ModuleType]:
         out["torchmetrics.image"] = _stub("torchmetrics.image")
         out["torchmetrics.image.lpip"] = _stub("torchmetrics.image.lpip",
                                                LearnedPerceptualImagePatchSimilarity=_Replaced)
-    try:
-        import cv2  # noqa: F401
-    except ImportError:
+    from importlib.util import find_spec
+
+    if find_spec("cv2") is None:
         out["cv2"] = _stub("cv2")
-    try:
-        import accelerate.utils  # noqa: F401
-    except ImportError:
+    if find_spec("accelerate") is None:
         out["accelerate"] = _stub("accelerate", Accelerator=_Replaced)
         out["accelerate.utils"] = _stub("accelerate.utils", set_seed=lambda *a, **k: None)
     return out
