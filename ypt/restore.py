@@ -14,8 +14,9 @@ mode instead (no stream: each sample's latent is independent of the run).
 :class:`Restorer` returns tensors **at the model resolution** (1024x1024 for FLUX, 480x832 frames for WAN):
 metrics resize predictions and targets to 512x512 anyway, so resizing back to the input size would only add a
 resampling step. ``output_size="input"`` resizes images back to the input size instead (bicubic).
-Each call draws its start noise from a generator seeded with ``seed``; with ``batch_size=1`` (default) every
-sample gets exactly the noise of a single-sample run. :meth:`Restorer.write_image` and :meth:`Restorer.write_clip`
+Every sample's start noise comes from a generator seeded with ``seed``, batched or not: ``batch_size`` samples of
+equal size go through the sampler together (each still encoded, at its own place in the encode stream, and decoded
+alone) and restore as they do one at a time, up to float rounding in the batched transformer calls. :meth:`Restorer.write_image` and :meth:`Restorer.write_clip`
 write PNGs where they are told to; the command line below names them ``<out>/<name>.png`` (an image) and
 ``<out>/<clip>/<index:05d>.png`` (a clip's frames), and writes each clip's frames as ``<out>/<clip>/result.mp4``
 too (H.264 at the input's frame rate, 12 fps for a frame folder), as the release's ``run_single.py`` does. A clip
@@ -32,7 +33,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
@@ -68,6 +70,69 @@ DRAWS_PER_SAMPLE = 2
 ImageInput = Union[str, os.PathLike, "Image.Image", "torch.Tensor"]
 
 
+@dataclass(frozen=True)
+class BackboneRequest:
+    """The backbone a set of prompts restores with: which model, on which device, at which precisions, and what of
+    its text side the prompts need (the text encoders, the context length they were made for). Equal requests load
+    equal backbones; :attr:`key` names a request, so a caller restoring several prompt sets can load each distinct
+    backbone once (the benchmark's workers do)."""
+
+    backbone: str
+    model: str | None = None
+    revision: str | None = None
+    device: str = "cpu"
+    dtype: str = "fp16"
+    text_dtype: str | None = None
+    vae_load_dtype: str | None = None
+    text_encoders: bool | str = "auto"
+    max_sequence_length: int | None = None
+
+    @classmethod
+    def for_prompts(cls, backbone: str, prompts: Sequence[str | os.PathLike] = (), model: str | None = None,
+                    revision: str | None = None, device: str | None = None, dtype: str = "fp16",
+                    texts: Sequence[str] = (), text_dtype: str | None = None,
+                    vae_load_dtype: str | None = None) -> BackboneRequest:
+        """The request of :meth:`Restorer.from_pretrained` for these prompt files and text instructions (missing
+        files, an unknown dtype and a device this machine lacks are refused here, before anything loads)."""
+        for name, value in (("dtype", dtype), ("text_dtype", text_dtype), ("vae_load_dtype", vae_load_dtype)):
+            if value is not None and value not in DTYPES:
+                raise UsageError(f"{name} must be one of {DTYPES}, got {value!r}")
+        if not prompts and not texts:
+            raise UsageError("give at least one prompt file or text instruction")
+        paths = [Path(p) for p in prompts]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise MissingPrompt(f"prompt file(s) not found: {', '.join(missing)} (train them with "
+                                "python -m ypt.train, or convert the official wan_*.pt with ypt.prompts)")
+        from ypt.backbones.prompting import common_text_len, needs_text_encoders
+        from ypt.device import resolve_device
+
+        return cls(backbone=backbone, model=None if model is None else str(model), revision=revision,
+                   device=resolve_device(device), dtype=dtype, text_dtype=text_dtype, vae_load_dtype=vae_load_dtype,
+                   text_encoders=True if texts else needs_text_encoders(paths),
+                   # the backbone must feed the context length the prompts were made for
+                   max_sequence_length=common_text_len(paths))
+
+    @property
+    def key(self) -> str:
+        from ypt.provenance import config_hash
+
+        return f"{self.backbone}-{config_hash(asdict(self))}"
+
+    def load(self) -> Backbone:
+        """Load the backbone (HF cache or local folder, offline)."""
+        import torch
+
+        from ypt.backbones import load_backbone
+
+        dtypes = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
+        extra = {"max_sequence_length": self.max_sequence_length} if self.max_sequence_length else {}
+        return load_backbone(self.backbone, self.model, revision=self.revision, dtype=dtypes[self.dtype],
+                             device=self.device, text_encoders=self.text_encoders,
+                             text_dtype=dtypes.get(self.text_dtype), vae_load_dtype=dtypes.get(self.vae_load_dtype),
+                             **extra)
+
+
 class Restorer:
     """Restore images (FLUX) or clips (WAN) with ``prompts`` (prompt modules from :mod:`ypt.prompts`)."""
 
@@ -98,6 +163,8 @@ class Restorer:
             raise UsageError("output_size is 'model' or 'input'")
         if posterior not in POSTERIORS:
             raise UsageError(f"posterior is one of {', '.join(POSTERIORS)}, got {posterior!r}")
+        if int(batch_size) < 1:
+            raise UsageError(f"batch_size must be at least 1, got {batch_size}")
         self.backbone = backbone
         self.prompts = list(prompts)
         self.bridge = make_bridge(bridge, t0, t_min)
@@ -107,7 +174,7 @@ class Restorer:
         self.video_frames = video_frames
         self.video_size = tuple(video_size)
         self.output_size = output_size
-        self.batch_size = batch_size
+        self.batch_size = int(batch_size)
         #: clamp of every clean estimate (off, as the official evaluation: ``bridge_sample(..., clip_denoised=False)``)
         self.clip_denoised = clip_denoised
         self.posterior = posterior
@@ -127,6 +194,7 @@ class Restorer:
         texts: Sequence[str] = (),
         text_dtype: str | None = None,
         vae_load_dtype: str | None = None,
+        load: Callable[[BackboneRequest], Backbone] | None = None,
         **kwargs: Any,
     ) -> Restorer:
         """Load the backbone (HF cache or local folder, offline) and the prompt files; ``dtype`` per protocol fp16.
@@ -135,50 +203,68 @@ class Restorer:
         (Fig. 1; with ``bridge="naive"`` this is SDEdit). They need the text encoders, which are then loaded.
         ``text_dtype`` / ``vae_load_dtype`` (one of :data:`DTYPES`): the text encoders' dtype and the dtype the VAE
         is loaded in before its upcast to fp32; both default to ``dtype``, as the release loads every part.
+        ``load``: how the backbone the prompts need (a :class:`BackboneRequest`) is obtained (default
+        :meth:`BackboneRequest.load`); a caller restoring several prompt sets passes a loader that keeps backbones
+        by :attr:`BackboneRequest.key`, so equal requests load once.
         """
-        for name, value in (("dtype", dtype), ("text_dtype", text_dtype), ("vae_load_dtype", vae_load_dtype)):
-            if value is not None and value not in DTYPES:
-                raise UsageError(f"{name} must be one of {DTYPES}, got {value!r}")
-        if not prompts and not texts:
-            raise UsageError("give at least one prompt file or text instruction")
-        paths = [Path(p) for p in prompts]
-        missing = [str(p) for p in paths if not p.exists()]
-        if missing:
-            raise MissingPrompt(f"prompt file(s) not found: {', '.join(missing)} (train them with "
-                                "python -m ypt.train, or convert the official wan_*.pt with ypt.prompts)")
+        request = BackboneRequest.for_prompts(backbone, prompts, model=model, revision=revision, device=device,
+                                              dtype=dtype, texts=texts, text_dtype=text_dtype,
+                                              vae_load_dtype=vae_load_dtype)
+        bb = (load or BackboneRequest.load)(request)
+        return cls.from_backbone(bb, prompts, texts=texts, **kwargs)
+
+    @classmethod
+    def from_backbone(cls, backbone: Backbone, prompts: Sequence[str | os.PathLike] = (), texts: Sequence[str] = (),
+                      **kwargs: Any) -> Restorer:
+        """A restorer on an already loaded ``backbone`` (from :meth:`BackboneRequest.load`) with the prompt files
+        ``prompts`` and text instructions ``texts``; ``kwargs`` as :class:`Restorer`."""
         import torch
 
-        from ypt.backbones import load_backbone
-        from ypt.backbones.prompting import common_text_len, load_prompts, needs_text_encoders, new_prompt
+        from ypt.backbones.prompting import load_prompts, new_prompt
 
-        from ypt.device import resolve_device
-
-        device = resolve_device(device)
-        dtypes = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
-        torch_dtype = dtypes[dtype]
-        text_len = common_text_len(paths)  # the backbone must feed the context length the prompts were made for
-        extra = {"max_sequence_length": text_len} if text_len else {}
-        text_encoders = True if texts else needs_text_encoders(paths)
-        bb = load_backbone(backbone, model, revision=revision, dtype=torch_dtype, device=device,
-                           text_encoders=text_encoders, text_dtype=dtypes.get(text_dtype),
-                           vae_load_dtype=dtypes.get(vae_load_dtype), **extra)
-        loaded = load_prompts(paths, bb)
+        loaded = load_prompts([Path(p) for p in prompts], backbone)
         with torch.no_grad():
-            loaded += [new_prompt("text", bb, instruction=text).to(bb.device) for text in texts]
-        return cls(bb, loaded, **kwargs)
+            loaded += [new_prompt("text", backbone, instruction=text).to(backbone.device) for text in texts]
+        return cls(backbone, loaded, **kwargs)
 
     # ---- latents --------------------------------------------------------------------------------------------
+    def start_noise(self, y: torch.Tensor) -> torch.Tensor:
+        """The sampler's start noise for degraded latents ``y`` (batch first): every row is what a single-sample run
+        draws (a generator on ``y``'s device seeded with ``seed``), so a batch restores each sample as batch 1
+        does."""
+        import torch
+
+        generator = torch.Generator(y.device).manual_seed(self.seed)
+        one = torch.randn((1, *y.shape[1:]), generator=generator, device=y.device, dtype=torch.float32)
+        return one.repeat(y.shape[0], *([1] * (y.ndim - 1)))
+
     def restore_latents(self, y: torch.Tensor) -> torch.Tensor:
-        """Clean latents from degraded latents ``y`` with the bridge sampler (seeded start noise)."""
+        """Clean latents from degraded latents ``y`` with the bridge sampler (per-sample seeded start noise)."""
         import torch
 
         from ypt.sampler import sample_bridge
 
-        generator = torch.Generator(y.device).manual_seed(self.seed)
         predict = self.backbone.predictor(self.prompts, self.bridge)
         with torch.no_grad():
             return sample_bridge(predict, y.float(), self.bridge, num_inference_steps=self.num_inference_steps,
-                                 generator=generator, clip_denoised=self.clip_denoised)
+                                 noise=self.start_noise(y), clip_denoised=self.clip_denoised)
+
+    def _sample_batched(self, latents: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """Degraded latents (one sample each, batch dim first) -> restored pixels on the CPU, each decoded alone (the
+        VAE's peak memory stays one sample's); the sampler runs ``batch_size`` samples of equal shape at a time."""
+        import torch
+
+        restored: list[torch.Tensor] = []
+        start = 0
+        while start < len(latents):
+            stop = start + 1
+            while stop < len(latents) and stop - start < self.batch_size and \
+                    latents[stop].shape == latents[start].shape:
+                stop += 1
+            batch = self.restore_latents(torch.cat(list(latents[start:stop])))
+            restored += [self.backbone.decode(z[None]).cpu() for z in batch]
+            start = stop
+        return restored
 
     # ---- encoding ---------------------------------------------------------------------------------------------
     def encode_stream(self, earlier: Sequence[tuple[int, ...]]) -> torch.Generator:
@@ -217,25 +303,27 @@ class Restorer:
         return (1, 3, used, *self.video_size)
 
     # ---- images (FLUX) --------------------------------------------------------------------------------------
-    def restore_images(self, images: Sequence[ImageInput], encoded_before: int = 0) -> list[torch.Tensor]:
-        """Images (PIL, path, or ``(3, H, W)`` tensors in [0, 1]) -> restored ``(3, H', W')`` tensors in [0, 1].
+    def restore_images(self, images: Sequence[ImageInput],
+                       encoded_before: int | Sequence[int] = 0) -> list[torch.Tensor]:
+        """Images (PIL, path, or ``(3, H, W)`` tensors in [0, 1]) -> restored ``(3, H', W')`` tensors in [0, 1];
+        ``batch_size`` of them at a time through the sampler.
 
         The images are one run of the release's evaluation, preceded by ``encoded_before`` images of the same
-        run (their posterior draws come first in the encode stream)."""
-        import torch
-
+        run (their posterior draws come first in the encode stream); or, a list, each image's own count of images
+        before it in its run."""
         from ypt import media
 
-        prepared = [_prepare_image(im, self.image_size) for im in images]
+        before = ([encoded_before + k for k in range(len(images))] if isinstance(encoded_before, int)
+                  else list(encoded_before))
+        if len(before) != len(images):
+            raise UsageError(f"restore_images: {len(before)} positions for {len(images)} images")
         shape = (1, 3, *self.image_size)
         out: list[torch.Tensor] = []
-        for start in range(0, len(prepared), self.batch_size):
-            chunk = prepared[start:start + self.batch_size]
-            y = torch.cat([self.encode(pixels[None], [shape] * (encoded_before + start + k))
-                           for k, (pixels, _) in enumerate(chunk)])
-            restored = self.backbone.decode(self.restore_latents(y)).cpu()
-            for (_, size), res in zip(chunk, restored):
-                out.append(media.resize(res, size) if self.output_size == "input" else res)
+        for start in range(0, len(images), self.batch_size):
+            chunk = [_prepare_image(im, self.image_size) for im in images[start:start + self.batch_size]]
+            latents = [self.encode(pixels[None], [shape] * before[start + k]) for k, (pixels, _) in enumerate(chunk)]
+            for (_, size), res in zip(chunk, self._sample_batched(latents)):
+                out.append(media.resize(res[0], size) if self.output_size == "input" else res[0])
         return out
 
     # ---- clips (WAN) ----------------------------------------------------------------------------------------
@@ -245,6 +333,34 @@ class Restorer:
 
         ``encoded_before``: the frame counts of the clips of the same run restored before it (the release's encode
         stream holds their posterior draws first)."""
+        return self.restore_clips([clip], [encoded_before])[0]
+
+    def restore_clips(self, clips: Sequence[ClipSource | torch.Tensor],
+                      encoded_before: Sequence[Sequence[int]] | None = None) -> list[torch.Tensor]:
+        """Several clips (as :meth:`restore_clip`); ``batch_size`` clips of equal length at a time through the
+        sampler. ``encoded_before``: per clip, the frame counts of the clips before it in its run (default: the
+        clips are one run, each after the ones before it in the list)."""
+        from ypt import media
+
+        out: list[torch.Tensor] = []
+        frames: list[int] = []  # of the clips so far, for the default run order
+        for start in range(0, len(clips), self.batch_size):
+            latents, sizes = [], []
+            for k, clip in enumerate(clips[start:start + self.batch_size]):
+                x, size, count = self._prepare_clip(clip)
+                earlier = encoded_before[start + k] if encoded_before is not None else frames
+                latents.append(self.encode(x, [self._clip_shape(n) for n in earlier]))
+                sizes.append(size)
+                frames = [*frames, count]
+            for size, res in zip(sizes, self._sample_batched(latents)):
+                res = res[0]
+                if size is not None:
+                    res = media.resize(res.permute(1, 0, 2, 3), size).permute(1, 0, 2, 3)
+                out.append(res)
+        return out
+
+    def _prepare_clip(self, clip: ClipSource | torch.Tensor) -> tuple[torch.Tensor, tuple[int, int] | None, int]:
+        """``((1, 3, F, H, W) pixels at the model geometry, the size to resize back to or None, the frames read)``."""
         import torch
 
         from ypt import media
@@ -257,13 +373,8 @@ class Restorer:
             size = media.clip_size(clip)
         if not isinstance(clip, torch.Tensor):
             clip = media.load_clip(clip, self.video_frames, self.video_size)  # PIL bicubic per frame
-        x = media.prepare_clip(clip, self.video_frames, self.video_size,
-                               self.backbone.temporal_compression)[None]
-        y = self.encode(x, [self._clip_shape(n) for n in encoded_before])
-        restored = self.backbone.decode(self.restore_latents(y))[0].cpu()
-        if self.output_size == "input":
-            restored = media.resize(restored.permute(1, 0, 2, 3), size).permute(1, 0, 2, 3)
-        return restored
+        x = media.prepare_clip(clip, self.video_frames, self.video_size, self.backbone.temporal_compression)[None]
+        return x, size, int(clip.shape[1])
 
     # ---- files ----------------------------------------------------------------------------------------------
     def write_image(self, image: torch.Tensor, path: str | os.PathLike) -> Path:
