@@ -104,6 +104,12 @@ class Method:
         return {"method": self.key, "upstream_commit": self.spec.upstream_commit,
                 "settings": {k: v for k, v in sorted(settings.items()) if k not in self.RUNTIME_SETTINGS}}
 
+    def load_key(self, settings: dict[str, Any]) -> str | None:
+        """What this method loads in-process to restore with ``settings`` (e.g. a backbone at one precision on one
+        device), as a key: calls with the same key can share one load (``RestoreConfig.models``; the benchmark runs
+        such units in one worker). None (default): nothing worth sharing (external methods run their own process)."""
+        return None
+
     def expected_frames(self, sample: Sample, settings: dict[str, Any] | None = None) -> int | None:
         """How many output frames this method writes for a video sample with ``settings`` (default: one per input
         frame)."""

@@ -11,12 +11,15 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence, runtime_checkable
 
 from baselines.downloads import RuntimeDownload
 from benchmarks.datasets.sample import SAMPLE_FAULTS, SampleFailure
 
 from ypt.errors import MissingResource, RunFailed, UsageError, YPTError
+
+if TYPE_CHECKING:
+    from baselines.loaded import LoadedModels
 
 REPORT_PREFIX = "restore_report"
 
@@ -148,6 +151,9 @@ class RestoreConfig:
     progress: bool = True
     #: restore only the samples whose output is missing (outputs already in ``out_dir`` are kept)
     resume: bool = False
+    #: models loaded by earlier calls of this process, for the methods that load one in-process to reuse
+    #: (:class:`baselines.loaded.LoadedModels`; None: the call loads its own)
+    models: LoadedModels | None = None
 
 
 @dataclass

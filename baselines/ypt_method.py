@@ -6,7 +6,9 @@ Config section ``[ypt_flux]`` / ``[ypt_wan]`` (all optional): ``model`` (local f
 backbone, resolved offline from the HF cache), ``prompts_root`` (default: ``ypt.prompts.default_prompt_path``'s
 root, env ``YPT_PROMPTS``), ``variant`` (residual), ``bridge`` (ebr), ``t0`` (0.4), ``device``, ``dtype`` (fp16);
 protocol overrides (``num_inference_steps``, ``image_size``, ``video_frames``, ``video_size``, ...) are passed to
-``Restorer`` and enter the run's identity. The suite's own ways kept as options (``posterior = "mode"``,
+``Restorer`` and enter the run's identity; ``batch_size`` (samples of equal size through the sampler at a time,
+default 1) is passed on too but left out of the identity: a batch restores as one sample at a time does. The suite's
+own ways kept as options (``posterior = "mode"``,
 ``text_dtype``, ``vae_load_dtype``; :data:`benchmarks.protocol.RELEASE_WAYS`) also name the protocol its records
 carry.
 
@@ -14,6 +16,8 @@ Each sample is restored as the release's evaluation restores it: its posterior n
 encode stream at its place in the set's evaluation order (``Sample.encoded_before``); images are written as PNG,
 WAN frames as the release saves them (truncated to 8 bits, PIL JPEG: DOVER's input), and beside each file the
 float metric view the metrics score (:func:`benchmarks.outputs.write_metric_view`).
+Restore calls given ``RestoreConfig.models`` take the backbone from it, so calls with equal :meth:`YPTMethod.load_key`
+in one process load it once.
 """
 from __future__ import annotations
 
@@ -43,6 +47,9 @@ def ypt_spec(key: str, backbone_label: str, display_name: str, modality: str, re
 
 class YPTMethod(Method):
     """``backbone``: ``"flux"`` or ``"wan"``."""
+
+    #: how this method runs, not what it computes: a batch restores as one sample at a time does (``ypt.restore``)
+    RUNTIME_SETTINGS = Method.RUNTIME_SETTINGS | {"batch_size"}
 
     def __init__(self, spec: MethodSpec, backbone: str):
         super().__init__(spec)
@@ -117,37 +124,58 @@ class YPTMethod(Method):
         from ypt.restore import Restorer  # heavy: torch/diffusers
 
         options = self.prompt_options(settings)
+        load = None
+        if config.models is not None:  # a backbone this process loaded for an earlier call is reused
+            def load(request):
+                return config.models.get(request.key, request.load)
         restorer = Restorer.from_pretrained(self.backbone, prompt_paths, bridge=options["bridge"], t0=options["t0"],
-                                            **restorer_settings(settings))
-        for s in progress(group, len(group), f"{self.key}", config.progress):
-            restore_sample(restorer, s, out_dir)
+                                            load=load, **restorer_settings(settings))
+        size = restorer.batch_size
+        batches = [group[i:i + size] for i in range(0, len(group), size)]
+        for batch in progress(batches, len(batches), f"{self.key} (batches of {size})", config.progress):
+            restore_samples(restorer, batch, out_dir)
+
+    def load_key(self, settings: dict[str, Any]) -> str:
+        """The backbone this method loads: backbone, model, revision, device and precisions (the prompt files, the
+        sampler settings and the batch size vary freely between the calls that share it)."""
+        from ypt.provenance import config_hash
+
+        loaded = {k: settings.get(k) for k in ("model", "revision", "device", "dtype", "text_dtype", "vae_load_dtype")}
+        return f"{self.backbone}-{config_hash({'backbone': self.backbone, **loaded})}"
 
 
-def restore_sample(restorer: Restorer, sample: Sample, out_dir: Path) -> list[Path]:
-    """``sample`` restored by ``restorer`` at its place in its set's run (the release's encode stream) and written
-    under ``out_dir`` per the benchmark's naming contract (:mod:`benchmarks.outputs`: ``<out>/<id>.png``,
-    ``<out>/<id>/<index:05d>.jpg``), each file with its float metric view beside it."""
+def restore_samples(restorer: Restorer, samples: Sequence[Sample], out_dir: Path) -> list[Path]:
+    """``samples`` restored by ``restorer`` together (``restorer.batch_size`` at a time through its sampler), each
+    at its place in its set's run (the release's encode stream), and written under ``out_dir`` per the benchmark's
+    naming contract (:mod:`benchmarks.outputs`: ``<out>/<id>.png``, ``<out>/<id>/<index:05d>.jpg``), each file with
+    its float metric view beside it."""
     from benchmarks.metrics.resize import write_metric_view
     from benchmarks.outputs import image_output_path, video_frame_path
 
-    before = sample.frames_before() if hasattr(sample, "frames_before") else []
+    def before(sample: Sample) -> list[int]:
+        return sample.frames_before() if hasattr(sample, "frames_before") else []
+
     device = restorer.backbone.device  # the metric view is resized where the release resizes: on the model's device
-    if sample.modality == "video":
-        clip = restorer.restore_clip(sample.input, encoded_before=before)
+    written: list[Path] = []
+    videos = [s for s in samples if s.modality == "video"]
+    for sample, clip in zip(videos, restorer.restore_clips([s.input for s in videos], [before(s) for s in videos])):
         paths = restorer.write_clip(clip, [video_frame_path(out_dir, sample.id, i, ".jpg")
                                            for i in range(clip.shape[1])], release_jpeg=True)
         frames = clip.to(device)
         for i, path in enumerate(paths):
             write_metric_view(frames[:, i], path)
-        return paths
-    image = restorer.restore_images([sample.input], encoded_before=len(before))[0]
-    path = restorer.write_image(image, image_output_path(out_dir, sample.id))
-    write_metric_view(image.to(device), path)
-    return [path]
+        written += paths
+    images = [s for s in samples if s.modality != "video"]
+    for sample, image in zip(images, restorer.restore_images([s.input for s in images],
+                                                             [len(before(s)) for s in images])):
+        path = restorer.write_image(image, image_output_path(out_dir, sample.id))
+        write_metric_view(image.to(device), path)
+        written.append(path)
+    return written
 
 
 #: settings passed on to ``Restorer.from_pretrained`` (each changes the run's identity hash when set, except the
-#: runtime ones, ``Method.RUNTIME_SETTINGS`` such as ``device``)
+#: runtime ones, ``YPTMethod.RUNTIME_SETTINGS``: ``device``, ``batch_size``)
 RESTORER_SETTINGS = ("model", "revision", "device", "dtype", "num_inference_steps", "seed", "image_size",
                      "video_frames", "video_size", "output_size", "batch_size", "posterior", "text_dtype",
                      "vae_load_dtype")

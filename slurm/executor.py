@@ -1,13 +1,16 @@
 """Run work units as SLURM job arrays through submitit: the ``slurm`` executor, registered with the runner through
 the ``ypt_bench.executors`` entry point (pyproject.toml), so the runner never imports this backend.
 
-Per dependency wave, the units that are not done are grouped by what they need (GPUs, CPUs, memory, time) and each
-group is submitted as one job array (``executor.batch()``). Every unit gets a predictable folder
+Per dependency wave, the units that are not done are grouped into jobs: the units that load the same backbone at the
+same settings run in one job, per shard index (one worker loads it once: :mod:`benchmarks.runner.worker`), every
+other unit in its own; jobs that ask for the same resources and time are submitted as one job array
+(``executor.batch()``). Every unit gets a predictable folder
 ``<log_root>/<unit key>/`` holding ``job.json`` (job ids of every submission) and ``stdout``/``stderr`` links to
 the current job's submitit logs (submitit's own folder is ``<log_root>/jobs/<job id>/``). Jobs are
 :class:`slurm.jobs.UnitJob`: preempted or timed-out jobs checkpoint and requeue, resuming from the unit's folder.
-A job that dies (cancelled, node failure, error) is reported as a failed unit with its log; rerunning the same plan
-submits only what is still missing. Results are collected from disk by the caller, never from job return values.
+A unit that fails inside a job is reported failed with the job's log, the job's other units go on; when a job dies
+(cancelled, node failure), its units that had not finished are reported failed; rerunning the same plan submits only
+what is still missing. Results are collected from disk by the caller, never from job return values.
 """
 from __future__ import annotations
 
@@ -31,9 +34,9 @@ class Submitted:
     job: Any  # submitit.Job
 
 
-def _needs_key(unit) -> tuple:
+def _resources(unit) -> tuple:
     n = unit.needs
-    return (n.gpus, n.cpus, n.mem_gb, n.minutes)
+    return (n.gpus, n.cpus, n.mem_gb)
 
 
 class SlurmRunner:
@@ -45,36 +48,45 @@ class SlurmRunner:
 
     # -- submission ---------------------------------------------------------------------------------------------
     def submit(self, units: Sequence) -> list[Submitted]:
-        """Submit ``units`` (one job array per group of equal needs); returns without waiting."""
+        """Submit ``units``: one job per worker bundle (the units of one load key and shard index together, every
+        other unit alone; :func:`benchmarks.runner.worker.bundles`), asking for the bundle's summed time; one job
+        array per group of equal requests. Returns without waiting."""
         import submitit
 
+        from benchmarks.runner.worker import bundles
         from slurm.jobs import UnitJob
 
-        groups: dict[tuple, list] = defaultdict(list)
+        by_resources: dict[tuple, list] = defaultdict(list)
         for u in units:
-            groups[_needs_key(u)].append(u)
+            by_resources[_resources(u)].append(u)
+        arrays: dict[tuple, list[list]] = defaultdict(list)
+        for (gpus, cpus, mem_gb), group in by_resources.items():
+            for bundle in bundles(group, per_shard=True):
+                arrays[(gpus, cpus, mem_gb, sum(u.needs.minutes for u in bundle))].append(bundle)
         submitted: list[Submitted] = []
-        for (gpus, cpus, mem_gb, minutes), group in groups.items():
+        for (gpus, cpus, mem_gb, minutes), jobs_units in arrays.items():
             params = self.profile.job_parameters(gpus, cpus, mem_gb, minutes)
-            # a unit longer than the profile's time limit times out, checkpoints and requeues as often as it needs
+            # a job longer than the profile's time limit times out, checkpoints and requeues as often as it needs
             executor = submitit.AutoExecutor(folder=self.log_root / "jobs" / "%j", cluster="slurm",
                                              slurm_max_num_timeout=timeout_requeues(minutes, params["timeout_min"]))
-            executor.update_parameters(name=f"ypt-{group[0].kind}", **params)
+            executor.update_parameters(name=f"ypt-{jobs_units[0][0].kind}", **params)
             jobs = []
+            count = sum(len(b) for b in jobs_units)
             try:
                 with executor.batch():
-                    for u in group:
-                        jobs.append(executor.submit(UnitJob(u)))
+                    for bundle in jobs_units:
+                        jobs.append(executor.submit(UnitJob(bundle)))
             except (submitit.core.utils.FailedJobError, submitit.core.utils.FailedSubmissionError,
                     subprocess.CalledProcessError, OSError) as err:
                 reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-                raise RunFailed(f"sbatch refused the job array of {len(group)} {group[0].kind} unit(s) asking for "
-                                f"{gpus} GPU(s), {cpus} CPUs, {mem_gb:g} GB, {params['timeout_min']} min on partition "
-                                f"{self.profile.partition!r}: {reason}. Check the cluster profile "
+                raise RunFailed(f"sbatch refused the job array of {count} {jobs_units[0][0].kind} unit(s) asking "
+                                f"for {gpus} GPU(s), {cpus} CPUs, {mem_gb:g} GB, {params['timeout_min']} min on "
+                                f"partition {self.profile.partition!r}: {reason}. Check the cluster profile "
                                 f"{self.profile.source} (partition, gpus_per_node, constraint, account)") from None
-            for u, job in zip(group, jobs):
-                self._record(u, job)
-                submitted.append(Submitted(u, job))
+            for bundle, job in zip(jobs_units, jobs):
+                for u in bundle:
+                    self._record(u, job)
+                    submitted.append(Submitted(u, job))
         return submitted
 
     def _record(self, unit, job) -> None:
@@ -129,22 +141,31 @@ class SlurmRunner:
         return [outcomes[s.unit.key] for s in submitted]
 
     def _outcome(self, s: Submitted) -> Outcome:
+        """The unit's outcome from its job: the job's report for this unit when the job finished, else (the job
+        died) done when the unit finished before, failed otherwise."""
         log = unit_log_dir(self.log_root, s.unit) / "stderr"
         error = s.job.exception()
         if error is None:
-            failures = (s.job.result() or {}).get("failures", [])
-            if failures:
-                return Outcome(s.unit.key, "partial", log=log, job_id=s.job.job_id, failures=failures,
-                               error=f"{len(failures)} sample(s) failed, the others are done")
+            ran = (s.job.result() or {}).get("units", {}).get(s.unit.key)
+            if ran is None:
+                return Outcome(s.unit.key, "failed", log=log, job_id=s.job.job_id,
+                               error="the job finished without a report of this unit")
+            if ran.get("error"):
+                return Outcome(s.unit.key, "failed", log=log, job_id=s.job.job_id, error=ran["error"])
+            if ran.get("failures"):
+                return Outcome(s.unit.key, "partial", log=log, job_id=s.job.job_id, failures=ran["failures"],
+                               error=f"{len(ran['failures'])} sample(s) failed, the others are done")
             if s.unit.is_done():
                 return Outcome(s.unit.key, "done", log=log, job_id=s.job.job_id)
+        elif s.unit.is_done():  # finished before its job died (a later unit of the same job did not)
+            return Outcome(s.unit.key, "done", log=log, job_id=s.job.job_id)
         state = s.job.state
         message = f"job {state}" + (f": {str(error).strip().splitlines()[-1]}" if error and str(error).strip() else "")
         return Outcome(s.unit.key, "failed", log=log, error=message, job_id=s.job.job_id)
 
     # -- the whole plan -----------------------------------------------------------------------------------------
     def run(self, units: Sequence) -> list[Outcome]:
-        """Per dependency wave, one job array per group of equal needs; waits for each wave."""
+        """Per dependency wave, one job per worker bundle, in job arrays of equal requests; waits for each wave."""
         return run_waves(units, lambda todo: self.wait(self.submit(todo)) if todo else [])
 
 

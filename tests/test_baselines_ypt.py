@@ -86,19 +86,19 @@ def test_ypt_wan_restores_a_clip_with_tiny_wan(tmp_path):
 
 
 def test_restore_sample_writes_the_benchmark_naming_contract(tmp_path):
-    """``ypt_method.restore_sample``: an image sample to ``<out>/<id>.png``, a clip to ``<out>/<id>/<index:05d>.jpg``
+    """``ypt_method.restore_samples``: an image sample to ``<out>/<id>.png``, a clip to ``<out>/<id>/<index:05d>.jpg``
     (benchmarks.outputs; the release's frames: truncated to 8 bits, PIL JPEG), each file with its float metric view
     (the decode at the metric geometry), and the sample's noise drawn at its place in its set's run."""
     from ypt.backbones.prompting import new_prompt
     from ypt.restore import Restorer
 
-    from baselines.ypt_method import restore_sample
+    from baselines.ypt_method import restore_samples
 
     flux, wan = tiny_flux(), tiny_wan()
     image = _image(tmp_path / "a.png", 0)
     restorer = Restorer(flux, [new_prompt("residual", flux)], image_size=(16, 16), num_inference_steps=2)
     third = Sample("set/a", image, None, ("haze",), "image", "hazerd", encoded_before=((1, 2),))
-    written = restore_sample(restorer, third, tmp_path / "out")
+    written = restore_samples(restorer, [third], tmp_path / "out")
     assert written == [tmp_path / "out" / "set" / "a.png"]
     assert Image.open(written[0]).size == (16, 16)
     view = read_metric_view(tmp_path / "out" / "set" / "a.metric.npy")
@@ -108,7 +108,7 @@ def test_restore_sample_writes_the_benchmark_naming_contract(tmp_path):
     frames = [_image(tmp_path / f"clip/{i:03d}.png", i) for i in range(11)]
     restorer = Restorer(wan, [new_prompt("residual", wan)], video_frames=9, video_size=(16, 16), num_inference_steps=1)
     clip = Sample("c1", frames, None, ("haze",), "video", "rhvd", encoded_before=((11, 1),))
-    written = restore_sample(restorer, clip, tmp_path / "out")
+    written = restore_samples(restorer, [clip], tmp_path / "out")
     assert written == [tmp_path / "out" / "c1" / f"{i:05d}.jpg" for i in range(9)]
     expected = restorer.restore_clip(frames, encoded_before=[11])
     torch.testing.assert_close(read_metric_view(tmp_path / "out" / "c1" / "00008.metric.npy"),

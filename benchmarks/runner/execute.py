@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from benchmarks.runner.units import Outcome
+from benchmarks.runner.worker import Worker
 from ypt.errors import UsageError, YPTError
 
 if TYPE_CHECKING:
@@ -99,14 +100,16 @@ def run_waves(units: Sequence, run_batch: Callable[[list], Iterable[Outcome]],
 
 
 # -- the local executor -------------------------------------------------------------------------------------------
-def run_one_local(unit, log_root: Path, progress: bool) -> Outcome:
-    """Run one unit in this process; any failure is written to its log and reported, the plan goes on. Samples
-    that failed alone make the outcome ``partial`` (listed in its log)."""
+def run_one_local(unit, log_root: Path, progress: bool, worker: Worker | None = None) -> Outcome:
+    """Run one unit in this process (through ``worker``, which keeps what units of one load key share); any
+    failure is written to its log and reported, the plan goes on. Samples that failed alone make the outcome
+    ``partial`` (listed in its log)."""
     from ypt.files import atomic_write_text
 
     log = unit_log_dir(log_root, unit) / "local.log"
     try:
-        failures = [str(f) for f in unit.run(progress=progress) or ()]
+        ran = worker.run(unit, progress=progress) if worker is not None else unit.run(progress=progress)
+        failures = [str(f) for f in ran or ()]
         if not failures and not unit.is_done():
             raise RuntimeError(f"unit {unit.key} ran but is not done")
     except KeyboardInterrupt:
@@ -122,22 +125,33 @@ def run_one_local(unit, log_root: Path, progress: bool) -> Outcome:
     return Outcome(unit.key, "done")
 
 
-def run_local(units: Sequence, log_root: Path, progress: bool = True) -> list[Outcome]:
-    """Run ``units`` in this process, one after another, with a rich progress bar."""
+def run_local(units: Sequence, log_root: Path, progress: bool = True, worker: Worker | None = None) -> list[Outcome]:
+    """Run ``units`` in this process, one after another (with a rich progress bar): per wave, the units of one
+    load key together (:func:`benchmarks.runner.worker.bundles`), so one worker loads each backbone once."""
+    from benchmarks.runner.worker import bundles
+
     log_root = Path(log_root)
-    if not progress:
-        return run_waves(units, lambda todo: (run_one_local(u, log_root, False) for u in todo))
-    from rich.progress import Progress
+    worker = worker or Worker()
 
-    with Progress(transient=False) as bar:
-        task = bar.add_task("work units", total=len(units))
+    def ordered(todo):
+        return [u for bundle in bundles(todo) for u in bundle]
 
-        def run_batch(todo):
-            for unit in todo:
-                bar.update(task, description=f"{unit.kind} {unit.label}")
-                yield run_one_local(unit, log_root, True)
+    try:
+        if not progress:
+            return run_waves(units, lambda todo: (run_one_local(u, log_root, False, worker) for u in ordered(todo)))
+        from rich.progress import Progress
 
-        return run_waves(units, run_batch, on_outcome=lambda _: bar.advance(task))
+        with Progress(transient=False) as bar:
+            task = bar.add_task("work units", total=len(units))
+
+            def run_batch(todo):
+                for unit in ordered(todo):
+                    bar.update(task, description=f"{unit.kind} {unit.label}")
+                    yield run_one_local(unit, log_root, True, worker)
+
+            return run_waves(units, run_batch, on_outcome=lambda _: bar.advance(task))
+    finally:
+        worker.close()
 
 
 class LocalExecutor:

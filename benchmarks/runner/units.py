@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ypt.errors import RunFailed, YPTError
 from ypt.provenance import config_hash
+
+if TYPE_CHECKING:
+    from baselines.loaded import LoadedModels
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,12 @@ class WorkUnit:
     def run(self, progress: bool = True) -> list | None:
         """Do the unit's work; return the samples that failed alone (their failures), if any."""
         raise NotImplementedError
+
+    def load_key(self) -> str | None:
+        """What the unit loads that other units may share (a backbone at one precision on one device), as a key:
+        a worker runs the units of one key in one process that loads it once, and hands them the loaded models
+        through ``run(..., models=)`` (:mod:`benchmarks.runner.worker`). None (default): nothing shared."""
+        return None
 
     def describe(self) -> str:
         return f"{self.kind} {self.label} (config {self.config_hash})"
@@ -253,15 +262,22 @@ class RestoreUnit(SampleUnit):
             return False
         return True
 
-    def run(self, progress: bool = True) -> list:
+    def load_key(self) -> str | None:
+        import baselines
+
+        key = baselines.get(self.method).load_key(self.settings)
+        return None if key is None else f"{self.method}:{key}"
+
+    def run(self, progress: bool = True, models: LoadedModels | None = None) -> list:
         """Restore the samples still without output; a sample that fails alone is returned, and the unit fails as a
-        whole only when no sample of it was restored."""
+        whole only when no sample of it was restored. ``models``: what earlier units of this worker loaded (its
+        :meth:`load_key`'s backbone), reused instead of loaded again."""
         import baselines
         from baselines.base import RestoreConfig
 
         report = baselines.get(self.method).restore(self.samples(), self.out_dir,
                                                     RestoreConfig(settings=dict(self.settings), resume=True,
-                                                                  progress=progress))
+                                                                  progress=progress, models=models))
         if report.failures and not report.outputs:
             raise RunFailed("no sample restored: " + "; ".join(str(f) for f in report.failures))
         return report.failures
