@@ -162,10 +162,12 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     from benchmarks.protocol import PROTOCOL_VERSION
 
     assert main(["--quick", "--device", "cpu", "--iters", "1", "--warmup", "0", "--steps", "2",
-                 "--only", "training,sampling", "--out", str(tmp_path)]) == 0
-    latest = json.loads((tmp_path / "latest.json").read_text())
-    stamped = [p for p in tmp_path.glob("*.json") if p.name != "latest.json"]
-    assert len(stamped) == 1 and json.loads(stamped[0].read_text()) == latest
+                 "--only", "training,sampling,loading", "--out", str(tmp_path)]) == 0
+    # a quick run is a smoke run: its own file, never latest.json (nor a document the cost model reads)
+    assert not (tmp_path / "latest.json").exists() and not list(tmp_path.glob("*.json"))
+    stamped = list(tmp_path.glob("quick/*.json"))
+    assert len(stamped) == 1
+    latest = json.loads(stamped[0].read_text())
     assert report.validate(latest) == []
     assert latest["device"]["kind"] == "cpu" and latest["device"]["torch_version"]
     assert latest["protocol_version"] == PROTOCOL_VERSION and latest["settings"]["size"] == "tiny"
@@ -182,8 +184,30 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     assert all(r["config"]["engine"] == engines[b] for (b, _), r in sample.items())
     assert sample[("flux", "single")]["nfe"] == 2 and sample[("flux", "mixed-sequential")]["forward_calls"] == 4
     assert sample[("wan", "mixed-sequential")]["nfe"] == 4
-    assert "training flux no-ckpt: encode-each-step / cached step time" in latest["ratios"]
-    assert "sampling wan: mixed (2 prompts) / single steps time" in latest["ratios"]
+    assert sample[("flux", "batch-4")]["config"]["batch"] == 4 and sample[("flux", "batch-4")]["nfe"] == 2
+    loads = {r["backbone"]: r for r in latest["rows"] if r["section"] == "loading"}
+    assert set(loads) == {"flux", "wan"} and all(r["load_s"] > 0 and r["weights_bytes"] > 0 for r in loads.values())
+    for name in ("training flux no-ckpt: encode-each-step / cached step time",
+                 "sampling wan: mixed (2 prompts) / single steps time", "sampling flux: batch 1 / batch 4 time per item",
+                 "loading wan: one backbone load / one restored item time"):
+        r = latest["ratios"][name]
+        assert r["value"] > 0 and r["low"] is None and r["noise"] is None  # one timed iteration: no spread
+
+
+def test_ratios_carry_their_spread_and_say_when_noise_dominates():
+    from benchmarks.perf.report import format_ratio, ratio
+
+    def row(*times):
+        return {"t": min(times), "timing": {"min_s": min(times), "max_s": max(times), "iters": len(times)}}
+
+    apart = ratio(row(2.0, 2.2, 2.4), "t", row(1.0, 1.1), "t")
+    assert apart["value"] == pytest.approx(2.0) and not apart["noise"]
+    assert (apart["low"], apart["high"]) == (pytest.approx(2.0 / 1.1), pytest.approx(2.4))
+    assert format_ratio(apart) == "2.00x (1.82-2.40)"
+    overlap = ratio(row(1.05, 1.5), "t", row(1.0, 1.2), "t")
+    assert overlap["noise"] and format_ratio(overlap).endswith("noise dominates: the rows' iteration times overlap")
+    once = ratio(row(1.5), "t", row(1.0, 1.2), "t")
+    assert once["low"] is None and once["noise"] is None and "spread unknown" in format_ratio(once)
 
 
 def test_live_bytes_tracker_counts_storages_once_and_frees_them():

@@ -10,7 +10,7 @@ def main(argv=None) -> int:
 
     doc, path = run_benchmark(parse_args(argv))
     if path is not None:
-        print(f"wrote {path} and {path.parent / 'latest.json'}")
+        print(f"wrote {path}" + ("" if doc["settings"]["quick"] else f" and {path.parent / 'latest.json'}"))
     errors = [r for r in doc["rows"] if r["status"] == "error"]
     for row in errors:
         print(f"error: {row['section']} {row.get('backbone', '')} {row['label']}: {row['reason']}", file=sys.stderr)

@@ -9,7 +9,8 @@ Examples::
     python -m benchmarks.perf --executor slurm --cluster mycluster   # one job on a GPU node of the cluster
 
 Sections: training (step time, peak memory, FLOPs, MFU), memory (the full-size FLUX / WAN training step's peak
-memory traced with fake tensors on any machine), sampling (20 bridge steps per item), evaluation (metric
+memory traced with fake tensors on any machine), sampling (20 bridge steps per item, one item at a time and
+batched), loading (a backbone load from a folder, against the time per restored item), evaluation (metric
 throughput, table re-render).
 
 The options are parsed here, once, for the command line and for the SLURM job.
@@ -20,7 +21,7 @@ import argparse
 from pathlib import Path
 
 DEFAULT_OUT = Path("results/perf")
-SECTIONS = ("training", "memory", "sampling", "evaluation")
+SECTIONS = ("training", "memory", "sampling", "loading", "evaluation")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -29,8 +30,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.perf", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Writes <out>/<device>-<UTC time>.json and <out>/latest.json "
-                                       "(schema ypt-perf/1).")
-    p.add_argument("--quick", action="store_true", help="fewest iterations (smoke run; numbers are noisier)")
+                                       "(schema ypt-perf/2); --quick writes <out>/quick/<device>-<UTC time>.json "
+                                       "only.")
+    p.add_argument("--quick", action="store_true",
+                   help="fewest iterations (a smoke run: noisy numbers, written under <out>/quick/, never latest.json)")
     p.add_argument("--device", default="auto", choices=("auto", "cuda", "cpu"),
                    help="auto: cuda when available, else cpu (default)")
     p.add_argument("--size", default="auto", choices=("auto", "full", "tiny"),

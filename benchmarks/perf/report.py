@@ -1,10 +1,14 @@
-"""The perf run's JSON document (schema ``ypt-perf/1``) and its rich tables.
+"""The perf run's JSON document (schema ``ypt-perf/2``) and its rich tables.
 
-File layout: ``<out>/<device slug>-<UTC timestamp>.json`` per run plus ``<out>/latest.json`` (same content).
+File layout: ``<out>/<device slug>-<UTC timestamp>.json`` per run plus ``<out>/latest.json`` (same content); a
+``--quick`` run (fewest iterations: a smoke run) writes ``<out>/quick/<device slug>-<UTC timestamp>.json`` only,
+never ``latest.json``, and the cost model never reads it.
 Document keys: ``schema``, ``created``, ``protocol_version``, ``code_version``, ``device`` (kind, name,
 torch_version, peak_flops, peak_source, dtype, ...), ``settings``, ``rows`` (one dict per measurement, each with
-``section`` in training / memory / sampling / evaluation / table, ``backbone`` or ``metric``, ``label``, ``config``,
-``status`` ("ok", "skipped", "oom", "error") and the section's numbers), ``ratios`` and ``wall_s``.
+``section`` in training / memory / sampling / loading / evaluation / table, ``backbone`` or ``metric``, ``label``,
+``config``, ``status`` ("ok", "skipped", "oom", "error") and the section's numbers; a timed figure's iterations in
+``timing``), ``ratios`` (name -> ``value``, its spread ``low``-``high`` over the timed iterations, and ``noise``:
+the spread includes 1, so the run cannot tell the two apart) and ``wall_s``.
 """
 from __future__ import annotations
 
@@ -15,14 +19,15 @@ from pathlib import Path
 
 from ypt.files import atomic_write_text
 
-SCHEMA = "ypt-perf/1"
-SECTIONS = ("training", "memory", "sampling", "evaluation", "table")
+SCHEMA = "ypt-perf/2"
+SECTIONS = ("training", "memory", "sampling", "loading", "evaluation", "table")
 #: keys every row has, and the numbers an "ok" row of each section has
 ROW_KEYS = ("section", "label", "config", "status")
 OK_KEYS = {
     "training": ("step_time_s", "peak_memory_bytes", "memory_kind", "model_flops", "hardware_flops", "mfu", "hfu"),
     "memory": ("peak_memory_bytes", "memory_kind", "resident_bytes", "step_bytes", "fits_80gb"),
     "sampling": ("nfe", "forward_calls", "time_per_item_s", "denoise_s", "time_per_nfe_s", "peak_memory_bytes"),
+    "loading": ("load_s", "weights_bytes"),
     "evaluation": ("metric", "mode", "images", "seconds", "images_per_s"),
     "table": ("seconds", "records"),
 }
@@ -49,6 +54,9 @@ def validate(doc: dict) -> list[str]:
             problems += [f"row {i} ({row['section']}) lacks {k!r}" for k in OK_KEYS[row["section"]] if k not in row]
         elif "reason" not in row:
             problems.append(f"row {i}: status {row.get('status')!r} without a reason")
+    for name, r in (doc.get("ratios") or {}).items():
+        if not isinstance(r, dict) or not {"value", "low", "high", "noise"} <= set(r):
+            problems.append(f"ratio {name!r} lacks value, low, high or noise")
     return problems
 
 
@@ -57,12 +65,15 @@ def timestamp() -> str:
 
 
 def write(doc: dict, out_dir: str | Path) -> Path:
-    """Write ``<slug>-<timestamp>.json`` and ``latest.json`` atomically; returns the timestamped path."""
+    """Write ``<slug>-<timestamp>.json`` and ``latest.json`` atomically (a quick run: ``quick/<slug>-<timestamp>.json``
+    alone); returns the timestamped path."""
     out = Path(out_dir)
     text = json.dumps(doc, indent=1, sort_keys=False, default=str) + "\n"
-    path = out / f"{doc['device']['slug']}-{doc['created_stamp']}.json"
+    quick = doc["settings"].get("quick")
+    path = (out / "quick" if quick else out) / f"{doc['device']['slug']}-{doc['created_stamp']}.json"
     atomic_write_text(path, text)
-    atomic_write_text(out / "latest.json", text)
+    if not quick:
+        atomic_write_text(out / "latest.json", text)
     return path
 
 
@@ -151,6 +162,15 @@ def render(doc: dict, console=None) -> None:
     if any(r["section"] == "sampling" for r in rows):
         console.print(table)
 
+    loads = [r for r in rows if r["section"] == "loading"]
+    if loads:
+        table = Table(title="backbone load from a folder (page cache warm: a lower bound of a cold load)")
+        for col in ("backbone", "weights", "load", "status"):
+            table.add_column(col, justify="left" if col in ("backbone", "status") else "right")
+        for r in loads:
+            table.add_row(r["backbone"], _fmt_bytes(r.get("weights_bytes")), _fmt_s(r.get("load_s")), status(r))
+        console.print(table)
+
     table = Table(title="evaluation")
     for col in ("metric", "mode", "images", "images/s | time", "status"):
         table.add_column(col, justify="left" if col in ("metric", "mode", "status") else "right")
@@ -165,14 +185,42 @@ def render(doc: dict, console=None) -> None:
     if any(r["section"] in ("evaluation", "table") for r in rows):
         console.print(table)
     if doc["ratios"]:
-        console.print("[bold]ratios (same run)[/]")
-        for key, value in doc["ratios"].items():
-            console.print(f"  {key}: {value:.2f}x")
+        console.print("[bold]ratios (same run; in brackets the range over the rows' timed iterations)[/]")
+        for key, r in doc["ratios"].items():
+            text = escape(format_ratio(r))
+            console.print(f"  {escape(key)}: " + (f"[yellow]{text}[/]" if r.get("noise") else text))
 
 
-def ratios(rows: list[dict]) -> dict[str, float]:
-    """Speed ratios between rows of the same run: >1 means the first-named variant is slower."""
-    out: dict[str, float] = {}
+#: the timing record of each timed figure of a row (``timing`` unless named here)
+TIMING_OF = {"denoise_s": "denoise_timing"}
+
+
+def ratio(slow: dict, slow_key: str, fast: dict, fast_key: str) -> dict:
+    """``slow[slow_key] / fast[fast_key]`` (both seconds) with its spread: ``low`` and ``high`` pair the rows'
+    fastest and slowest timed iterations (``low = slow min / fast max``, ``high = slow max / fast min``). ``noise``:
+    the two rows' iteration times overlap (``low <= 1 <= high``), so this run cannot tell which is faster. Without
+    per-iteration times (or with one timed iteration) the spread is None: unknown, printed as such."""
+    value = slow[slow_key] / fast[fast_key]
+    a, b = slow.get(TIMING_OF.get(slow_key, "timing")), fast.get(TIMING_OF.get(fast_key, "timing"))
+    if not a or not b or "max_s" not in a or "max_s" not in b or min(a["iters"], b["iters"]) < 2:
+        return {"value": value, "low": None, "high": None, "noise": None}
+    low, high = a["min_s"] / b["max_s"], a["max_s"] / b["min_s"]
+    return {"value": value, "low": low, "high": high, "noise": low <= 1.0 <= high}
+
+
+def format_ratio(r: dict) -> str:
+    """``2.92x (2.51-3.30)``, ``1.04x (0.93-1.20) noise dominates`` (plain text)."""
+    text = f"{r['value']:.2f}x"
+    text += f" ({r['low']:.2f}-{r['high']:.2f})" if r.get("low") is not None else " (spread unknown: under 2 timed runs)"
+    if r.get("noise"):
+        text += " noise dominates: the rows' iteration times overlap"
+    return text
+
+
+def ratios(rows: list[dict]) -> dict[str, dict]:
+    """Speed ratios between rows of the same run (>1: the first-named variant is slower), each with its spread
+    (:func:`ratio`)."""
+    out: dict[str, dict] = {}
     ok = [r for r in rows if r["status"] == "ok"]
 
     def find(section, **match):
@@ -185,29 +233,45 @@ def ratios(rows: list[dict]) -> dict[str, float]:
         for ckpt in (False, True):
             tag = "ckpt" if ckpt else "no-ckpt"
             cached = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached", compile=False)
-            for other in ("encode-each-step", "disk-cache"):
+            for other in ("encode-each-step", "disk-cache", "datasets-cache"):
                 row = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents=other, compile=False)
                 if cached and row:
-                    out[f"training {backbone} {tag}: {other} / cached step time"] = (
-                        row["step_time_s"] / cached["step_time_s"])
+                    out[f"training {backbone} {tag}: {other} / cached step time"] = ratio(
+                        row, "step_time_s", cached, "step_time_s")
+            disk = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="disk-cache", compile=False)
+            arrow = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="datasets-cache",
+                         compile=False)
+            if disk and arrow:
+                out[f"training {backbone} {tag}: disk-cache / datasets-cache step time"] = ratio(
+                    disk, "step_time_s", arrow, "step_time_s")
             compiled = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached", compile=True)
             if cached and compiled:
-                out[f"training {backbone} {tag}: eager / compiled step time"] = (
-                    cached["step_time_s"] / compiled["step_time_s"])
+                out[f"training {backbone} {tag}: eager / compiled step time"] = ratio(
+                    cached, "step_time_s", compiled, "step_time_s")
         on = find("training", backbone=backbone, gradient_checkpointing=True, latents="cached", compile=False)
         off = find("training", backbone=backbone, gradient_checkpointing=False, latents="cached", compile=False)
         if on and off:
-            out[f"training {backbone} cached: checkpointing / no checkpointing step time"] = (
-                on["step_time_s"] / off["step_time_s"])
+            out[f"training {backbone} cached: checkpointing / no checkpointing step time"] = ratio(
+                on, "step_time_s", off, "step_time_s")
     for backbone in sorted({r["backbone"] for r in ok if r["section"] == "sampling"}):
         mixed = find("sampling", backbone=backbone, label="mixed-sequential")
         single = find("sampling", backbone=backbone, label="single")
         if mixed and single:
-            out[f"sampling {backbone}: mixed ({mixed['config']['prompts']} prompts) / single steps time"] = (
-                mixed["denoise_s"] / single["denoise_s"])
+            out[f"sampling {backbone}: mixed ({mixed['config']['prompts']} prompts) / single steps time"] = ratio(
+                mixed, "denoise_s", single, "denoise_s")
+        batched = find("sampling", backbone=backbone, label="batch-4")
+        if batched and single:
+            out[f"sampling {backbone}: batch 1 / batch 4 time per item"] = ratio(
+                single, "time_per_item_s", batched, "time_per_item_s")
+    for backbone in sorted({r["backbone"] for r in ok if r["section"] == "loading"}):
+        load = find("loading", backbone=backbone)
+        single = find("sampling", backbone=backbone, label="single")
+        if load and single:
+            out[f"loading {backbone}: one backbone load / one restored item time"] = ratio(
+                load, "load_s", single, "time_per_item_s")
     for metric in sorted({r["metric"] for r in ok if r["section"] == "evaluation"}):
         one = find("evaluation", metric=metric, mode="one-by-one")
         bat = find("evaluation", metric=metric, mode="batched")
         if one and bat:
-            out[f"evaluation {metric}: one-by-one / batched time"] = bat["images_per_s"] / one["images_per_s"]
+            out[f"evaluation {metric}: one-by-one / batched time"] = ratio(one, "seconds", bat, "seconds")
     return out

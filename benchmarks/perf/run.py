@@ -24,7 +24,7 @@ def iteration_plan(kind: str, quick: bool, iters: int | None, warmup: int | None
 #: extra rounds of a backbone start only while its rounds have taken less than this (seconds)
 ROUND_BUDGET_S = 40.0
 #: the figure a row is ranked by when rounds are merged
-PRIMARY_TIME = {"training": "step_time_s", "sampling": "denoise_s"}
+PRIMARY_TIME = {"training": "step_time_s", "sampling": "denoise_s", "loading": "load_s"}
 
 
 def _better(old: dict | None, new: dict) -> dict:
@@ -85,7 +85,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
     rows: list[dict] = []
     rounds_done: dict[str, int] = {}
 
-    from benchmarks.perf import evaluation, sampling, training
+    from benchmarks.perf import evaluation, loading, sampling, training
 
     with tempfile.TemporaryDirectory(prefix="ypt-perf-") as scratch, \
             Progress(console=console, transient=True, auto_refresh=False) as progress:
@@ -97,6 +97,8 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
             total += len(args.backbones) * len(training.configurations(args.compile))
         if "sampling" in args.only:
             total += len(args.backbones) * len(sampling.MODES)
+        if "loading" in args.only:
+            total += len(args.backbones)
         if "evaluation" in args.only:
             total += 1
         if "memory" in args.only:
@@ -121,6 +123,12 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                 for mode in sampling.MODES:
                     jobs.append(("sampling", mode, lambda mode=mode, sampler=sampler:
                                  sampler.measure(mode, steps, sample_iters, sample_warmup)))
+            if "loading" in args.only:
+                if engine is None:
+                    progress.update(task, description=f"{backbone}: building {size} models")
+                    engine = wl.build(device, getattr(torch, info.dtype))
+                jobs.append(("loading", "from folder", lambda wl=wl, engine=engine:
+                             loading.measure(wl, engine, device, info.dtype, scratch, sample_iters, sample_warmup)))
             best: dict[str, dict] = {}
             rounds_done[backbone] = 0
             rounds_started = time.perf_counter()

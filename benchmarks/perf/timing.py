@@ -42,8 +42,8 @@ class Timing:
 
     def as_dict(self) -> dict:
         return {"seconds": self.seconds, "statistic": self.statistic, "median_s": self.median_s,
-                "mean_s": self.mean_s, "min_s": min(self.times_s), "std_s": self.std_s,
-                "iters": len(self.times_s), "warmup": self.warmup}
+                "mean_s": self.mean_s, "min_s": min(self.times_s), "max_s": max(self.times_s), "std_s": self.std_s,
+                "iters": len(self.times_s), "warmup": self.warmup, "times_s": list(self.times_s)}
 
 
 def time_fn(fn: Callable[[], object], device: str, iters: int, warmup: int = 1) -> Timing:

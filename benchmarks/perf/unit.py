@@ -39,7 +39,8 @@ class PerfUnit(WorkUnit):
 
     def documents(self) -> list[dict]:
         found = []
-        for path in sorted(Path(self.out).glob("*.json")):
+        out = Path(self.out)
+        for path in sorted([*out.glob("*.json"), *out.glob("quick/*.json")]):
             if path.name == "latest.json":
                 continue
             try:
