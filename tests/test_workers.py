@@ -119,6 +119,7 @@ def test_table2_plan_loads_flux_once_per_worker():
     """Table 2's plan: nine FLUX restore units, one worker locally (one load), one per shard on SLURM."""
     from benchmarks import tables
     from benchmarks.runner.planning import plan_table
+    from benchmarks.runner.report import load_lines
 
     for shards in (1, 4):
         plan = plan_table(tables.get("table2"), methods=["ypt_flux", "dcpt"], num_shards=shards)
@@ -131,6 +132,8 @@ def test_table2_plan_loads_flux_once_per_worker():
         assert len(local) == 1 and len(local[0]) == 9 * shards
         per_job = [b for b in bundles(restores, per_shard=True) if b[0].method == "ypt_flux"]
         assert len(per_job) == shards and all(len(b) == 9 for b in per_job)
+        (line,) = load_lines(plan.units)  # what --dry-run prints
+        assert f"ypt_flux (ypt_flux): {9 * shards} restore units, 1 load in a local run, {shards} on SLURM" in line
 
 
 def test_batch_size_leaves_the_run_hash_alone_and_the_outputs_equal(setup, tmp_path):

@@ -41,9 +41,28 @@ def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -
     counts = {k: list(status.values()).count(k) for k in ("done", "todo", "missing")}
     console.print(f"{len(plan.units)} units: {counts['done']} done, {counts['todo']} to run, "
                   f"{counts['missing']} missing a resource")
+    for line in load_lines([u for u in plan.units if status[u.key] != "done"]):
+        console.print(line, highlight=False)
     total, remaining, sources = plan.cost(status)
     console.print(f"cost: {remaining:.1f} GPU-hours to run ({total:.1f} for the whole plan); estimates: "
                   + ("; ".join(sources) or "none"))
+
+
+def load_lines(units) -> list[str]:
+    """One line per shared load of ``units``: how many units load it, and how many workers do (one here; one SLURM
+    job per shard index), i.e. the loads one worker per unit would have made and the loads made."""
+    from benchmarks.runner.worker import bundles
+
+    lines = []
+    for bundle in bundles(units):
+        if len(bundle) < 2 or bundle[0].load_key() is None:
+            continue
+        jobs = len(bundles(bundle, per_shard=True))
+        rows = ", ".join(sorted({u.record_label for u in bundle}))
+        lines.append(f"backbone loads of {bundle[0].method} ({rows}): {len(bundle)} {bundle[0].kind} units, 1 load "
+                     f"in a local run, {jobs} on SLURM (a job per shard index); {len(bundle)} if each unit loaded its "
+                     "own")
+    return lines
 
 
 def print_missing(missing: list[Missing], console=None) -> None:
