@@ -3,6 +3,7 @@ smoke run of the benchmark in its quickest mode (schema only; no timing assertio
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -146,8 +147,9 @@ def test_cost_uses_the_newest_measured_gpu_document(tmp_path):
     assert mixed.seconds_per_item == pytest.approx(10.0 + 2 * 20.0)  # encode/decode once, denoising per prompt
     # the step a training run executes (latents from the on-disk cache) wins over the device-cached one
     doc_trainer = doc("20260401T000000Z", 1.8)
-    doc_trainer["rows"].append({"section": "training", "backbone": "wan", "label": "ckpt disk-cache", "status": "ok",
-                                "config": {"latents": "disk-cache", "trainer": "ypt.train.PromptTrainer"},
+    doc_trainer["rows"].append({"section": "training", "backbone": "wan", "label": "ckpt datasets-cache",
+                                "status": "ok",
+                                "config": {"latents": "datasets-cache", "trainer": "ypt.train.PromptTrainer"},
                                 "step_time_s": 2.5})
     (tmp_path / "gpu-newest.json").write_text(json.dumps(doc_trainer))
     est = cost.estimate_gpu_hours("train", "wan", 1, directory=tmp_path)
@@ -162,7 +164,7 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     from benchmarks.protocol import PROTOCOL_VERSION
 
     assert main(["--quick", "--device", "cpu", "--iters", "1", "--warmup", "0", "--steps", "2",
-                 "--only", "training,sampling,loading", "--out", str(tmp_path)]) == 0
+                 "--only", "training,sampling,loading,cache", "--out", str(tmp_path)]) == 0
     # a quick run is a smoke run: its own file, never latest.json (nor a document the cost model reads)
     assert not (tmp_path / "latest.json").exists() and not list(tmp_path.glob("*.json"))
     stamped = list(tmp_path.glob("quick/*.json"))
@@ -187,7 +189,18 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
     assert sample[("flux", "batch-4")]["config"]["batch"] == 4 and sample[("flux", "batch-4")]["nfe"] == 2
     loads = {r["backbone"]: r for r in latest["rows"] if r["section"] == "loading"}
     assert set(loads) == {"flux", "wan"} and all(r["load_s"] > 0 and r["weights_bytes"] > 0 for r in loads.values())
+    built = {(r["backbone"], r["label"]): r for r in latest["rows"] if r["section"] == "cache"}
+    from ypt.latent_cache import row_bytes
+
+    for backbone, full in (("flux", (16, 128, 128)), ("wan", (16, 9, 60, 104))):
+        arrow, files = built[(backbone, "datasets-cache")], built[(backbone, "safetensors-cache")]
+        assert arrow["full_size_latent"] == list(full)
+        # float16 Arrow rows: the estimate the cache prints before a build, up to the shard's own few KiB
+        assert row_bytes(full) <= arrow["full_size_bytes_per_pair"] < row_bytes(full) + 8 * 1024
+        assert 2 * 4 * math.prod(full) < files["full_size_bytes_per_pair"] < 2 * 4 * math.prod(full) + 1024
     for name in ("training flux no-ckpt: encode-each-step / cached step time",
+                 "training wan ckpt: safetensors-cache / datasets-cache step time",
+                 "cache flux: safetensors-cache / datasets-cache build time per pair",
                  "sampling wan: mixed (2 prompts) / single steps time", "sampling flux: batch 1 / batch 4 time per item",
                  "loading wan: one backbone load / one restored item time"):
         r = latest["ratios"][name]
@@ -195,7 +208,7 @@ def test_quick_run_writes_a_schema_valid_document(tmp_path):
 
 
 def test_ratios_carry_their_spread_and_say_when_noise_dominates():
-    from benchmarks.perf.report import format_ratio, ratio
+    from benchmarks.perf.report import exact, format_ratio, ratio
 
     def row(*times):
         return {"t": min(times), "timing": {"min_s": min(times), "max_s": max(times), "iters": len(times)}}
@@ -208,6 +221,7 @@ def test_ratios_carry_their_spread_and_say_when_noise_dominates():
     assert overlap["noise"] and format_ratio(overlap).endswith("noise dominates: the rows' iteration times overlap")
     once = ratio(row(1.5), "t", row(1.0, 1.2), "t")
     assert once["low"] is None and once["noise"] is None and "spread unknown" in format_ratio(once)
+    assert format_ratio(exact(1.97)) == "1.97x (counted: exact)"
 
 
 def test_live_bytes_tracker_counts_storages_once_and_frees_them():

@@ -6,8 +6,10 @@ import pytest
 import torch
 from test_backbones import (
     TEXT_LEN,
+    save_tiny_folder,
     single_thread,  # noqa: F401  (autouse fixture)
     tiny_flux,
+    tiny_flux_components,
     tiny_wan,
 )
 
@@ -248,27 +250,95 @@ def _write_pairs(root, n=3, size=16):
     return root
 
 
-def test_warm_latent_cache_never_runs_the_vae_encoder(tmp_path):
-    flux = tiny_flux()
-    calls = []
-    encode = flux.vae.encode
-    flux.vae.encode = lambda *a, **k: calls.append(1) or encode(*a, **k)
-    pairs = pairs_from_dir(_write_pairs(tmp_path / "pairs"))
-    assert [p.name for p, _ in pairs] == ["img0.png", "img1.png", "img2.png"]
-    geometry = {"size": [16, 16]}
-    cold = cached_latents(flux, pairs, geometry, tmp_path / "cache", progress=False)
-    assert len(calls) == 6  # 3 pairs x (input, target)
-    warm = cached_latents(flux, pairs, geometry, tmp_path / "cache", progress=False)
-    trainer = _trainer(flux, warm, iterations=3)
-    trainer.fit(3, progress=False)
-    assert len(calls) == 6
-    _, x0 = warm.batch([1])
-    torch.testing.assert_close(x0[0], cold.batch([1])[1][0])
+def test_a_run_encodes_only_the_pairs_it_draws_as_float16_and_the_next_runs_reuse_and_extend_them(tmp_path,
+                                                                                                 monkeypatch):
+    """``train_prompt`` caches the latents of the pairs its schedule draws (not the others) in a ``datasets`` Arrow
+    shard of float16; a second run with the same pairs encodes nothing and trains on the cached latents alone; a
+    longer run adds only the pairs it draws beyond them; another geometry is another cache."""
+    from datasets import Dataset
+
+    from ypt.backbones.flux import FluxBackbone
+    from ypt.latent_cache import LatentCache, pair_key
     from ypt.media import load_image
-    torch.testing.assert_close(x0[0], flux.encode(load_image(pairs[1][1])[None])[0])
-    # another resize config is another cache entry
-    cached_latents(flux, pairs, {"size": [8, 8]}, tmp_path / "cache", progress=False)
-    assert len(calls) == 7 + 6  # the direct encode above + 6 new
+    from ypt.train import PairSchedule, train_prompt
+
+    encoded = []  # images through the VAE encoder
+    real_encode = FluxBackbone.encode
+    monkeypatch.setattr(FluxBackbone, "encode", lambda self, x: encoded.append(x.shape[0]) or real_encode(self, x))
+    model = save_tiny_folder(tiny_flux_components(), tmp_path / "flux")
+    pairs = pairs_from_dir(_write_pairs(tmp_path / "pairs", n=12))
+    keys = [pair_key(i, t) for i, t in pairs]
+    config = TrainConfig(backbone="flux", iterations=2, dtype="fp32", geometry={"size": [16, 16]}, log_every=1)
+    common = dict(model=str(model), device="cpu", cache_dir=tmp_path / "cache", text_len=TEXT_LEN, progress=False)
+    touched = PairSchedule(len(pairs), config.batch_size, config.seed).touched(2)
+    assert 0 < len(touched) <= 4 < len(pairs)
+
+    train_prompt(config, pairs, out=tmp_path / "a.safetensors", **common)
+    (folder,) = (tmp_path / "cache").iterdir()
+    (shard,) = folder.glob("shard-*.arrow")
+    stored = Dataset.from_file(str(shard))
+    assert stored.features["input"].dtype == stored.features["target"].dtype == "float16"
+    assert sorted(stored["key"]) == sorted(keys[i] for i in touched)  # the drawn pairs, no other
+    assert sum(encoded) == 2 * len(touched) + 2  # both sides of each, plus one probe pair for the shapes
+    flux = FluxBackbone.from_pretrained(str(model), dtype=torch.float32, max_sequence_length=TEXT_LEN)
+    cache = LatentCache(tmp_path / "cache", flux.identity(), {"size": [16, 16]})
+    i = touched[0]
+    y, x0 = cache.get(keys[i])
+    assert y.dtype == torch.float32  # served as float32 to the trainer's math
+    torch.testing.assert_close(x0, real_encode(flux, load_image(pairs[i][1])[None])[0], rtol=2e-3, atol=2e-3)
+
+    # a second run reuses them: nothing encoded, the same trained prompt
+    encoded.clear()
+    train_prompt(config, pairs, out=tmp_path / "b.safetensors", **common)
+    assert encoded == []
+    from safetensors.torch import load_file
+
+    a, b = load_file(str(tmp_path / "a.safetensors")), load_file(str(tmp_path / "b.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    # the trainer reads only cached pairs: a pair the run never drew is not there
+    served = cached_latents(flux, pairs, {"size": [16, 16]}, tmp_path / "cache", progress=False, touched=touched)
+    never = next(j for j in range(len(pairs)) if j not in touched)
+    with pytest.raises(FileNotFoundError, match="not in the latent cache"):
+        served.batch([never])
+
+    # a longer run extends the cache with the pairs it draws beyond the first run's, in a new shard
+    longer = TrainConfig(backbone="flux", iterations=8, dtype="fp32", geometry={"size": [16, 16]}, log_every=1)
+    more = PairSchedule(len(pairs), 2, longer.seed).touched(8)
+    assert set(touched) < set(more)
+    encoded.clear()
+    train_prompt(longer, pairs, out=tmp_path / "c.safetensors", **common)
+    assert sum(encoded) == 2 * len(set(more) - set(touched)) + 2
+    assert len(list(folder.glob("shard-*.arrow"))) == 2
+    assert LatentCache(tmp_path / "cache", flux.identity(), {"size": [16, 16]}).keys() == {keys[j] for j in more}
+    # another geometry is another cache
+    cached_latents(flux, pairs, {"size": [8, 8]}, tmp_path / "cache", progress=False, touched=[0])
+    assert len(list((tmp_path / "cache").iterdir())) == 2
+
+
+def test_an_interrupted_build_keeps_its_finished_shards_and_resumes(tmp_path):
+    """Shards of ``shard_rows`` pairs are moved into place when complete: an encoder that fails on the third shard
+    leaves the first two, and the next build encodes only the rest."""
+    from ypt.latent_cache import LatentCache
+
+    pairs = [(torch.full((3, 4, 4), i / 10), torch.full((3, 4, 4), i / 20)) for i in range(10)]
+    calls = []
+
+    def encode_batch(chunk, fail_at=None):
+        calls.append(len(chunk))
+        if fail_at is not None and len(calls) == fail_at:
+            raise RuntimeError("node went away")
+        return torch.stack([i[:1] for i, _ in chunk]), torch.stack([t[:1] for _, t in chunk])
+
+    cache = LatentCache(tmp_path, {"backbone": "test"}, {"size": [4, 4]}, shard_rows=4)
+    with pytest.raises(RuntimeError, match="node went away"):
+        cache.ensure(pairs, lambda c: encode_batch(c, fail_at=1 + 2 + 2 + 1), batch_size=2, log=None, progress=False)
+    assert len(list(cache.folder.glob("shard-*.arrow"))) == 2 and len(cache.keys()) == 8
+    calls.clear()
+    keys = cache.ensure(pairs, encode_batch, batch_size=2, log=None, progress=False)
+    assert calls == [1, 2]  # the probe, then the two pairs still missing
+    assert len(cache.keys()) == 10
+    y, x0 = cache.get(keys[7])
+    torch.testing.assert_close(y, torch.full((1, 4, 4), 0.7), rtol=1e-3, atol=1e-3)
 
 
 def test_pairs_dir_errors_name_the_problem(tmp_path):

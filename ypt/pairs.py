@@ -121,7 +121,9 @@ class LatentPairs:
             else:
                 got = self.cache.get(self.keys[i])
                 if got is None:
-                    raise MissingData(f"latent cache entry {self.keys[i]} vanished from {self.cache.folder}")
+                    raise MissingData(f"training pair {i} (key {self.keys[i]}) is not in the latent cache "
+                                      f"{self.cache.folder}: it was built for other pairs (ypt.pairs.cached_latents "
+                                      "touched=)")
                 y, x0 = got
             ys.append(y)
             xs.append(x0)
@@ -149,15 +151,24 @@ def pixel_loader(backbone: Backbone, geometry: dict[str, Any],
 
 def cached_latents(backbone: Backbone, pairs: Sequence[Pair], geometry: dict[str, Any],
                    cache_dir: str | os.PathLike | None = None, progress: bool = True,
-                   read_image: ImageReader | None = None) -> LatentPairs:
-    """Encode every pair once into the latent cache (skipping cached ones) and serve them from it."""
-    from ypt.latent_cache import make_latent_cache
+                   read_image: ImageReader | None = None, touched: Iterable[int] | None = None,
+                   protocol: str | None = None) -> LatentPairs:
+    """Serve ``pairs`` from the latent cache (:mod:`ypt.latent_cache`), first encoding (batched) the pairs at
+    ``touched`` (default: all; training passes the pairs its schedule draws) that it does not hold yet. A pair
+    outside ``touched`` that no earlier run cached raises when drawn. ``protocol``: the caller's protocol version,
+    part of the cache's fingerprint."""
+    from ypt.latent_cache import make_latent_cache, pair_key
 
     load = pixel_loader(backbone, geometry, read_image)
-    cache = make_latent_cache(backbone, geometry, cache_dir)
+    cache = make_latent_cache(backbone, geometry, cache_dir, protocol)
+    keys = [pair_key(i, t) for i, t in pairs]
 
-    def encode_pair(inp: PixelSource, tgt: PixelSource) -> tuple[torch.Tensor, torch.Tensor]:
-        return backbone.encode(load(inp))[0], backbone.encode(load(tgt))[0]
+    def encode_batch(chunk: Sequence[Pair]) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
 
-    keys = cache.ensure(pairs, encode_pair, progress=progress)
+        return (backbone.encode(torch.cat([load(inp) for inp, _ in chunk])),
+                backbone.encode(torch.cat([load(tgt) for _, tgt in chunk])))
+
+    wanted = sorted(set(touched)) if touched is not None else range(len(pairs))
+    cache.ensure([pairs[i] for i in wanted], encode_batch, keys=[keys[i] for i in wanted], progress=progress)
     return LatentPairs(cache=cache, keys=keys)

@@ -2,8 +2,9 @@
 
 ``z_t`` comes from the bridge (EBR by default: ``t`` in ``[t_min, T0]``); the backbone, VAE and text encoders are
 frozen; only the prompt's parameters train (AdamW, ``ypt.defaults``: lr 5e-4, batch 2). VAE latents of the pairs
-come from the :mod:`ypt.latent_cache` (encoded once). Checkpoints are atomic and hold the prompt, the optimizer, the
-RNG state, the step and the logged losses, so a resumed run follows the uninterrupted run's trajectory exactly.
+come from the :mod:`ypt.latent_cache`, encoded once and only for the pairs the run's :class:`PairSchedule` draws.
+Checkpoints are atomic and hold the prompt, the optimizer, the RNG state, the step and the logged losses, so a
+resumed run follows the uninterrupted run's trajectory exactly.
 The loss is only brought to the host every ``log_every`` steps (no device sync per step).
 
 Library::
@@ -110,6 +111,39 @@ class TrainConfig:
 
 
 # ---- the trainer ----------------------------------------------------------------------------------------------
+class PairSchedule:
+    """Which pairs each training step draws: ``batch_size`` indices per step, uniformly with replacement, from a
+    generator of their own seeded by the run's ``seed`` (apart from the generator of ``t`` and the noise). So the
+    pairs a run of ``n`` steps touches are known before its first step (:meth:`touched`: the latent cache encodes
+    only those), and step ``k`` draws the same pairs however the run was interrupted and resumed."""
+
+    def __init__(self, n_pairs: int, batch_size: int, seed: int) -> None:
+        import torch
+
+        from ypt.provenance import config_hash
+
+        if n_pairs < 1:
+            raise MissingData("a training run needs at least one pair")
+        self.n_pairs, self.batch_size = n_pairs, batch_size
+        stream = int(config_hash({"seed": seed, "stream": "training pairs"}, length=15), 16)
+        self._generator = torch.Generator("cpu").manual_seed(stream)
+        self._drawn: list[list[int]] = []
+
+    def step(self, k: int) -> list[int]:
+        """The pair indices of step ``k`` (0-based)."""
+        import torch
+
+        while len(self._drawn) <= k:
+            self._drawn.append(torch.randint(self.n_pairs, (self.batch_size,), generator=self._generator).tolist())
+        return self._drawn[k]
+
+    def touched(self, steps: int) -> list[int]:
+        """The indices steps ``0 .. steps-1`` draw, each once, sorted."""
+        if steps > 0:
+            self.step(steps - 1)
+        return sorted({i for drawn in self._drawn[:steps] for i in drawn})
+
+
 class PromptTrainer:
     """Trains ``prompt`` on a frozen ``backbone``.
 
@@ -134,6 +168,7 @@ class PromptTrainer:
         fused = {"fused": True} if backbone.device.type in ("cuda", "cpu") else {}
         self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay, **fused)
         self.generator = torch.Generator("cpu").manual_seed(config.seed)
+        self.schedule = PairSchedule(len(data), config.batch_size, config.seed)
         self.step_count = 0
         self.losses: list[tuple[int, float]] = []
         self._pending: list[torch.Tensor] = []
@@ -146,8 +181,7 @@ class PromptTrainer:
         import torch
 
         g, b = self.generator, self.config.batch_size
-        idx = torch.randint(len(self.data), (b,), generator=g).tolist()
-        y, x0 = self.data.batch(idx)
+        y, x0 = self.data.batch(self.schedule.step(self.step_count))
         t = self.bridge.sample_t(b, generator=g)
         noise = torch.randn(x0.shape, generator=g)
         dev = self.backbone.device
@@ -288,14 +322,16 @@ def run_dir(prompt_path: str | os.PathLike) -> Path:
 def train_prompt(config: TrainConfig, pairs: Sequence[Pair], *, model: str | os.PathLike | None = None,
                  revision: str | None = None, device: str | None = None, out: str | os.PathLike | None = None,
                  cache_dir: str | os.PathLike | None = None, read_image: ImageReader | None = None,
-                 text_len: int | None = None, progress: bool = True, tensorboard: bool = False) -> Path:
+                 text_len: int | None = None, protocol: str | None = None, progress: bool = True,
+                 tensorboard: bool = False) -> Path:
     """Train one prompt on ``pairs`` and write it; returns the prompt file's path.
 
     Loads the frozen backbone ``config.backbone`` (``model``: a local diffusers folder or hub id found in the HF
     cache, default the paper's model; never downloads) on ``device`` (default cuda when available), encodes the
-    pairs once into the latent cache (``cache_dir``, default ``$YPT_CACHE/latents``; ``read_image`` decodes
-    inputs that are not image files), trains for ``config.iterations`` steps, resuming from the checkpoint
-    ``<out>.ckpt`` beside the prompt when one exists, and writes ``out`` (default
+    pairs its steps draw once into the latent cache (``cache_dir``, default ``$YPT_CACHE/latents``, fingerprinted
+    with ``protocol`` among others; ``read_image`` decodes inputs that are not image files), trains for
+    ``config.iterations`` steps, resuming from the checkpoint ``<out>.ckpt`` beside the prompt when one exists, and
+    writes ``out`` (default
     :meth:`TrainConfig.prompt_path`) with its JSON sidecar. ``text_len``: the context length the backbone feeds
     and the prompt is made for (default the backbone's, ``ypt.defaults.TEXT_LEN``). The run's log goes into
     :func:`run_dir` (``metrics.csv``; TensorBoard scalars with ``tensorboard``). A ``device`` that is not here
@@ -315,8 +351,12 @@ def train_prompt(config: TrainConfig, pairs: Sequence[Pair], *, model: str | os.
                              text_encoders=prompting.needs_text_encoders(config.variant),
                              max_sequence_length=text_len)
     out = Path(out) if out else config.prompt_path()
-    data = cached_latents(backbone, pairs, config.geometry, cache_dir, progress=progress, read_image=read_image)
-    prompt = prompting.new_prompt(config.variant, backbone)
+    # only the pairs this run's steps draw are encoded (a longer run later extends the cache)
+    touched = PairSchedule(len(pairs), config.batch_size, config.seed).touched(config.iterations)
+    data = cached_latents(backbone, pairs, config.geometry, cache_dir, progress=progress, read_image=read_image,
+                          touched=touched, protocol=protocol)
+    # seeded: the same config trains the same prompt
+    prompt = prompting.new_prompt(config.variant, backbone, generator=torch.Generator("cpu").manual_seed(config.seed))
     trainer = PromptTrainer(backbone, prompt, make_bridge(config.bridge, config.t0, config.t_min), data, config)
     losses = trainer.fit(config.iterations, checkpoint=out.with_name(out.name + ".ckpt"), progress=progress,
                          log_dir=run_dir(out), tensorboard=tensorboard)

@@ -88,7 +88,7 @@ def _measured_seconds(doc: dict, kind: str, backbone: str | None, prompts: int,
     if kind == "train":
         # latents from the on-disk cache where measured (what a `python -m ypt.train` run executes), else from
         # the device; the fastest configuration that ran (an OOM row is not "ok")
-        rows = (_ok_rows(doc, "training", backbone=backbone, latents="disk-cache")
+        rows = (_ok_rows(doc, "training", backbone=backbone, latents="datasets-cache")
                 or _ok_rows(doc, "training", backbone=backbone, latents="cached"))
         return min(r["step_time_s"] for r in rows) * iterations if rows else None
     if kind == "sample":

@@ -10,8 +10,9 @@ Examples::
 
 Sections: training (step time, peak memory, FLOPs, MFU), memory (the full-size FLUX / WAN training step's peak
 memory traced with fake tensors on any machine), sampling (20 bridge steps per item, one item at a time and
-batched), loading (a backbone load from a folder, against the time per restored item), evaluation (metric
-throughput, table re-render).
+batched), loading (a backbone load from a folder, against the time per restored item), cache (the training latent
+cache: bytes per pair and build time, Arrow float16 against the float32 file per pair it replaced), evaluation
+(metric throughput, table re-render).
 
 The options are parsed here, once, for the command line and for the SLURM job.
 """
@@ -21,7 +22,7 @@ import argparse
 from pathlib import Path
 
 DEFAULT_OUT = Path("results/perf")
-SECTIONS = ("training", "memory", "sampling", "loading", "evaluation")
+SECTIONS = ("training", "memory", "sampling", "loading", "cache", "evaluation")
 
 
 def parse_args(argv=None) -> argparse.Namespace:

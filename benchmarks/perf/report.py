@@ -20,7 +20,7 @@ from pathlib import Path
 from ypt.files import atomic_write_text
 
 SCHEMA = "ypt-perf/2"
-SECTIONS = ("training", "memory", "sampling", "loading", "evaluation", "table")
+SECTIONS = ("training", "memory", "sampling", "loading", "cache", "evaluation", "table")
 #: keys every row has, and the numbers an "ok" row of each section has
 ROW_KEYS = ("section", "label", "config", "status")
 OK_KEYS = {
@@ -28,6 +28,7 @@ OK_KEYS = {
     "memory": ("peak_memory_bytes", "memory_kind", "resident_bytes", "step_bytes", "fits_80gb"),
     "sampling": ("nfe", "forward_calls", "time_per_item_s", "denoise_s", "time_per_nfe_s", "peak_memory_bytes"),
     "loading": ("load_s", "weights_bytes"),
+    "cache": ("build_s_per_pair", "pairs_per_s", "bytes_per_pair", "full_size_bytes_per_pair"),
     "evaluation": ("metric", "mode", "images", "seconds", "images_per_s"),
     "table": ("seconds", "records"),
 }
@@ -80,7 +81,9 @@ def write(doc: dict, out_dir: str | Path) -> Path:
 def _fmt_bytes(n) -> str:
     if n is None:
         return "n/a"
-    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+    if n >= 2**30:
+        return f"{n / 2**30:.2f} GiB"
+    return f"{n / 2**20:.3f} MiB" if n >= 2**20 else f"{n / 2**10:.1f} KiB"
 
 
 def _fmt_s(s) -> str:
@@ -171,6 +174,19 @@ def render(doc: dict, console=None) -> None:
             table.add_row(r["backbone"], _fmt_bytes(r.get("weights_bytes")), _fmt_s(r.get("load_s")), status(r))
         console.print(table)
 
+    built = [r for r in rows if r["section"] == "cache"]
+    if built:
+        table = Table(title="training latent cache: build and size (%s pairs)" % built[0]["config"].get("pairs"))
+        for col in ("backbone", "layout", "storage", "per pair", "pairs/s", "bytes per pair", "full-size pair",
+                    "status"):
+            table.add_column(col, justify="left" if col in ("backbone", "layout", "storage", "status") else "right")
+        for r in built:
+            table.add_row(r["backbone"], r["label"], r["config"].get("storage", ""), _fmt_s(r.get("build_s_per_pair")),
+                          f"{r['pairs_per_s']:.1f}" if r.get("pairs_per_s") else "-",
+                          _fmt_bytes(r.get("bytes_per_pair")), _fmt_bytes(r.get("full_size_bytes_per_pair")),
+                          status(r))
+        console.print(table)
+
     table = Table(title="evaluation")
     for col in ("metric", "mode", "images", "images/s | time", "status"):
         table.add_column(col, justify="left" if col in ("metric", "mode", "status") else "right")
@@ -208,10 +224,20 @@ def ratio(slow: dict, slow_key: str, fast: dict, fast_key: str) -> dict:
     return {"value": value, "low": low, "high": high, "noise": low <= 1.0 <= high}
 
 
+def exact(value: float) -> dict:
+    """A ratio of counted (not timed) figures, e.g. bytes: no spread, never noise."""
+    return {"value": value, "low": value, "high": value, "noise": False}
+
+
 def format_ratio(r: dict) -> str:
     """``2.92x (2.51-3.30)``, ``1.04x (0.93-1.20) noise dominates`` (plain text)."""
     text = f"{r['value']:.2f}x"
-    text += f" ({r['low']:.2f}-{r['high']:.2f})" if r.get("low") is not None else " (spread unknown: under 2 timed runs)"
+    if r.get("low") is None:
+        text += " (spread unknown: under 2 timed runs)"
+    elif r["low"] == r["high"]:
+        text += " (counted: exact)"
+    else:
+        text += f" ({r['low']:.2f}-{r['high']:.2f})"
     if r.get("noise"):
         text += " noise dominates: the rows' iteration times overlap"
     return text
@@ -233,17 +259,18 @@ def ratios(rows: list[dict]) -> dict[str, dict]:
         for ckpt in (False, True):
             tag = "ckpt" if ckpt else "no-ckpt"
             cached = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached", compile=False)
-            for other in ("encode-each-step", "disk-cache", "datasets-cache"):
+            for other in ("encode-each-step", "datasets-cache"):
                 row = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents=other, compile=False)
                 if cached and row:
                     out[f"training {backbone} {tag}: {other} / cached step time"] = ratio(
                         row, "step_time_s", cached, "step_time_s")
-            disk = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="disk-cache", compile=False)
+            old = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="safetensors-cache",
+                       compile=False)
             arrow = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="datasets-cache",
                          compile=False)
-            if disk and arrow:
-                out[f"training {backbone} {tag}: disk-cache / datasets-cache step time"] = ratio(
-                    disk, "step_time_s", arrow, "step_time_s")
+            if old and arrow:
+                out[f"training {backbone} {tag}: safetensors-cache / datasets-cache step time"] = ratio(
+                    old, "step_time_s", arrow, "step_time_s")
             compiled = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached", compile=True)
             if cached and compiled:
                 out[f"training {backbone} {tag}: eager / compiled step time"] = ratio(
@@ -263,6 +290,16 @@ def ratios(rows: list[dict]) -> dict[str, dict]:
         if batched and single:
             out[f"sampling {backbone}: batch 1 / batch 4 time per item"] = ratio(
                 single, "time_per_item_s", batched, "time_per_item_s")
+    for backbone in sorted({r["backbone"] for r in ok if r["section"] == "cache"}):
+        old = find("cache", backbone=backbone, label="safetensors-cache")
+        arrow = find("cache", backbone=backbone, label="datasets-cache")
+        if old and arrow:
+            out[f"cache {backbone}: safetensors-cache / datasets-cache bytes per pair"] = exact(
+                old["bytes_per_pair"] / arrow["bytes_per_pair"])
+            out[f"cache {backbone}: safetensors-cache / datasets-cache bytes per full-size pair"] = exact(
+                old["full_size_bytes_per_pair"] / arrow["full_size_bytes_per_pair"])
+            out[f"cache {backbone}: safetensors-cache / datasets-cache build time per pair"] = ratio(
+                old, "build_s_per_pair", arrow, "build_s_per_pair")
     for backbone in sorted({r["backbone"] for r in ok if r["section"] == "loading"}):
         load = find("loading", backbone=backbone)
         single = find("sampling", backbone=backbone, label="single")

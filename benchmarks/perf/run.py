@@ -24,7 +24,7 @@ def iteration_plan(kind: str, quick: bool, iters: int | None, warmup: int | None
 #: extra rounds of a backbone start only while its rounds have taken less than this (seconds)
 ROUND_BUDGET_S = 40.0
 #: the figure a row is ranked by when rounds are merged
-PRIMARY_TIME = {"training": "step_time_s", "sampling": "denoise_s", "loading": "load_s"}
+PRIMARY_TIME = {"training": "step_time_s", "sampling": "denoise_s", "loading": "load_s", "cache": "build_s_per_pair"}
 
 
 def _better(old: dict | None, new: dict) -> dict:
@@ -85,7 +85,7 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
     rows: list[dict] = []
     rounds_done: dict[str, int] = {}
 
-    from benchmarks.perf import evaluation, loading, sampling, training
+    from benchmarks.perf import cache, evaluation, loading, sampling, training
 
     with tempfile.TemporaryDirectory(prefix="ypt-perf-") as scratch, \
             Progress(console=console, transient=True, auto_refresh=False) as progress:
@@ -98,6 +98,8 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
         if "sampling" in args.only:
             total += len(args.backbones) * len(sampling.MODES)
         if "loading" in args.only:
+            total += len(args.backbones)
+        if "cache" in args.only:
             total += len(args.backbones)
         if "evaluation" in args.only:
             total += 1
@@ -123,6 +125,12 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                 for mode in sampling.MODES:
                     jobs.append(("sampling", mode, lambda mode=mode, sampler=sampler:
                                  sampler.measure(mode, steps, sample_iters, sample_warmup)))
+            if "cache" in args.only:
+                if engine is None:
+                    progress.update(task, description=f"{backbone}: building {size} models")
+                    engine = wl.build(device, getattr(torch, info.dtype))
+                jobs.append(("cache", "build", lambda wl=wl, engine=engine: cache.measure(
+                    wl, engine, device, scratch, sample_iters, sample_warmup, pairs=4 if args.quick else 16)))
             if "loading" in args.only:
                 if engine is None:
                     progress.update(task, description=f"{backbone}: building {size} models")
@@ -139,10 +147,11 @@ def run_benchmark(args) -> tuple[dict, "object | None"]:
                 for section, label, measure in jobs:
                     progress.update(task, description=f"{backbone} {section}: {label} (round {round_index + 1})")
                     try:
-                        row = measure()
+                        measured = measure()
                     except Exception as exc:  # recorded in the document and printed; the run exits non-zero
-                        row = _error_row(section, label, exc, backbone=backbone)
-                    best[label + section] = _better(best.get(label + section), row)
+                        measured = _error_row(section, label, exc, backbone=backbone)
+                    for row in measured if isinstance(measured, list) else [measured]:  # a job may give rows
+                        best[row["label"] + section] = _better(best.get(row["label"] + section), row)
                     progress.advance(task)
             rows.extend(best.values())
             bench = engine = jobs = None  # free the models before the next backbone

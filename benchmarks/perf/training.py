@@ -5,21 +5,23 @@ Every row times ``ypt.train.PromptTrainer.step``, the step ``python -m ypt.train
 trainer's seeded CPU generator), ``x0_hat`` from the adapter's ``predictor`` with a ``ypt.prompts`` residual prompt
 attached through the backward, MSE loss, fused AdamW on the prompt only; the backbone is frozen (no weight
 gradients). The configurations vary what the trainer is given: where the latents come from (``LatentPairs`` held
-on the device, ``LatentPairs`` read from the on-disk ``ypt.latent_cache`` as ``ypt.train`` does, or a pair source
-that runs the VAE encoder every step), gradient checkpointing, and ``torch.compile`` of the blocks.
+on the device; ``LatentPairs`` read from the ``ypt.latent_cache`` Arrow shards as ``ypt.train`` does; the
+float32-file-per-pair cache it replaced, :class:`benchmarks.perf.cache.SafetensorsCache`; or a pair source that
+runs the VAE encoder every step), gradient checkpointing, and ``torch.compile`` of the blocks.
 """
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from benchmarks.perf.flops import mfu
 from benchmarks.perf.timing import PeakMemory, oom_error, time_fn
 from benchmarks.perf.workloads import Workload, implementation
 
 #: where a step's latents come from
-LATENT_SOURCES = ("cached", "disk-cache", "encode-each-step")
+LATENT_SOURCES = ("cached", "datasets-cache", "safetensors-cache", "encode-each-step")
 #: the trainer every row runs
 TRAINER = "ypt.train.PromptTrainer"
 
@@ -89,22 +91,7 @@ class TrainBench:
         self.clean_px = torch.rand(shape, generator=generator).to(device)
         self.degraded_px = torch.rand(shape, generator=generator).to(device)
         self.cached = (self.engine.encode(self.clean_px).float(), self.engine.encode(self.degraded_px).float())
-        self._disk = None
-
-    def _disk_cache(self):
-        """``LatentPairs`` over a ``ypt.latent_cache.LatentCache`` under the scratch folder holding this batch."""
-        if self._disk is None:
-            from ypt.latent_cache import LatentCache
-            from ypt.pairs import LatentPairs
-
-            cache = LatentCache(self.scratch_dir, {"perf": self.wl.backbone, "size": self.wl.size}, {"perf": True})
-            keys = []
-            for i in range(self.wl.batch):
-                key = f"perf-{self.wl.backbone}-{i}"
-                cache.put(key, self.cached[1][i], self.cached[0][i])
-                keys.append(key)
-            self._disk = LatentPairs(cache=cache, keys=keys)
-        return self._disk
+        self._caches: dict = {}
 
     def pairs(self, latents: str):
         """The trainer's pair source for a latent source of :data:`LATENT_SOURCES`."""
@@ -115,7 +102,15 @@ class TrainBench:
             return LatentPairs(tensors=[(y[i], x0[i]) for i in range(self.wl.batch)])
         if latents == "encode-each-step":
             return EncodedPairs(self.engine, self.degraded_px, self.clean_px)
-        return self._disk_cache()
+        if latents not in self._caches:  # this batch's pairs in a cache of that layout, under the scratch folder
+            import torch
+
+            from benchmarks.perf.cache import build
+
+            folder = Path(self.scratch_dir) / f"train-{self.wl.backbone}-{latents}"
+            with torch.inference_mode():
+                self._caches[latents] = build(latents, folder, self.engine, self.degraded_px, self.clean_px)
+        return self._caches[latents]
 
     def trainer(self, cfg: RowConfig):
         """``ypt.train.PromptTrainer`` for ``cfg`` on this bench's adapter, with a fresh residual prompt."""

@@ -91,7 +91,10 @@ class TrainUnit(WorkUnit):
         from benchmarks.datasets import read_image
         from ypt.train import train_prompt
 
-        train_prompt(self.train_config(), self.training_pairs(), read_image=read_image, progress=progress)
+        from benchmarks.protocol import PROTOCOL_VERSION
+
+        train_prompt(self.train_config(), self.training_pairs(), read_image=read_image, protocol=PROTOCOL_VERSION,
+                     progress=progress)
 
     def missing_resources(self) -> list[Missing]:
         """The training set and the backbone's weights (every subfolder training loads, offline)."""
