@@ -169,6 +169,15 @@ def test_prompt_routing_follows_design():
     assert prompts_for("raindrop", ("rain",)) == ("rain",)  # unrouted: the sample's own degradation
     with pytest.raises(RoutingError, match="lolblur"):
         prompts_for("mystery", ("noise",))
+    # a set registered at run time with only a key and samples (the registry allows it) routes nothing itself:
+    # the others keep their routes, its samples go by their own degradation
+    import uuid
+
+    from benchmarks import datasets
+
+    bare = type("Bare", (), {"key": f"bare_{uuid.uuid4().hex[:8]}", "samples": lambda self, root=None: []})()
+    datasets.register(bare)
+    assert prompts_for("hazerd") == ("haze",) and prompts_for(bare.key, ("rain",)) == ("rain",)
 
 
 def test_ypt_entries_route_samples_to_prompt_groups(tmp_path):
