@@ -3,6 +3,8 @@ SLURM job) that loads the backbone once, each unit keeping its own resume, outco
 those of units run one by one, each loading its own backbone."""
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from test_baselines_ypt import _write_prompts
 
 from benchmarks.runner.execute import run_local
 from benchmarks.runner.planning import Cell, plan_cells
-from benchmarks.runner.units import ResultsLayout, RestoreUnit, ScoreUnit, open_store
+from benchmarks.runner.units import Needs, ResultsLayout, RestoreUnit, ScoreUnit, WorkUnit, open_store
 from benchmarks.runner.worker import bundles
 
 SETS = ("demo_haze", "demo_rain", "demo_lowlight")
@@ -65,7 +67,8 @@ def test_a_local_plan_loads_its_backbone_once_with_the_records_of_one_by_one_uni
     restores = [u for u in shared.units if isinstance(u, RestoreUnit) and u.method == "ypt_flux"]
     assert len(restores) == 6  # 3 sets x 2 shards
     outcomes = run_local(shared.units, tmp_path / "logs", progress=False)
-    assert {o.status for o in outcomes} == {"done"}
+    failed = [(o.unit, o.error, o.log.read_text() if o.log else "") for o in outcomes if o.status != "done"]
+    assert not failed, failed
     assert loads == ["flux"]  # one load for six units
 
     # before: every unit on its own loads its backbone
@@ -156,3 +159,112 @@ def test_batch_size_leaves_the_run_hash_alone_and_the_outputs_equal(setup, tmp_p
     for a, b in zip(ones, threes):
         diff = np.abs(np.asarray(Image.open(a), dtype=int) - np.asarray(Image.open(b), dtype=int))
         assert diff.max() <= 1
+
+
+@dataclass
+class KeyedFile(WorkUnit):
+    """Writes ``path``; shares ``share`` as its load key (None: nothing shared)."""
+
+    kind = "keyed"
+    path: str = ""
+    share: str | None = None
+    shard: int = 0
+    needs: Needs = field(default_factory=lambda: Needs(cpus=1, mem_gb=1, minutes=5))
+
+    def config(self):
+        return {"path": self.path}
+
+    @property
+    def label(self):
+        return Path(self.path).name
+
+    def load_key(self):
+        return self.share
+
+    def is_done(self):
+        return Path(self.path).is_file()
+
+    def run(self, progress=True, models=None):
+        if models is not None:
+            models.get(self.share, lambda: object())
+        Path(self.path).write_text("x")
+
+
+class FakeJob:
+    def __init__(self, job_id, units, folder):
+        self.job_id, self.units = job_id, units
+        self.paths = type("P", (), {"stdout": folder / f"{job_id}.out", "stderr": folder / f"{job_id}.err"})()
+        self.state, self._result, self._error = "COMPLETED", None, None
+
+    def finish(self, die_after=None):
+        """Run the job's units in one worker (``die_after``: the job is killed after that many units)."""
+        from slurm.jobs import run_units
+
+        if die_after is None:
+            self._result = {"attempts": 1, "units": run_units(self.units)}
+        else:
+            run_units(self.units[:die_after])
+            self.state, self._error = "CANCELLED", RuntimeError("cancelled")
+
+    def done(self, force_check=False):
+        return True
+
+    def exception(self):
+        return self._error
+
+    def result(self):
+        return self._result
+
+
+def test_slurm_submission_makes_one_job_per_worker_bundle_and_one_outcome_per_unit(tmp_path, monkeypatch):
+    """Without a cluster (submitit's executor replaced by a recorder): the units of one load key and shard index
+    go into one job asking for their summed time; every unit gets its job.json; a job killed half-way reports its
+    finished units done and the others failed."""
+    import submitit
+
+    from slurm.executor import SlurmRunner
+    from slurm.profiles import load_profile
+
+    arrays = []
+
+    class Recorder:
+        def __init__(self, folder, cluster, slurm_max_num_timeout):
+            self.folder, self.jobs = tmp_path / "jobs", []
+            self.folder.mkdir(exist_ok=True)
+            arrays.append(self)
+
+        def update_parameters(self, **params):
+            self.params = params
+
+        def batch(self):
+            import contextlib
+
+            return contextlib.nullcontext()
+
+        def submit(self, job):
+            fake = FakeJob(f"{len(arrays)}_{len(self.jobs)}", job.units, self.folder)
+            self.jobs.append(fake)
+            return fake
+
+    monkeypatch.setattr(submitit, "AutoExecutor", Recorder)
+    units = [KeyedFile(path=str(tmp_path / f"{k}{s}"), share=k, shard=s) for s in (0, 1) for k in ("flux", "flux2")]
+    units += [KeyedFile(path=str(tmp_path / "alone"))]
+    submitted = SlurmRunner(load_profile("ci"), tmp_path / "logs", progress=False).submit(units)
+    jobs = {s.unit.label: s.job for s in submitted}
+    # one job per (key, shard): flux0, flux1, flux20, flux21 share nothing across keys or shards; "alone" is alone
+    assert len({id(j) for j in jobs.values()}) == 5
+    assert {len(j.units) for j in jobs.values()} == {1}
+    both = [KeyedFile(path=str(tmp_path / f"b{i}"), share="flux") for i in range(3)]
+    arrays.clear()
+    submitted = SlurmRunner(load_profile("ci"), tmp_path / "logs", progress=False).submit(both)
+    (array,) = arrays
+    assert len(array.jobs) == 1 and array.jobs[0].units == both
+    assert array.params["timeout_min"] == 10  # 3 x 5 min asked, clipped to the profile's limit (then requeues)
+    for unit in both:
+        history = json.loads((tmp_path / "logs" / unit.key / "job.json").read_text())
+        assert [j["job_id"] for j in history["jobs"]] == [array.jobs[0].job_id]
+    array.jobs[0].finish(die_after=2)
+    runner = SlurmRunner(load_profile("ci"), tmp_path / "logs", progress=False)
+    assert [o.status for o in runner.wait(submitted)] == ["done", "done", "failed"]
+    array.jobs[0].finish()
+    assert [o.status for o in runner.wait(submitted)] == ["done", "done", "done"]
