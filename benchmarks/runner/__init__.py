@@ -9,6 +9,7 @@ through the ``ypt_bench.executors`` entry point, so nothing here imports it):
 * :mod:`benchmarks.runner.cost`: GPU-hours of a unit;
 * :mod:`benchmarks.runner.report`: printing plans, missing resources and failures;
 * :mod:`benchmarks.runner.execute`: dependency waves, the local executor, the executor registry, ``run_plan``;
+* :mod:`benchmarks.runner.worker`: workers, which run the units that load the same backbone with one load;
 * :mod:`benchmarks.runner.options`: the command-line options every planning command shares.
 
 Nothing here imports torch, diffusers or pyiqa at import time.
