@@ -211,14 +211,16 @@ def test_ratios_carry_their_spread_and_say_when_noise_dominates():
     from benchmarks.perf.report import exact, format_ratio, ratio
 
     def row(*times):
-        return {"t": min(times), "timing": {"min_s": min(times), "max_s": max(times), "iters": len(times)}}
+        return {"t": min(times), "timing": {"times_s": list(times)}}
 
-    apart = ratio(row(2.0, 2.2, 2.4), "t", row(1.0, 1.1), "t")
+    # quartiles (inclusive): 2.0, 2.2, 2.4, 9.0 (one stall) -> 2.15 and 4.05; 1.0, 1.1 -> 1.025 and 1.075
+    apart = ratio(row(2.0, 2.2, 2.4, 9.0), "t", row(1.0, 1.1), "t")
     assert apart["value"] == pytest.approx(2.0) and not apart["noise"]
-    assert (apart["low"], apart["high"]) == (pytest.approx(2.0 / 1.1), pytest.approx(2.4))
-    assert format_ratio(apart) == "2.00x (1.82-2.40)"
-    overlap = ratio(row(1.05, 1.5), "t", row(1.0, 1.2), "t")
-    assert overlap["noise"] and format_ratio(overlap).endswith("noise dominates: the rows' iteration times overlap")
+    assert (apart["low"], apart["high"]) == (pytest.approx(2.15 / 1.075), pytest.approx(4.05 / 1.025))
+    assert format_ratio(apart) == "2.00x (2.00-3.95)"
+    overlap = ratio(row(1.05, 1.3), "t", row(1.0, 1.25), "t")
+    assert overlap["noise"] and format_ratio(overlap).endswith("noise dominates: the rows' middle iteration times "
+                                                               "overlap")
     once = ratio(row(1.5), "t", row(1.0, 1.2), "t")
     assert once["low"] is None and once["noise"] is None and "spread unknown" in format_ratio(once)
     assert format_ratio(exact(1.97)) == "1.97x (counted: exact)"

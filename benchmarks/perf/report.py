@@ -201,7 +201,7 @@ def render(doc: dict, console=None) -> None:
     if any(r["section"] in ("evaluation", "table") for r in rows):
         console.print(table)
     if doc["ratios"]:
-        console.print("[bold]ratios (same run; in brackets the range over the rows' timed iterations)[/]")
+        console.print("[bold]ratios (same run; in brackets the range between the rows' iteration-time quartiles)[/]")
         for key, r in doc["ratios"].items():
             text = escape(format_ratio(r))
             console.print(f"  {escape(key)}: " + (f"[yellow]{text}[/]" if r.get("noise") else text))
@@ -212,16 +212,25 @@ TIMING_OF = {"denoise_s": "denoise_timing"}
 
 
 def ratio(slow: dict, slow_key: str, fast: dict, fast_key: str) -> dict:
-    """``slow[slow_key] / fast[fast_key]`` (both seconds) with its spread: ``low`` and ``high`` pair the rows'
-    fastest and slowest timed iterations (``low = slow min / fast max``, ``high = slow max / fast min``). ``noise``:
-    the two rows' iteration times overlap (``low <= 1 <= high``), so this run cannot tell which is faster. Without
-    per-iteration times (or with one timed iteration) the spread is None: unknown, printed as such."""
+    """``slow[slow_key] / fast[fast_key]`` (both seconds: each row's headline time, the minimum on a CPU and the
+    median on CUDA) with its spread over the rows' timed iterations: ``low = slow q25 / fast q75`` and
+    ``high = slow q75 / fast q25`` (quartiles: one stalled iteration on a shared machine does not decide it).
+    ``noise``: the range includes 1, i.e. the middle halves of the two rows' times overlap and this run cannot tell
+    which is faster. Under 2 timed iterations (or without them) the spread is None: unknown, printed as such."""
     value = slow[slow_key] / fast[fast_key]
     a, b = slow.get(TIMING_OF.get(slow_key, "timing")), fast.get(TIMING_OF.get(fast_key, "timing"))
-    if not a or not b or "max_s" not in a or "max_s" not in b or min(a["iters"], b["iters"]) < 2:
+    if not a or not b or len(a.get("times_s", ())) < 2 or len(b.get("times_s", ())) < 2:
         return {"value": value, "low": None, "high": None, "noise": None}
-    low, high = a["min_s"] / b["max_s"], a["max_s"] / b["min_s"]
+    (a25, a75), (b25, b75) = _quartiles(a["times_s"]), _quartiles(b["times_s"])
+    low, high = a25 / b75, a75 / b25
     return {"value": value, "low": low, "high": high, "noise": low <= 1.0 <= high}
+
+
+def _quartiles(times: list[float]) -> tuple[float, float]:
+    import statistics
+
+    q = statistics.quantiles(times, n=4, method="inclusive")
+    return q[0], q[2]
 
 
 def exact(value: float) -> dict:
@@ -239,7 +248,7 @@ def format_ratio(r: dict) -> str:
     else:
         text += f" ({r['low']:.2f}-{r['high']:.2f})"
     if r.get("noise"):
-        text += " noise dominates: the rows' iteration times overlap"
+        text += " noise dominates: the rows' middle iteration times overlap"
     return text
 
 
