@@ -9,6 +9,7 @@ folder and reports the seconds per pair (encode + write) and the bytes per pair 
 """
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -110,7 +111,8 @@ def measure(wl: Workload, engine, device: str, scratch_dir, iters: int, warmup: 
         folders: list[Path] = []
 
         def one_build(layout=layout, folders=folders):
-            folder = Path(scratch_dir) / f"cache-{wl.backbone}-{layout}-{len(folders)}"
+            # a fresh folder per build, also across the run's rounds (a built cache would make the build a no-op)
+            folder = Path(tempfile.mkdtemp(prefix=f"cache-{wl.backbone}-{layout}-", dir=scratch_dir))
             folders.append(folder)
             with torch.inference_mode():
                 build(layout, folder, engine, degraded, clean)
@@ -118,8 +120,8 @@ def measure(wl: Workload, engine, device: str, scratch_dir, iters: int, warmup: 
         timing = time_fn(one_build, device, iters=iters, warmup=warmup)
         written = _written(folders[-1])
         full_shape = workload(wl.backbone, "full").latent_shape
-        full_bytes = stored_bytes_per_pair(layout, Path(scratch_dir) / f"cache-{wl.backbone}-{layout}-full",
-                                           full_shape)
+        full_bytes = stored_bytes_per_pair(
+            layout, Path(tempfile.mkdtemp(prefix=f"cache-{wl.backbone}-{layout}-full-", dir=scratch_dir)), full_shape)
         per_pair = {k: (v / pairs if k.endswith("_s") or k == "seconds" else v) for k, v in timing.as_dict().items()
                     if k != "times_s"}
         per_pair["times_s"] = [t / pairs for t in timing.times_s]
