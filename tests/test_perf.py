@@ -221,6 +221,9 @@ def test_ratios_carry_their_spread_and_say_when_noise_dominates():
     overlap = ratio(row(1.05, 1.3), "t", row(1.0, 1.25), "t")
     assert overlap["noise"] and format_ratio(overlap).endswith("noise dominates: the rows' middle iteration times "
                                                                "overlap")
+    disturbed = ratio({"t": 1.0, "timing": {"times_s": [1.0, 3.0, 3.1, 3.2]}}, "t", row(1.0, 1.1), "t")
+    assert disturbed["low"] > 1 and disturbed["noise"]  # best times 1:1, middle halves ~3:1
+    assert format_ratio(disturbed).endswith("the ratio of the rows' best times lies outside it")
     once = ratio(row(1.5), "t", row(1.0, 1.2), "t")
     assert once["low"] is None and once["noise"] is None and "spread unknown" in format_ratio(once)
     assert format_ratio(exact(1.97)) == "1.97x (counted: exact)"

@@ -215,15 +215,17 @@ def ratio(slow: dict, slow_key: str, fast: dict, fast_key: str) -> dict:
     """``slow[slow_key] / fast[fast_key]`` (both seconds: each row's headline time, the minimum on a CPU and the
     median on CUDA) with its spread over the rows' timed iterations: ``low = slow q25 / fast q75`` and
     ``high = slow q75 / fast q25`` (quartiles: one stalled iteration on a shared machine does not decide it).
-    ``noise``: the range includes 1, i.e. the middle halves of the two rows' times overlap and this run cannot tell
-    which is faster. Under 2 timed iterations (or without them) the spread is None: unknown, printed as such."""
+    ``noise``: the range includes 1 (the middle halves of the two rows' times overlap: this run cannot tell which is
+    faster), or the headline ratio lies outside it (the rows' least disturbed iterations disagree with their middle
+    halves: most iterations were disturbed). Under 2 timed iterations (or without them) the spread is None: unknown,
+    printed as such."""
     value = slow[slow_key] / fast[fast_key]
     a, b = slow.get(TIMING_OF.get(slow_key, "timing")), fast.get(TIMING_OF.get(fast_key, "timing"))
     if not a or not b or len(a.get("times_s", ())) < 2 or len(b.get("times_s", ())) < 2:
         return {"value": value, "low": None, "high": None, "noise": None}
     (a25, a75), (b25, b75) = _quartiles(a["times_s"]), _quartiles(b["times_s"])
     low, high = a25 / b75, a75 / b25
-    return {"value": value, "low": low, "high": high, "noise": low <= 1.0 <= high}
+    return {"value": value, "low": low, "high": high, "noise": low <= 1.0 <= high or not low <= value <= high}
 
 
 def _quartiles(times: list[float]) -> tuple[float, float]:
@@ -248,7 +250,8 @@ def format_ratio(r: dict) -> str:
     else:
         text += f" ({r['low']:.2f}-{r['high']:.2f})"
     if r.get("noise"):
-        text += " noise dominates: the rows' middle iteration times overlap"
+        text += " noise dominates: " + ("the rows' middle iteration times overlap" if r["low"] <= 1.0 <= r["high"]
+                                        else "the ratio of the rows' best times lies outside it")
     return text
 
 
