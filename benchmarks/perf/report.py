@@ -211,13 +211,18 @@ def render(doc: dict, console=None) -> None:
 TIMING_OF = {"denoise_s": "denoise_timing"}
 
 
+#: how far (relative) the headline ratio may lie outside the quartile range before the ratio is marked noise (with few
+#: iterations the best times sit just below the lower quartiles)
+OUTSIDE = 0.05
+
+
 def ratio(slow: dict, slow_key: str, fast: dict, fast_key: str) -> dict:
     """``slow[slow_key] / fast[fast_key]`` (both seconds: each row's headline time, the minimum on a CPU and the
     median on CUDA) with its spread over the rows' timed iterations: ``low = slow q25 / fast q75`` and
     ``high = slow q75 / fast q25`` (quartiles: one stalled iteration on a shared machine does not decide it).
     ``noise``: the range includes 1 (the middle halves of the two rows' times overlap: this run cannot tell which is
-    faster), or the headline ratio lies outside it (the rows' least disturbed iterations disagree with their middle
-    halves: most iterations were disturbed). Under 2 timed iterations (or without them) the spread is None: unknown,
+    faster), or the headline ratio lies more than :data:`OUTSIDE` outside it (the rows' least disturbed iterations
+    disagree with their middle halves: most iterations were disturbed). Under 2 timed iterations (or without them) the spread is None: unknown,
     printed as such."""
     value = slow[slow_key] / fast[fast_key]
     a, b = slow.get(TIMING_OF.get(slow_key, "timing")), fast.get(TIMING_OF.get(fast_key, "timing"))
@@ -225,7 +230,8 @@ def ratio(slow: dict, slow_key: str, fast: dict, fast_key: str) -> dict:
         return {"value": value, "low": None, "high": None, "noise": None}
     (a25, a75), (b25, b75) = _quartiles(a["times_s"]), _quartiles(b["times_s"])
     low, high = a25 / b75, a75 / b25
-    return {"value": value, "low": low, "high": high, "noise": low <= 1.0 <= high or not low <= value <= high}
+    outside = not low / (1 + OUTSIDE) <= value <= high * (1 + OUTSIDE)
+    return {"value": value, "low": low, "high": high, "noise": low <= 1.0 <= high or outside}
 
 
 def _quartiles(times: list[float]) -> tuple[float, float]:
