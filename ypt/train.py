@@ -37,6 +37,8 @@ from ypt.defaults import (
     BATCH_SIZE,
     FLUX_SIZE,
     LEARNING_RATE,
+    MINI_CROP,
+    MINI_TRAINING,
     T0,
     T_MIN,
     TEXT_LEN,
@@ -60,7 +62,13 @@ if TYPE_CHECKING:
 
 #: training geometry per backbone (the method's default sizes, ``ypt.defaults``; see :mod:`ypt.media`)
 DEFAULT_GEOMETRY = {"flux": {"size": [FLUX_SIZE, FLUX_SIZE]},
-                    "wan": {"frames": VIDEO_FRAMES, "size": [VIDEO_HEIGHT, VIDEO_WIDTH]}}
+                    "wan": {"frames": VIDEO_FRAMES, "size": [VIDEO_HEIGHT, VIDEO_WIDTH]},
+                    "mini": {"size": [MINI_CROP, MINI_CROP]}}
+#: the paper's recipe (Sec. 4.2); a backbone may declare its own (the miniature one: ``ypt.defaults.MINI_TRAINING``)
+PAPER_TRAINING = {"lr": LEARNING_RATE, "batch_size": BATCH_SIZE, "weight_decay": 0.01, "lr_schedule": "constant",
+                  "warmup": 0, "dtype": "bf16"}
+TRAINING_RECIPES = {"flux": PAPER_TRAINING, "wan": PAPER_TRAINING, "mini": {**PAPER_TRAINING, **MINI_TRAINING}}
+LR_SCHEDULES = ("constant", "cosine")
 #: backbone weight / autocast dtypes of training (no fp16: it would need loss scaling)
 DTYPES = ("bf16", "fp32")
 
@@ -74,20 +82,28 @@ class TrainConfig:
     t0: float = T0
     t_min: float = T_MIN
     iterations: int | None = None  # None: the paper's for the backbone (ypt.defaults.TRAIN_ITERATIONS)
-    batch_size: int = BATCH_SIZE
-    lr: float = LEARNING_RATE
-    weight_decay: float = 0.01
+    # None: the backbone's recipe (TRAINING_RECIPES: the paper's AdamW, lr 5e-4, batch 2, constant lr, bf16)
+    batch_size: int | None = None
+    lr: float | None = None
+    weight_decay: float | None = None
     seed: int = 0
-    dtype: str = "bf16"
+    dtype: str | None = None
     gradient_checkpointing: bool = False
     compile: bool = False
     log_every: int = 50
     checkpoint_every: int = 1000
     geometry: dict[str, Any] = field(default_factory=dict)
+    #: learning-rate schedule: constant (the paper), or linear warmup over ``warmup`` steps then cosine to 10%
+    lr_schedule: str | None = None
+    warmup: int | None = None
 
     def __post_init__(self) -> None:
         check_key("backbone", self.backbone, TRAIN_ITERATIONS)
+        for name, value in TRAINING_RECIPES[self.backbone].items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
         check_key("training dtype", self.dtype, DTYPES)
+        check_key("learning-rate schedule", self.lr_schedule, LR_SCHEDULES)
         if self.iterations is None:
             self.iterations = TRAIN_ITERATIONS[self.backbone]
         if not self.geometry:
@@ -96,10 +112,18 @@ class TrainConfig:
     def hashable(self) -> dict[str, Any]:
         """What defines the trained prompt: logging and checkpoint cadence, and the execution options that change
         speed and memory but not the prompt (``gradient_checkpointing``, ``compile``), excluded."""
-        d = asdict(self)
-        for k in ("log_every", "checkpoint_every", "compile", "gradient_checkpointing"):
-            d.pop(k)
-        return d
+        return defining_fields(asdict(self))
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of step ``step`` (0-based) under :attr:`lr_schedule`."""
+        import math
+
+        if step < self.warmup:
+            return self.lr * (step + 1) / self.warmup
+        if self.lr_schedule == "constant":
+            return self.lr
+        progress = (step - self.warmup) / max(1, self.iterations - self.warmup)
+        return self.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
     def prompt_path(self, root: str | os.PathLike | None = None) -> Path:
         """Where training writes the prompt by default and ``ypt_flux`` / ``ypt_wan`` look for it
@@ -108,6 +132,21 @@ class TrainConfig:
 
         return default_prompt_path(self.backbone, self.degradation, variant=self.variant, bridge=self.bridge,
                                    t0=self.t0, root=root)
+
+
+#: config fields that do not define the trained prompt: logging and checkpoint cadence, and the execution options
+#: that change speed and memory but not the prompt
+NOT_DEFINING = ("log_every", "checkpoint_every", "compile", "gradient_checkpointing")
+
+
+def defining_fields(config: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a config (``asdict``) that define the trained prompt; a constant learning rate without warmup
+    (the paper's) is left out, so prompts trained before schedules existed keep their hash."""
+    d = {k: v for k, v in config.items() if k not in NOT_DEFINING}
+    if d.get("lr_schedule", "constant") == "constant" and not d.get("warmup"):
+        d.pop("lr_schedule", None)
+        d.pop("warmup", None)
+    return d
 
 
 # ---- the trainer ----------------------------------------------------------------------------------------------
@@ -198,6 +237,9 @@ class PromptTrainer:
         x0, y, t, noise = self._draw()
         z = self.bridge.state(x0, y, t, noise)
         target = x0 if self.target_fn is None else self.target_fn(z, t).detach()
+        if self.config.lr_schedule != "constant" or self.config.warmup:
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.config.lr_at(self.step_count)
         self.optimizer.zero_grad(set_to_none=True)
         with self.backbone.attached(self.prompt):  # through backward: checkpointed blocks recompute with it
             x0_hat = self.backbone.predictor(self.prompt, self.bridge)(z, t)
@@ -283,9 +325,9 @@ class PromptTrainer:
 
         state = torch.load(path, map_location="cpu", weights_only=True)
         saved = json.loads(state["config"])
-        mine = asdict(self.config)
         free = ("iterations",)  # may change between runs (a longer run continues a shorter one)
-        differs = [k for k in TrainConfig().hashable() if saved.get(k) != mine.get(k) and k not in free]
+        saved, mine = defining_fields(saved), self.config.hashable()
+        differs = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k) and k not in free)
         if differs:
             raise UsageError(f"checkpoint {path} was trained with another config ({', '.join(differs)} differ); "
                              "use another --out or delete it")
@@ -385,12 +427,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--t-min", type=float, default=T_MIN)
     p.add_argument("--iterations", type=int, help="default: the paper's ("
                    + ", ".join(f"{k.upper()} {v}" for k, v in TRAIN_ITERATIONS.items()) + ")")
-    p.add_argument("--batch-size", type=int, default=BATCH_SIZE)
-    p.add_argument("--lr", type=float, default=LEARNING_RATE)
+    recipe = "; default: the backbone's recipe (paper: " + ", ".join(f"{k} {v}" for k, v in PAPER_TRAINING.items()) \
+        + "; mini: " + ", ".join(f"{k} {v}" for k, v in MINI_TRAINING.items()) + ")"
+    p.add_argument("--batch-size", type=int, help="pairs per step" + recipe)
+    p.add_argument("--lr", type=float, help="AdamW learning rate" + recipe)
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, help="constant, or warmup then cosine to 10%%" + recipe)
+    p.add_argument("--warmup", type=int, help="linear warmup steps" + recipe)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--dtype", choices=DTYPES, default="bf16",
+    p.add_argument("--dtype", choices=DTYPES,
                    help="backbone weights and autocast dtype (prompt parameters stay fp32; no fp16: it would need "
-                        "loss scaling)")
+                        "loss scaling); default bf16, fp32 for mini")
     p.add_argument("--gradient-checkpointing", action="store_true",
                    help="recompute each block in the backward: far less activation memory for more FLOPs "
                         "(python -m benchmarks.perf --only memory traces both at full size)")
@@ -423,7 +469,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
         backbone=args.backbone, degradation=args.degradation, variant=args.variant, bridge=args.bridge,
         t0=args.t0, t_min=args.t_min, iterations=args.iterations or None,
-        batch_size=args.batch_size, lr=args.lr, seed=args.seed, dtype=args.dtype,
+        batch_size=args.batch_size, lr=args.lr, seed=args.seed, dtype=args.dtype, lr_schedule=args.lr_schedule,
+        warmup=args.warmup,
         gradient_checkpointing=args.gradient_checkpointing, compile=args.compile, log_every=args.log_every,
         checkpoint_every=args.checkpoint_every, geometry=geometry,
     )

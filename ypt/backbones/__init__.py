@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 BACKBONES = {
     "flux": "ypt.backbones.flux:FluxBackbone",
     "wan": "ypt.backbones.wan:WanBackbone",
+    "mini": "ypt.backbones.mini:MiniBackbone",  # the demo's miniature prior (CPU), FLUX's architecture
 }
 #: the model each backbone loads by default
 DEFAULT_MODEL_IDS = {name: files.model_id for name, files in MODEL_FILES.items()}

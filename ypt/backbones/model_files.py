@@ -124,7 +124,12 @@ def weights_problem(name: str, model: str | os.PathLike | None = None, revision:
                     text_dtype: str = "float16") -> str | None:
     """None when backbone ``name`` can be loaded here (its folder or HF-cache snapshot holds every subfolder it
     needs: the transformer and VAE, and the text encoders unless ``text_encoders="auto"`` finds the null-text context
-    cached); else one sentence naming what is missing and the command that fetches it. No torch import."""
+    cached); else one sentence naming what is missing and the command that fetches it. No torch import. The
+    miniature backbone (``mini``) has no text side: its packaged prior must verify against its sidecar."""
+    if name == "mini":
+        from ypt.backbones.mini_weights import prior_problem
+
+        return prior_problem(model)
     files = MODEL_FILES[name]
     try:
         model_dir = resolve_model_dir(str(model or files.model_id), revision, what=files.label,
