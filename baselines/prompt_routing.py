@@ -26,19 +26,21 @@ def routes() -> dict[str, tuple[str, ...]]:
     return {key: tuple(getattr(datasets.get(key), "degradation", ())) for key in datasets.keys()}
 
 
-def prompts_for(dataset: str, degradation: Iterable[str] = ()) -> tuple[str, ...]:
+def prompts_for(dataset: str, degradation: Iterable[str] = (),
+                trained: tuple[str, ...] = DEGRADATIONS) -> tuple[str, ...]:
     """The prompts for a sample of ``dataset``: its registry entry's degradation, else the sample's own degradation
-    tuple when every entry is a trained prompt; otherwise an error naming the routed test sets."""
+    tuple when every entry is a trained prompt (``trained``: the degradations the method has prompts for, the
+    paper's five by default); otherwise an error naming the routed test sets."""
     table = routes()
     route = table.get(dataset, table.get(dataset.lower()))
-    if route and all(d in DEGRADATIONS for d in route):
+    if route and all(d in trained for d in route):
         return route
     degradation = tuple(degradation)
-    if degradation and all(d in DEGRADATIONS for d in degradation):
+    if degradation and all(d in trained for d in degradation):
         return degradation
     from benchmarks import datasets
 
     routed = "; ".join(f"{k} -> {'+'.join(p)}" for k, p in table.items()
                        if p and getattr(datasets.get(k), "role", "") not in ("train", "demo"))
     raise RoutingError(f"no prompt route for dataset {dataset!r} (degradation {degradation!r}): the trained prompts "
-                       f"are {', '.join(DEGRADATIONS)}; routed test sets: {routed}")
+                       f"are {', '.join(trained)}; routed test sets: {routed}")

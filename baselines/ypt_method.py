@@ -35,25 +35,30 @@ CITATION = "Rajagopalan, Patel. Your Pre-trained Diffusion Model Secretly Knows 
 
 
 def ypt_spec(key: str, backbone_label: str, display_name: str, modality: str, resolution: str,
-             weights_note: str) -> MethodSpec:
-    """The spec of the paper's method on one backbone: its own prompts routed per test set, the protocol's
-    sampler."""
+             weights_note: str, degradations: tuple[str, ...] = DEGRADATIONS) -> MethodSpec:
+    """The spec of the paper's method on one backbone: its own prompts (one per degradation of ``degradations``)
+    routed per test set, the protocol's sampler."""
     return MethodSpec(
-        key=key, display_name=display_name, citation=CITATION, modalities=(modality,), degradations=DEGRADATIONS,
+        key=key, display_name=display_name, citation=CITATION, modalities=(modality,), degradations=degradations,
         invocation=f"in-process: ypt.restore.Restorer ({backbone_label} backbone, prompts routed per test set, "
                    f"{NUM_INFERENCE_STEPS} EBR steps, seed {SEED})",
         resolution=resolution, weights_note=weights_note)
 
 
 class YPTMethod(Method):
-    """``backbone``: ``"flux"`` or ``"wan"``."""
+    """``backbone``: ``"flux"``, ``"wan"`` or ``"mini"`` (the demo's miniature prior); ``defaults``: settings this
+    row runs with unless the config says otherwise (the miniature backbone: its image size and fp32)."""
 
     #: how this method runs, not what it computes: a batch restores as one sample at a time does (``ypt.restore``)
     RUNTIME_SETTINGS = Method.RUNTIME_SETTINGS | {"batch_size"}
 
-    def __init__(self, spec: MethodSpec, backbone: str):
+    def __init__(self, spec: MethodSpec, backbone: str, defaults: dict[str, Any] | None = None):
         super().__init__(spec)
         self.backbone = backbone
+        self.defaults = dict(defaults or {})
+
+    def with_defaults(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {**self.defaults, **settings}
 
     def expected_frames(self, sample: Sample, settings: dict[str, Any] | None = None) -> int | None:
         """WAN restores the first ``video_frames`` (default ``VIDEO_FRAMES``) frames, cut to the largest 4k+1."""
@@ -75,11 +80,14 @@ class YPTMethod(Method):
         needed = sorted({d for prompts in self.routes(samples) for d in prompts})
         return self.problems(settings, degradations=needed)
 
-    def problems(self, settings: dict[str, Any], degradations: Sequence[str] = DEGRADATIONS) -> list[Problem]:
-        """The backbone's weights (every subfolder it loads, offline) and the prompts ``degradations`` need."""
+    def problems(self, settings: dict[str, Any], degradations: Sequence[str] | None = None) -> list[Problem]:
+        """The backbone's weights (every subfolder it loads, offline) and the prompts ``degradations`` (default:
+        every degradation the method has a prompt for) need."""
         from ypt.backbones.model_files import weights_problem
         from ypt.backbones.prompting import needs_text_encoders
 
+        settings = self.with_defaults(settings)
+        degradations = self.spec.degradations if degradations is None else degradations
         found = []
         variant = self.prompt_options(settings)["variant"]
         text_dtype = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}[
@@ -91,7 +99,12 @@ class YPTMethod(Method):
             found.append(Problem(f"{self.backbone} backbone: {what}", fix or missing_model, kind="weights"))
         for degradation in degradations:
             path = self.prompt_path(degradation, settings)
-            if not path.exists():
+            if not path.exists() and self.backbone == "mini":
+                found.append(Problem(f"mini prompt for {degradation} not found at {path}",
+                                     "the demo trains it (make demo, i.e. python -m benchmarks.run table2 --demo, "
+                                     "writes results/demo/prompts); or set prompts_root = \"results/demo/prompts\" "
+                                     "in [ypt_mini]", kind="prompt"))
+            elif not path.exists():
                 found.append(Problem(f"{self.backbone} prompt for {degradation} not found at {path}",
                                      f"import the authors' release (python -m ypt.prompts import-official --src "
                                      f"DIR_WITH_{self.backbone}_*.pt) or train it (python -m slurm.train --backbones "
@@ -104,11 +117,11 @@ class YPTMethod(Method):
 
         groups: dict[tuple[str, ...], list[Sample]] = {}
         for s in samples:
-            groups.setdefault(prompts_for(s.dataset, s.degradation), []).append(s)
+            groups.setdefault(prompts_for(s.dataset, s.degradation, self.spec.degradations), []).append(s)
         return groups
 
     def run(self, samples: Sequence[Sample], out_dir: Path, config: RestoreConfig, report: RestoreReport) -> None:
-        settings = config.settings
+        settings = self.with_defaults(config.settings)
         groups = self.routes(samples)
         report.weights = {"backbone": self.backbone, "model": settings.get("model"),
                           **{k: v for k, v in self.prompt_options(settings).items() if k != "root"}, "prompts": {}}
@@ -140,6 +153,7 @@ class YPTMethod(Method):
         sampler settings and the batch size vary freely between the calls that share it)."""
         from ypt.provenance import config_hash
 
+        settings = self.with_defaults(settings)
         loaded = {k: settings.get(k) for k in ("model", "revision", "device", "dtype", "text_dtype", "vae_load_dtype")}
         return f"{self.backbone}-{config_hash({'backbone': self.backbone, **loaded})}"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from benchmarks.metrics.specs import lower_better
-from benchmarks.tables import FIG7
+from benchmarks.tables import FIG7, FIG7_DEMO
 from ypt.cli import entry_point
 from ypt.errors import BadInput, MissingData, UsageError
 
@@ -27,6 +27,8 @@ T0_CANDIDATES = FIG7.values
 IMAGE_METRICS = FIG7.metrics
 BACKBONES = FIG7.backbones
 DEFAULT_OUT = Path("results/ablations/t0")
+#: ``--demo``: the sweep on the miniature prior, beside the demo's results (results/demo/)
+DEMO_RESULTS = "demo"
 
 _LABEL = re.compile(r"^ypt_(?P<backbone>[a-z0-9]+)@t0=(?P<t0>[0-9.]+)$")
 
@@ -134,7 +136,7 @@ def write_t0_report(records, out_dir: Path, metrics: Sequence[str] = IMAGE_METRI
     return scores, chosen_t0(scores), [csv, *plot_scores(scores, out_dir)]
 
 
-def print_report(scores, chosen: dict[str, float], paths: Sequence[Path]) -> None:
+def print_report(scores, chosen: dict[str, float], paths: Sequence[Path], note: str = "") -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -153,6 +155,8 @@ def print_report(scores, chosen: dict[str, float], paths: Sequence[Path]) -> Non
     console.print(table)
     for backbone, t0 in chosen.items():
         console.print(f"chosen T0 for {backbone}: [bold]{t0:g}[/bold]")
+    if note:
+        console.print(note, highlight=False)
     for p in paths:
         console.print(f"wrote {p}")
 
@@ -182,29 +186,43 @@ def build_parser() -> argparse.ArgumentParser:
     t0.add_argument("--results-dir", default="results", help="results root holding the result store (default results/)")
     t0.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     t0.add_argument("--limit", type=int, help="first N samples of the low-light set (smoke runs)")
+    t0.add_argument("--demo", action="store_true",
+                    help="the sweep in miniature on a CPU: low-light prompts on the demo's miniature prior, scored on "
+                         "its low-light set (results/demo/; minutes, not the paper's numbers)")
     add_executor_arguments(t0)
     return p
 
 
 def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | None = None,
-            data_root: str = "", results_dir: str = "results"):
+            data_root: str = "", results_dir: str = "results", demo: bool = False):
     """Train one prompt per (backbone, T0) for Fig. 7's degradation on its training set, then restore and score the
-    backbone's Fig. 7 evaluation set with it."""
-    from benchmarks.runner.planning import Cell, expected_counts, plan_cells
+    backbone's Fig. 7 evaluation set with it. ``demo``: the miniature sweep (:data:`benchmarks.tables.FIG7_DEMO`)
+    under ``<results_dir>/demo``, on a CPU, without the metrics this machine cannot run."""
+    from benchmarks.runner.planning import Cell, demo_prompts_root, expected_counts, plan_cells, prepare_datasets
     from benchmarks.runner.training import training_units
-    from benchmarks.runner.units import GPU_SCORE_NEEDS, ResultsLayout
+    from benchmarks.runner.units import CPU_NEEDS, GPU_SCORE_NEEDS, ResultsLayout, metric_problems
 
-    fig = FIG7
+    fig = FIG7_DEMO if demo else FIG7
+    layout = ResultsLayout(str(Path(results_dir) / DEMO_RESULTS) if demo else str(results_dir))
+    dropped = metric_problems(fig.metrics) if demo else {}
+    metrics = tuple(m for m in fig.metrics if m not in dropped)
+    prompts_root = demo_prompts_root(layout) if demo else ""
+    settings = (("prompts_root", prompts_root),) if demo else ()
     trains, cells = [], []
     for backbone in backbones:
         for t0 in candidates:
-            (unit,) = training_units([backbone], [fig.degradation], data_root=data_root, t0=t0)
+            (unit,) = training_units([backbone], [fig.degradation], data_root=data_root, t0=t0,
+                                     prompts_root=prompts_root)
             trains.append(unit)
-            cells.append(Cell(f"ypt_{backbone}", fig.eval_set[backbone], tuple(fig.metrics),
-                              label=variant_label(backbone, t0), settings=(("t0", t0),), after=(unit.key,)))
-    return plan_cells("ablation-t0", cells, layout=ResultsLayout(str(results_dir)), data_root=data_root, limit=limit,
-                      title=fig.title, extra_units=trains,
-                      expected=expected_counts({c.dataset for c in cells}), score_needs=GPU_SCORE_NEEDS)
+            cells.append(Cell(f"ypt_{backbone}", fig.eval_set[backbone], metrics, label=variant_label(backbone, t0),
+                              settings=tuple(sorted((("t0", t0), *settings))), after=(unit.key,)))
+    if demo:
+        prepare_datasets(sorted({c.dataset for c in cells}), data_root)
+    plan = plan_cells("ablation-t0", cells, layout=layout, data_root=data_root, limit=limit, title=fig.title,
+                      extra_units=trains, expected=expected_counts({c.dataset for c in cells}),
+                      score_needs=CPU_NEEDS if demo else GPU_SCORE_NEEDS)
+    plan.dropped_metrics = dropped
+    return plan
 
 
 def _load_records(args):
@@ -224,13 +242,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from benchmarks.runner.options import split_list
 
-    backbones = split_list(args.backbones) or ()
-    unknown = sorted(set(backbones) - set(BACKBONES))
+    fig = FIG7_DEMO if args.demo else FIG7
+    backbones = fig.backbones if args.demo else (split_list(args.backbones) or ())
+    unknown = sorted(set(backbones) - set(fig.backbones))
     if unknown:
-        raise UsageError(f"unknown backbone(s) {', '.join(unknown)}; choose from {', '.join(BACKBONES)}")
+        raise UsageError(f"unknown backbone(s) {', '.join(unknown)}; choose from {', '.join(fig.backbones)}")
     from benchmarks.runner.execute import run_plan
 
-    plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=args.data_root, results_dir=args.results_dir)
+    data_root = args.data_root
+    if args.demo:
+        import os
+
+        from benchmarks.datasets.synthetic import DEMO_DATA_ENV
+
+        demo_root = Path(args.results_dir) / DEMO_RESULTS
+        data_root = data_root or str(Path(os.environ.get(DEMO_DATA_ENV) or demo_root / "data").resolve())
+        if args.out == DEFAULT_OUT:
+            args.out = demo_root / "ablations" / "t0"
+        print(f"{fig.title}: results under {demo_root}/")
+    plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=data_root, results_dir=args.results_dir,
+                   demo=args.demo)
+    for name, why in plan.dropped_metrics.items():
+        print(f"{fig.key} without {name}: {why.split('. ')[0]}")
     if not args.from_results:
         code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
         if code or args.dry_run:
@@ -245,8 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             records = records[records["method"].isin(wanted)]
     else:  # the store: this plan's own runs only (older configs of the same label never mix in)
         records = plan.records(records)
-    scores, chosen, paths = write_t0_report(records, args.out)
-    print_report(scores, chosen, paths)
+    scores, chosen, paths = write_t0_report(records, args.out,
+                                            metrics=tuple(m for m in fig.metrics if m not in plan.dropped_metrics))
+    print_report(scores, chosen, paths, note=fig.note if args.demo else "")
     return 0
 
 

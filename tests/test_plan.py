@@ -123,7 +123,7 @@ def test_training_fan_out_units_and_resume_by_prompt_file(tmp_path, monkeypatch)
     monkeypatch.setenv("YPT_PROMPTS", str(tmp_path / "prompts"))
     units = training_units(["flux", "wan"], DEGRADATIONS)
     assert len(units) == 10 and len({u.key for u in units}) == 10
-    assert {(u.backbone, u.dataset) for u in units} == {(b, d) for b, m in TRAIN_SETS.items() for d in m.values()}
+    assert {(u.backbone, u.dataset) for u in units} == {(b, d) for b in ("flux", "wan") for d in TRAIN_SETS[b].values()}
     flux_haze = units[0]
     assert (flux_haze.backbone, flux_haze.degradation, flux_haze.needs.gpus) == ("flux", "haze", 1)
     assert flux_haze.prompt_path() == default_prompt_path("flux", "haze")

@@ -17,6 +17,15 @@ needs no download. Degradations (images in [0, 1], float64, quantised to 8 bits 
 * blur: ``I = J * k`` (per channel, ``mode="reflect"``), ``k`` a normalised isotropic Gaussian (``sigma``,
   ``radius``).
 * noise: ``I = J + N(0, sigma^2)``, clipped.
+* lowlight_blur (a mixed set, the paper's LOLBlur in miniature): blur, then low light, as above, written to 8 bits
+  in between as files would be; the miniature YPT restores it with its blur and low-light prompts averaged.
+
+Training sets (``demo_<degradation>_train``, role ``train``: the miniature YPT's prompt training) are built the same
+way from other photos (:data:`ypt.mini_prior.PRETRAIN_PHOTOS`, bundled with scikit-image, pyiqa and matplotlib;
+never a test photo): random squares of each photo resized to ``size``, degraded, then :data:`TRAIN_PAIRS` random
+``MINI_CROP`` x ``MINI_CROP`` crops of aligned (degraded, clean) pairs::
+
+    <root>/demo_haze_train/input/00000.png, target/00000.png, manifest.json
 
 Every random draw comes from ``numpy.random.default_rng([seed, set index, image index])``, so the demo is the same
 on every machine. The sets are registered as the ``demo`` family of the dataset registry
@@ -31,11 +40,16 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.datasets.sample import DatasetMissing, Sample
+from ypt.defaults import MINI_CROP, MINI_SIZE
 
-GENERATOR_VERSION = "ypt-demo-v1"
+GENERATOR_VERSION = "ypt-demo-v2"
 IMAGES = ("astronaut", "coffee", "chelsea", "rocket")
-DEFAULT_SIZE = 256
+#: the demo's image side: the miniature backbone's working size
+DEFAULT_SIZE = MINI_SIZE
 SEED = 42
+#: (degraded, clean) crop pairs per training set, and squares taken from each training photo
+TRAIN_PAIRS = 1024
+TRAIN_SQUARES = 3
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,8 @@ class DemoSet:
     key: str
     degradation: tuple[str, ...]
     params: dict[str, Any]
+    #: a mixed set: the single sets whose degradations it applies, in order
+    parts: tuple[str, ...] = ()
 
 
 #: the demo's datasets, with the degradation parameters they are generated with
@@ -53,7 +69,13 @@ DEMO_SETS: tuple[DemoSet, ...] = (
     DemoSet("demo_blur", ("blur",), {"sigma": 2.0, "radius": 6}),
     DemoSet("demo_noise", ("noise",), {"sigma": 0.08}),
 )
+#: a mixed set's parameters are its parts' (blur, then low light)
+DEMO_SETS += (DemoSet("demo_lowlight_blur", ("lowlight", "blur"),
+                      {s.key: s.params for s in DEMO_SETS if s.key in ("demo_blur", "demo_lowlight")},
+                      parts=("demo_blur", "demo_lowlight")),)
 DEMO_KEYS = tuple(s.key for s in DEMO_SETS)
+#: the single degradations of the demo (one trained prompt each for the miniature YPT)
+DEMO_DEGRADATIONS = tuple(s.degradation[0] for s in DEMO_SETS if not s.parts)
 
 
 def demo_set(key: str) -> DemoSet:
@@ -136,6 +158,13 @@ def add_noise(clean, rng, sigma: float):
 
 def degrade(set_key: str, clean, rng):
     s = demo_set(set_key)
+    if s.parts:  # a mixed set: each part in turn, 8-bit in between
+        import numpy as np
+
+        out = clean
+        for part in s.parts:
+            out = to_uint8(degrade(part, out, rng)).astype(np.float64) / 255.0
+        return out
     p = s.params
     kind = s.degradation[0]
     if kind == "haze":
@@ -214,6 +243,59 @@ def build_demo(root: str | Path, size: int = DEFAULT_SIZE, sets: tuple[str, ...]
     return root
 
 
+# -- training sets (the miniature YPT's prompts) --------------------------------------------------------------------
+def train_key(degradation: str) -> str:
+    return f"demo_{degradation}_train"
+
+
+def train_manifest(degradation: str, size: int) -> dict[str, Any]:
+    from ypt.mini_prior import PRETRAIN_PHOTOS
+
+    key = train_key(degradation)
+    return {"generator": GENERATOR_VERSION, "dataset": key, "degradation": [degradation],
+            "params": demo_set(f"demo_{degradation}").params, "size": size, "crop": MINI_CROP, "seed": SEED,
+            "pairs": TRAIN_PAIRS, "squares": TRAIN_SQUARES, "photos": list(PRETRAIN_PHOTOS),
+            "source": "photos bundled with scikit-image, pyiqa and matplotlib (ypt.mini_prior.PRETRAIN_PHOTOS)"}
+
+
+def build_training_set(root: str | Path, degradation: str, size: int = DEFAULT_SIZE) -> Path:
+    """Write ``demo_<degradation>_train`` under ``root`` (skipped when its manifest is there and equal)."""
+    import numpy as np
+    from skimage.transform import resize
+
+    from ypt.files import atomic_write_text
+    from ypt.mini_prior import PRETRAIN_PHOTOS, photo, random_crops
+
+    folder = Path(root) / train_key(degradation)
+    manifest = train_manifest(degradation, size)
+    manifest_path = folder / "manifest.json"
+    if manifest_path.is_file() and \
+            {k: v for k, v in json.loads(manifest_path.read_text()).items() if k != "samples"} == manifest:
+        return folder
+    index = DEMO_DEGRADATIONS.index(degradation)
+    rng = np.random.default_rng([SEED, 1000 + index])
+    cleans, degraded = [], []
+    for name in PRETRAIN_PHOTOS:
+        img = photo(name)
+        h, w = img.shape[:2]
+        for _ in range(TRAIN_SQUARES):
+            side = int(min(h, w) * rng.uniform(0.6, 1.0))
+            top, left = rng.integers(h - side + 1), rng.integers(w - side + 1)
+            square = resize(img[top:top + side, left:left + side], (size, size), order=3, anti_aliasing=True)
+            clean = to_uint8(square).astype(np.float64) / 255.0
+            cleans.append(clean)
+            degraded.append(to_uint8(degrade(f"demo_{degradation}", clean, rng)).astype(np.float64) / 255.0)
+    targets, inputs = random_crops(cleans, TRAIN_PAIRS, MINI_CROP, rng, partners=degraded)
+    samples = []
+    for i in range(TRAIN_PAIRS):
+        name = f"{i:05d}"
+        _write_png(folder / "input" / f"{name}.png", inputs[i].transpose(1, 2, 0))
+        _write_png(folder / "target" / f"{name}.png", targets[i].transpose(1, 2, 0))
+        samples.append({"id": name, "input": f"input/{name}.png", "target": f"target/{name}.png"})
+    atomic_write_text(manifest_path, json.dumps({**manifest, "samples": samples}, indent=1))
+    return folder
+
+
 # -- the demo sets as datasets --------------------------------------------------------------------------------------
 #: where the demo's data is built when no data root is given (``$YPT_DEMO_DATA`` overrides)
 DEMO_DATA = Path("results/demo/data")
@@ -254,7 +336,10 @@ class SyntheticDatasetSpec:
         """Build the set under its root unless its manifest is already there (any size); returns the root."""
         base = self.root_for(root)
         if not (base / self.key / "manifest.json").is_file():
-            build_demo(base, sets=(self.key,))
+            if self.role == "train":
+                build_training_set(base, self.degradation[0])
+            else:
+                build_demo(base, sets=(self.key,))
         return base
 
     def samples(self, root: str | Path | None = None) -> list[Sample]:
@@ -268,4 +353,8 @@ class SyntheticDatasetSpec:
                        "image", self.key) for x in manifest["samples"]]
 
 
-SPECS = tuple(SyntheticDatasetSpec(s.key, s.degradation) for s in DEMO_SETS)
+SPECS = tuple(SyntheticDatasetSpec(s.key, s.degradation) for s in DEMO_SETS) + tuple(
+    SyntheticDatasetSpec(train_key(d), (d,), role="train", expected_count=TRAIN_PAIRS,
+                         source_url="generated by benchmarks.datasets.synthetic from photos bundled with "
+                                    "scikit-image, pyiqa and matplotlib (never a demo test photo)")
+    for d in DEMO_DEGRADATIONS)

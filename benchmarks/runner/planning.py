@@ -70,8 +70,16 @@ class Plan:
 
     def cost(self, status: dict[str, str] | None = None) -> tuple[float, float, list[str]]:
         """(GPU-hours of the whole plan, GPU-hours still to run, the sources of the estimates)."""
+        total, remaining, _, sources = self._costs(status)
+        return total, remaining, sources
+
+    def cpu_hours_to_run(self, status: dict[str, str] | None = None) -> float:
+        """CPU-hours of the units still to run that run on a CPU and have an estimate (the miniature backbone's)."""
+        return self._costs(status)[2]
+
+    def _costs(self, status: dict[str, str] | None) -> tuple[float, float, float, list[str]]:
         status = status or self.status()
-        total = remaining = 0.0
+        total = remaining = cpu = 0.0
         sources: set[str] = set()
         for u in self.units:
             c = unit_cost(u, self.sizes.get(u.key))
@@ -80,8 +88,9 @@ class Plan:
             total += c.gpu_hours
             if status[u.key] != "done":
                 remaining += c.gpu_hours
+                cpu += c.cpu_hours
             sources.add(("measured: " if c.measured else "default: ") + c.source)
-        return total, remaining, sorted(sources)
+        return total, remaining, cpu, sorted(sources)
 
     def sample_counts(self) -> dict[str, int]:
         """dataset -> the number of samples its score units cover (a cell over fewer records is partial)."""
@@ -115,7 +124,8 @@ def restore_needs(method_key: str) -> Needs:
     import baselines
 
     method = baselines.get(method_key)
-    return GPU_RESTORE_NEEDS if (method.spec.external or method.backbone) else CPU_NEEDS
+    on_gpu = method.spec.external or (method.backbone and method.backbone != "mini")  # the miniature prior: a CPU
+    return GPU_RESTORE_NEEDS if on_gpu else CPU_NEEDS
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,23 @@ def prepare_datasets(keys, data_root: str = "") -> None:
             prepare(data_root or None)
 
 
+def routed_degradations(method_key: str, groups, datasets=None) -> tuple[str, ...]:
+    """The prompts a row of our method needs: those its test sets route to (:mod:`baselines.prompt_routing`), in
+    the order of the method's degradations (the paper's tables need all five)."""
+    import baselines
+    from baselines.prompt_routing import prompts_for
+
+    trained = baselines.get(method_key).spec.degradations
+    needed = {d for g in groups for ds in g.datasets if not datasets or ds in datasets
+              for d in prompts_for(ds, (), trained)}
+    return tuple(d for d in trained if d in needed)
+
+
+def demo_prompts_root(layout: ResultsLayout) -> str:
+    """Where a demo's prompts live: beside its results (``<results>/demo/prompts``)."""
+    return f"{layout.root}/prompts"
+
+
 def retraining_unit(method: str, data_root: str = ""):
     """The unit retraining ``method`` on the WAN training sets as the paper did (AverNet, ViWS-Net), when its
     baselines config sets no ``checkpoint`` of its own; None for every other method."""
@@ -213,7 +240,6 @@ def plan_table(spec, methods=None, datasets=None, limit: int | None = None, data
     prompts' training units. A demo table leaves out the metrics this machine cannot run
     (``Plan.dropped_metrics``); a paper table reports them as missing instead."""
     import baselines
-    from benchmarks.protocol import DEGRADATIONS
     from benchmarks.runner.training import training_units
 
     dropped = metric_problems(spec.metrics()) if spec.is_demo else {}
@@ -225,8 +251,14 @@ def plan_table(spec, methods=None, datasets=None, limit: int | None = None, data
         method, label = (f"ypt_{spec.backbone}", row.key) if spec.variants else (row.key, "")
         after: tuple[str, ...] = ()
         if backbone := baselines.get(method).backbone:
-            units = training_units([backbone], DEGRADATIONS, data_root=data_root,
-                                   variant=settings.get("variant", "residual"), bridge=settings.get("bridge", "ebr"))
+            # the demo keeps its prompts with its results (results/demo/prompts): a second run finds them there
+            prompts_root = demo_prompts_root(layout) if spec.is_demo else ""
+            if prompts_root:
+                settings["prompts_root"] = prompts_root
+            units = training_units([backbone], routed_degradations(method, spec.groups_of(row.key), datasets),
+                                   data_root=data_root,
+                                   variant=settings.get("variant", "residual"), bridge=settings.get("bridge", "ebr"),
+                                   prompts_root=prompts_root)
             trains.update({u.key: u for u in units})
             after = tuple(u.key for u in units)
         elif unit := retraining_unit(method, data_root):

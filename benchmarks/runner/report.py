@@ -44,7 +44,9 @@ def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -
     for line in load_lines([u for u in plan.units if status[u.key] != "done"]):
         console.print(line, highlight=False)
     total, remaining, sources = plan.cost(status)
-    console.print(f"cost: {remaining:.1f} GPU-hours to run ({total:.1f} for the whole plan); estimates: "
+    cpu = plan.cpu_hours_to_run(status)
+    on_cpu = f"; about {cpu * 60:.0f} CPU-minutes to run on a CPU" if cpu else ""
+    console.print(f"cost: {remaining:.1f} GPU-hours to run ({total:.1f} for the whole plan){on_cpu}; estimates: "
                   + ("; ".join(sources) or "none"))
 
 

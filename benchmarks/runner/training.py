@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks.datasets.synthetic import DEMO_DEGRADATIONS, train_key
 from benchmarks.protocol import T0
-from benchmarks.runner.units import Missing, Needs, WorkUnit, missing_dataset
+from benchmarks.runner.units import CPU_NEEDS, Missing, Needs, WorkUnit, missing_dataset
 
 #: the paper's training set per backbone and degradation (Sec. 4.2), as dataset registry keys
 TRAIN_SETS = {
@@ -19,10 +20,12 @@ TRAIN_SETS = {
              "lowlight": "lolv1_train", "blur": "gopro_train"},
     "wan": {"haze": "revide_train", "rain": "nturain_synthetic_train", "snow": "rvsd_train",
             "lowlight": "sdsd_train", "blur": "gopro_video_train"},
+    # the built-in demo's miniature prior: generated training sets (benchmarks.datasets.synthetic)
+    "mini": {d: train_key(d) for d in DEMO_DEGRADATIONS},
 }
 #: time limit asked per training job: a chosen ceiling, not an estimate (the dry-run's cost line estimates; a job
 #: cut short by it, or by the cluster profile's limit, requeues and resumes from its checkpoint); ``--hours``
-DEFAULT_HOURS = {"flux": 24, "wan": 24}
+DEFAULT_HOURS = {"flux": 24, "wan": 24, "mini": 1}
 
 
 @dataclass
@@ -40,6 +43,8 @@ class TrainUnit(WorkUnit):
     t0: float = T0
     iterations: int | None = None
     extra_args: tuple[str, ...] = ()
+    #: where the prompt is written ("" : ypt.prompts.default_prompt_path's root; the demo: results/demo/prompts)
+    prompts_root: str = ""
 
     @property
     def label(self) -> str:
@@ -57,7 +62,7 @@ class TrainUnit(WorkUnit):
         return {"kind": "train", "train": self.train_config().hashable(), "dataset": self.dataset}
 
     def prompt_path(self):
-        return self.train_config().prompt_path()
+        return self.train_config().prompt_path(self.prompts_root or None)
 
     def is_done(self) -> bool:
         return self.prompt_path().is_file()
@@ -80,8 +85,11 @@ class TrainUnit(WorkUnit):
         from benchmarks.datasets.roots import dataset_root
         from ypt.errors import MissingData
 
+        spec = datasets.get(self.dataset)
+        if hasattr(spec, "prepare"):  # a generated training set (the demo's) is built on first use
+            spec.prepare(self.data_root or None)
         root = dataset_root(self.dataset, self.data_root or None)
-        pairs = [(s.input, s.target) for s in datasets.get(self.dataset).samples(root)
+        pairs = [(s.input, s.target) for s in spec.samples(root)
                  if s.target is not None and s.target != s.input]
         if not pairs:
             raise MissingData(f"dataset {self.dataset!r} at {root} has no (input, target) pairs with a reference")
@@ -94,14 +102,17 @@ class TrainUnit(WorkUnit):
         from benchmarks.protocol import PROTOCOL_VERSION
 
         train_prompt(self.train_config(), self.training_pairs(), read_image=read_image, protocol=PROTOCOL_VERSION,
-                     progress=progress)
+                     progress=progress, out=self.prompt_path())
 
     def missing_resources(self) -> list[Missing]:
         """The training set and the backbone's weights (every subfolder training loads, offline)."""
         from ypt.backbones.model_files import weights_problem
         from ypt.backbones.prompting import needs_text_encoders
 
-        found = missing_dataset(self.dataset, self.data_root)
+        from benchmarks import datasets
+
+        generated = hasattr(datasets.get(self.dataset), "prepare")  # the demo's: built when the unit runs
+        found = [] if generated else missing_dataset(self.dataset, self.data_root)
         problem = weights_problem(self.backbone, text_encoders=needs_text_encoders(self.variant))
         if problem:
             what, _, how = problem.partition(" Get it with: ")
@@ -113,16 +124,18 @@ class TrainUnit(WorkUnit):
 def training_units(backbones: Sequence[str], degradations: Sequence[str], data_root: str = "",
                    iterations: int | None = None, gpus: int = 1, hours: float | None = None,
                    variant: str = "residual", bridge: str = "ebr", t0: float = T0,
-                   extra_args: Sequence[str] = ()) -> list[TrainUnit]:
+                   extra_args: Sequence[str] = (), prompts_root: str = "") -> list[TrainUnit]:
     """One :class:`TrainUnit` per (backbone, degradation); ``extra_args`` go to ``python -m ypt.train`` as they are
-    (``--gradient-checkpointing``, ``--compile``: options that change speed and memory, not the prompt)."""
+    (``--gradient-checkpointing``, ``--compile``: options that change speed and memory, not the prompt). The
+    miniature backbone's units run on a CPU."""
     units = []
     for backbone in backbones:
         for degradation in degradations:
             minutes = int(60 * (hours if hours is not None else DEFAULT_HOURS[backbone]))
+            needs = (Needs(gpus=0, cpus=CPU_NEEDS.cpus, mem_gb=CPU_NEEDS.mem_gb, minutes=minutes) if backbone == "mini"
+                     else Needs(gpus=gpus, cpus=8 * gpus, mem_gb=64 * gpus, minutes=minutes))
             units.append(TrainUnit(backbone=backbone, degradation=degradation,
                                    dataset=TRAIN_SETS[backbone][degradation], data_root=data_root,
                                    variant=variant, bridge=bridge, t0=t0, iterations=iterations,
-                                   extra_args=tuple(extra_args),
-                                   needs=Needs(gpus=gpus, cpus=8 * gpus, mem_gb=64 * gpus, minutes=minutes)))
+                                   extra_args=tuple(extra_args), prompts_root=prompts_root, needs=needs))
     return units
