@@ -225,7 +225,7 @@ def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | 
     return plan
 
 
-def _load_records(args):
+def _load_records(args, store_root: str):
     import pandas as pd
 
     if args.records:
@@ -234,7 +234,7 @@ def _load_records(args):
         return pd.read_csv(args.records)
     from benchmarks.runner.units import open_store
 
-    return open_store(args.results_dir).load()
+    return open_store(store_root).load()
 
 
 @entry_point
@@ -268,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = run_plan(plan, executor=args.executor, cluster=args.cluster, dry_run=args.dry_run)
         if code or args.dry_run:
             return code
-    records = _load_records(args)
+    records = _load_records(args, plan.layout.root)
     if args.records:  # an exported CSV: the variants by label, of the current protocol only
         from benchmarks.store import of_protocol
 

@@ -87,8 +87,26 @@ def test_from_the_store_only_this_plans_runs_count(tmp_path, monkeypatch, capsys
     stale = per_sample_records("flux")
     stale["config_hash"] = "an-older-config"
     stale.loc[stale["method"] == ablate.variant_label("flux", 0.2), "value"] += 100.0  # would make 0.2 win
-    monkeypatch.setattr(ablate, "_load_records", lambda args: pd.concat([fresh, stale], ignore_index=True))
+    monkeypatch.setattr(ablate, "_load_records", lambda args, root: pd.concat([fresh, stale], ignore_index=True))
     out = tmp_path / "t0"
     assert ablate.main(["t0", "--from-results", "--backbones", "flux", "--t0", "0.2,0.4,0.6", "--out", str(out)]) == 0
     assert "chosen T0 for flux: 0.4" in capsys.readouterr().out
     assert list(pd.read_csv(out / "t0_scores.csv")["score"]) == pytest.approx(HAND_SCORES, abs=1e-6)
+
+
+def test_t0_demo_plans_the_miniature_sweep_on_a_cpu_beside_the_demo(tmp_path):
+    """``ablate t0 --demo``: low-light prompts of the miniature prior, one per T0, trained into the demo's prompt
+    folder and scored (on a CPU) on the demo's low-light set; the store read back is the demo's own."""
+    from benchmarks.ablate import plan_t0
+    from benchmarks.runner.training import TrainUnit
+
+    plan = plan_t0(("mini",), (0.2, 0.4), results_dir=str(tmp_path), data_root=str(tmp_path / "data"), demo=True)
+    assert plan.layout.root == str(tmp_path / "demo")
+    trains = [u for u in plan.units if isinstance(u, TrainUnit)]
+    assert [(u.backbone, u.degradation, u.t0, u.dataset) for u in trains] == [
+        ("mini", "lowlight", 0.2, "demo_lowlight_train"), ("mini", "lowlight", 0.4, "demo_lowlight_train")]
+    assert all(u.prompts_root == str(tmp_path / "demo" / "prompts") for u in trains)
+    assert all(u.needs.gpus == 0 for u in plan.units)
+    assert trains[1].prompt_path() == tmp_path / "demo/prompts/mini/residual-ebr-t00.4/lowlight.safetensors"
+    assert {u.dataset for u in plan.units if not isinstance(u, TrainUnit)} == {"demo_lowlight"}
+    assert 0 < plan.cpu_hours_to_run() < 0.2
