@@ -274,30 +274,19 @@ DEMO = TableSpec(
 DEMO_ABLATION_SETS = ("demo_haze", "demo_rain", "demo_lowlight")
 DEMO_MINIATURE = "Miniature numbers (a 1.16M-parameter prior pretrained on a CPU), not the paper's. "
 
-DEMO_TABLE4 = TableSpec(
-    key="demo_table4",
-    title="Table 4 in miniature: naive prompt tuning vs. DDBM-like vs. EBR-like bridge (mini prior; not the paper's "
-          "numbers)",
-    rows=TABLE4.rows,
-    groups=(Group(ABLATION, "Demo haze, rain, low light (mean)", IMAGE_METRICS, DEMO_ABLATION_SETS),),
-    backbone="mini",
-    variants=TABLE4.variants,
-    note=DEMO_MINIATURE + "One prompt per bridge and degradation, trained with the miniature recipe.",
-    demo_of="table4",
-    stem="demo_table4",
-)
+def _demo_ablation(paper: TableSpec, title: str, note: str) -> TableSpec:
+    """Paper Table 4 or 5 in miniature: its rows (training variants) with ``ypt_mini``, on :data:`DEMO_ABLATION_SETS`."""
+    return TableSpec(key=f"demo_{paper.key}", title=f"{title} (mini prior; not the paper's numbers)", rows=paper.rows,
+                     groups=(Group(ABLATION, "Demo haze, rain, low light (mean)", IMAGE_METRICS,
+                                   DEMO_ABLATION_SETS),),
+                     backbone="mini", variants=paper.variants, note=DEMO_MINIATURE + note, demo_of=paper.key,
+                     stem=f"demo_{paper.key}")
 
-DEMO_TABLE5 = TableSpec(
-    key="demo_table5",
-    title="Table 5 in miniature: embedding-space prompt vs. residual prompt (mini prior; not the paper's numbers)",
-    rows=TABLE5.rows,
-    groups=(Group(ABLATION, "Demo haze, rain, low light (mean)", IMAGE_METRICS, DEMO_ABLATION_SETS),),
-    backbone="mini",
-    variants=TABLE5.variants,
-    note=DEMO_MINIATURE + "The paper's Table 5 is on WAN; in miniature both variants train on the image prior.",
-    demo_of="table5",
-    stem="demo_table5",
-)
+
+DEMO_TABLE4 = _demo_ablation(TABLE4, "Table 4 in miniature: naive prompt tuning vs. DDBM-like vs. EBR-like bridge",
+                             "One prompt per bridge and degradation, trained with the miniature recipe.")
+DEMO_TABLE5 = _demo_ablation(TABLE5, "Table 5 in miniature: embedding-space prompt vs. residual prompt",
+                             "The paper's Table 5 is on WAN; in miniature both variants train on the image prior.")
 
 #: Fig. 7 in miniature: ``python -m benchmarks.ablate t0 --demo``
 FIG7_DEMO = SweepSpec(
