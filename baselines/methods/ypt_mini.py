@@ -15,4 +15,5 @@ SPEC = ypt_spec(
     degradations=DEMO_DEGRADATIONS,
 )
 
-METHOD = YPTMethod(SPEC, backbone="mini", defaults={"image_size": (MINI_SIZE, MINI_SIZE), "dtype": "fp32"})
+METHOD = YPTMethod(SPEC, backbone="mini", defaults={"image_size": (MINI_SIZE, MINI_SIZE), "dtype": "fp32",
+                                                     "device": "cpu"})  # a CPU by design (its measured times)

@@ -102,7 +102,8 @@ class TrainUnit(WorkUnit):
         from benchmarks.protocol import PROTOCOL_VERSION
 
         train_prompt(self.train_config(), self.training_pairs(), read_image=read_image, protocol=PROTOCOL_VERSION,
-                     progress=progress, out=self.prompt_path())
+                     progress=progress, out=self.prompt_path(),
+                     device="cpu" if self.backbone == "mini" else None)  # the miniature prior: a CPU by design
 
     def missing_resources(self) -> list[Missing]:
         """The training set and the backbone's weights (every subfolder training loads, offline)."""
