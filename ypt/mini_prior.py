@@ -313,10 +313,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check is not None:
         from ypt.backbones.mini import MiniBackbone
 
-        backbone = MiniBackbone.from_pretrained(args.check or None)
-        weights = backbone.source
-        print(f"{weights}: sha256 matches its sidecar; clean-estimate MSE at noise {QUALITY_SIGMA} on held-out "
-              f"crops: {clean_mse(backbone, heldout_crops()):.4f} (untrained: ~0.25)")
+        from ypt.backbones.mini_weights import verified_prior
+
+        _, sidecar = verified_prior(args.check or None)
+        # measured as the recipe measured it: with the context length of pretraining
+        backbone = MiniBackbone.from_pretrained(args.check or None, max_sequence_length=PRETRAIN_TEXT_LEN)
+        recorded = sidecar["quality"]["evals"][-1]["clean_mse"]
+        print(f"{backbone.source}: sha256 matches its sidecar; clean-estimate MSE at noise {QUALITY_SIGMA} on the "
+              f"held-out crops: {clean_mse(backbone, heldout_crops()):.4f} (recorded {recorded:.4f}; untrained ~0.25)")
         return 0
     if not args.out:
         build_parser().error("give --out PRIOR.safetensors (or --check)")
