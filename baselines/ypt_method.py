@@ -52,10 +52,20 @@ class YPTMethod(Method):
     #: how this method runs, not what it computes: a batch restores as one sample at a time does (``ypt.restore``)
     RUNTIME_SETTINGS = Method.RUNTIME_SETTINGS | {"batch_size"}
 
-    def __init__(self, spec: MethodSpec, backbone: str, defaults: dict[str, Any] | None = None):
+    #: how a missing prompt is obtained (``{backbone}``, ``{degradation}``, ``{key}`` filled in)
+    PROMPT_FIX = ("import the authors' release (python -m ypt.prompts import-official --src DIR_WITH_{backbone}_*.pt) "
+                  "or train it (python -m slurm.train --backbones {backbone} --degradations {degradation}), or set "
+                  "prompts_root in [{key}] / env YPT_PROMPTS")
+
+    def __init__(self, spec: MethodSpec, backbone: str, defaults: dict[str, Any] | None = None,
+                 prompt_fix: str = PROMPT_FIX):
+        from ypt.backbones import CPU_BACKBONES
+
         super().__init__(spec)
         self.backbone = backbone
-        self.defaults = dict(defaults or {})
+        self.prompt_fix = prompt_fix
+        self.defaults = {"device": "cpu"} if backbone in CPU_BACKBONES else {}
+        self.defaults.update(defaults or {})
 
     def with_defaults(self, settings: dict[str, Any]) -> dict[str, Any]:
         return {**self.defaults, **settings}
@@ -99,17 +109,10 @@ class YPTMethod(Method):
             found.append(Problem(f"{self.backbone} backbone: {what}", fix or missing_model, kind="weights"))
         for degradation in degradations:
             path = self.prompt_path(degradation, settings)
-            if not path.exists() and self.backbone == "mini":
-                found.append(Problem(f"mini prompt for {degradation} not found at {path}",
-                                     "the demo trains it (make demo, i.e. python -m benchmarks.run table2 --demo, "
-                                     "writes results/demo/prompts); or set prompts_root = \"results/demo/prompts\" "
-                                     "in [ypt_mini]", kind="prompt"))
-            elif not path.exists():
+            if not path.exists():
                 found.append(Problem(f"{self.backbone} prompt for {degradation} not found at {path}",
-                                     f"import the authors' release (python -m ypt.prompts import-official --src "
-                                     f"DIR_WITH_{self.backbone}_*.pt) or train it (python -m slurm.train --backbones "
-                                     f"{self.backbone} --degradations {degradation}), or set prompts_root in "
-                                     f"[{self.key}] / env YPT_PROMPTS", kind="prompt"))
+                                     self.prompt_fix.format(backbone=self.backbone, degradation=degradation,
+                                                            key=self.key), kind="prompt"))
         return found
 
     def routes(self, samples: Sequence[Sample]) -> dict[tuple[str, ...], list[Sample]]:

@@ -109,4 +109,4 @@ def test_t0_demo_plans_the_miniature_sweep_on_a_cpu_beside_the_demo(tmp_path):
     assert all(u.needs.gpus == 0 for u in plan.units)
     assert trains[1].prompt_path() == tmp_path / "demo/prompts/mini/residual-ebr-t00.4/lowlight.safetensors"
     assert {u.dataset for u in plan.units if not isinstance(u, TrainUnit)} == {"demo_lowlight"}
-    assert 0 < plan.cpu_hours_to_run() < 0.2
+    assert 0 < plan.cost().cpu_hours_to_run < 0.2

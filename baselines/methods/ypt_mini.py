@@ -15,5 +15,6 @@ SPEC = ypt_spec(
     degradations=DEMO_DEGRADATIONS,
 )
 
-METHOD = YPTMethod(SPEC, backbone="mini", defaults={"image_size": (MINI_SIZE, MINI_SIZE), "dtype": "fp32",
-                                                     "device": "cpu"})  # a CPU by design (its measured times)
+METHOD = YPTMethod(SPEC, backbone="mini", defaults={"image_size": (MINI_SIZE, MINI_SIZE), "dtype": "fp32"},
+                   prompt_fix="the demo trains it (make demo, i.e. python -m benchmarks.run table2 --demo, writes "
+                              "results/demo/prompts); or set prompts_root = \"results/demo/prompts\" in [{key}]")

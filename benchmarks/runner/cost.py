@@ -11,13 +11,15 @@ from benchmarks.runner.units import RestoreUnit, ScoreUnit, WorkUnit
 EXTERNAL_SECONDS_PER_ITEM = 2.0
 
 
-#: the miniature backbone (the demo's YPT row) runs on a CPU: seconds per prompt-training step (batch 8) and per
-#: restored 128x128 image (20 steps, windowed), measured on one core of a 2-core machine (issue 16's note)
-MINI_CPU_SECONDS = {"train_step": 0.075, "image": 1.5}
+#: backbones that run on a CPU (``ypt.backbones.CPU_BACKBONES``): seconds per prompt-training step and per restored
+#: image, measured on one core of a 2-core machine (``python -m benchmarks.perf.cpu_backbone``, see its docstring)
+CPU_SECONDS = {"mini": {"train_step": 0.094, "image": 4.3}}
 
 
-MINI_SOURCE = (f"miniature prior on a CPU: {MINI_CPU_SECONDS['train_step']:g} s per training step, "
-               f"{MINI_CPU_SECONDS['image']:g} s per image (2-core machine)")
+def cpu_source(backbone: str) -> str:
+    seconds = CPU_SECONDS[backbone]
+    return (f"{backbone} on a CPU: {seconds['train_step']:g} s per training step, {seconds['image']:g} s per image "
+            "(one core, python -m benchmarks.perf.cpu_backbone)")
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,10 @@ def unit_cost(unit: WorkUnit, n_items: int | None) -> UnitCost | None:
     from benchmarks.perf.cost import estimate_gpu_hours
     from benchmarks.runner.training import TrainUnit
 
-    if isinstance(unit, TrainUnit) and unit.backbone == "mini":
-        from benchmarks.protocol import TRAIN_ITERATIONS
-
-        steps = unit.iterations or TRAIN_ITERATIONS["mini"]
-        return UnitCost(0.0, True, MINI_SOURCE, cpu_hours=steps * MINI_CPU_SECONDS["train_step"] / 3600)
+    if isinstance(unit, TrainUnit) and unit.backbone in CPU_SECONDS:
+        steps = unit.train_config().iterations
+        return UnitCost(0.0, True, cpu_source(unit.backbone),
+                        cpu_hours=steps * CPU_SECONDS[unit.backbone]["train_step"] / 3600)
     if isinstance(unit, TrainUnit):
         est = estimate_gpu_hours("train", unit.backbone, 1, iterations=unit.iterations)
         return UnitCost(est.gpu_hours, est.measured, est.source)
@@ -55,8 +56,9 @@ def unit_cost(unit: WorkUnit, n_items: int | None) -> UnitCost | None:
     import baselines
 
     method = baselines.get(unit.method)
-    if method.backbone == "mini" and isinstance(unit, RestoreUnit):
-        return UnitCost(0.0, True, MINI_SOURCE, cpu_hours=n_items * MINI_CPU_SECONDS["image"] / 3600)
+    if method.backbone in CPU_SECONDS and isinstance(unit, RestoreUnit):
+        return UnitCost(0.0, True, cpu_source(method.backbone),
+                        cpu_hours=n_items * CPU_SECONDS[method.backbone]["image"] / 3600)
     if method.backbone:
         est = estimate_gpu_hours("sample", method.backbone, n_items)
         return UnitCost(est.gpu_hours, est.measured, est.source)

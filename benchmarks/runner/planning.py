@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from benchmarks.runner.cost import unit_cost
 from benchmarks.runner.units import (
@@ -25,6 +25,13 @@ from benchmarks.runner.units import (
     shard_bounds,
 )
 from ypt.errors import UsageError, YPTError
+
+
+class PlanCost(NamedTuple):
+    gpu_hours: float
+    gpu_hours_to_run: float
+    cpu_hours_to_run: float
+    sources: list[str]
 
 
 @dataclass
@@ -68,16 +75,9 @@ class Plan:
     def missing(self) -> list[Missing]:
         return self.survey()[1]
 
-    def cost(self, status: dict[str, str] | None = None) -> tuple[float, float, list[str]]:
-        """(GPU-hours of the whole plan, GPU-hours still to run, the sources of the estimates)."""
-        total, remaining, _, sources = self._costs(status)
-        return total, remaining, sources
-
-    def cpu_hours_to_run(self, status: dict[str, str] | None = None) -> float:
-        """CPU-hours of the units still to run that run on a CPU and have an estimate (the miniature backbone's)."""
-        return self._costs(status)[2]
-
-    def _costs(self, status: dict[str, str] | None) -> tuple[float, float, float, list[str]]:
+    def cost(self, status: dict[str, str] | None = None) -> PlanCost:
+        """GPU-hours of the whole plan and still to run, CPU-hours still to run (units of a backbone made for a
+        CPU), and the sources of the estimates."""
         status = status or self.status()
         total = remaining = cpu = 0.0
         sources: set[str] = set()
@@ -90,7 +90,7 @@ class Plan:
                 remaining += c.gpu_hours
                 cpu += c.cpu_hours
             sources.add(("measured: " if c.measured else "default: ") + c.source)
-        return total, remaining, cpu, sorted(sources)
+        return PlanCost(total, remaining, cpu, sorted(sources))
 
     def sample_counts(self) -> dict[str, int]:
         """dataset -> the number of samples its score units cover (a cell over fewer records is partial)."""
@@ -122,9 +122,10 @@ def _done(unit: WorkUnit) -> bool:
 def restore_needs(method_key: str) -> Needs:
     """External baselines and our diffusion methods need a GPU; the classic in-process ones run on a CPU."""
     import baselines
+    from ypt.backbones import CPU_BACKBONES
 
     method = baselines.get(method_key)
-    on_gpu = method.spec.external or (method.backbone and method.backbone != "mini")  # the miniature prior: a CPU
+    on_gpu = method.spec.external or (method.backbone and method.backbone not in CPU_BACKBONES)
     return GPU_RESTORE_NEEDS if on_gpu else CPU_NEEDS
 
 

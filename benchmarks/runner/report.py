@@ -43,11 +43,10 @@ def print_plan(plan: Plan, status: dict[str, str] | None = None, console=None) -
                   f"{counts['missing']} missing a resource")
     for line in load_lines([u for u in plan.units if status[u.key] != "done"]):
         console.print(line, highlight=False)
-    total, remaining, sources = plan.cost(status)
-    cpu = plan.cpu_hours_to_run(status)
-    on_cpu = f"; about {cpu * 60:.0f} CPU-minutes to run on a CPU" if cpu else ""
-    console.print(f"cost: {remaining:.1f} GPU-hours to run ({total:.1f} for the whole plan){on_cpu}; estimates: "
-                  + ("; ".join(sources) or "none"))
+    cost = plan.cost(status)
+    on_cpu = f"; about {cost.cpu_hours_to_run * 60:.0f} CPU-minutes to run on a CPU" if cost.cpu_hours_to_run else ""
+    console.print(f"cost: {cost.gpu_hours_to_run:.1f} GPU-hours to run ({cost.gpu_hours:.1f} for the whole plan)"
+                  f"{on_cpu}; estimates: " + ("; ".join(cost.sources) or "none"))
 
 
 def load_lines(units) -> list[str]:

@@ -6,6 +6,7 @@ resumes from the trainer's checkpoint beside the prompt. Table rows of our metho
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from benchmarks.datasets.synthetic import DEMO_DEGRADATIONS, train_key
 from benchmarks.protocol import T0
 from benchmarks.runner.units import CPU_NEEDS, Missing, Needs, WorkUnit, missing_dataset
+from ypt.backbones import CPU_BACKBONES
 
 #: the paper's training set per backbone and degradation (Sec. 4.2), as dataset registry keys
 TRAIN_SETS = {
@@ -103,22 +105,17 @@ class TrainUnit(WorkUnit):
 
         train_prompt(self.train_config(), self.training_pairs(), read_image=read_image, protocol=PROTOCOL_VERSION,
                      progress=progress, out=self.prompt_path(),
-                     device="cpu" if self.backbone == "mini" else None)  # the miniature prior: a CPU by design
+                     device="cpu" if self.backbone in CPU_BACKBONES else None)
 
     def missing_resources(self) -> list[Missing]:
         """The training set and the backbone's weights (every subfolder training loads, offline)."""
         from ypt.backbones.model_files import weights_problem
         from ypt.backbones.prompting import needs_text_encoders
 
-        from benchmarks import datasets
-
-        generated = hasattr(datasets.get(self.dataset), "prepare")  # the demo's: built when the unit runs
-        found = [] if generated else missing_dataset(self.dataset, self.data_root)
+        found = missing_dataset(self.dataset, self.data_root)
         problem = weights_problem(self.backbone, text_encoders=needs_text_encoders(self.variant))
         if problem:
-            what, _, how = problem.partition(" Get it with: ")
-            found.append(Missing("weights", f"{self.backbone} backbone", f"{what} Get it with: {how}" if how
-                                 else problem))
+            found.append(Missing("weights", f"{self.backbone} backbone", problem))
         return found
 
 
@@ -133,7 +130,7 @@ def training_units(backbones: Sequence[str], degradations: Sequence[str], data_r
     for backbone in backbones:
         for degradation in degradations:
             minutes = int(60 * (hours if hours is not None else DEFAULT_HOURS[backbone]))
-            needs = (Needs(gpus=0, cpus=CPU_NEEDS.cpus, mem_gb=CPU_NEEDS.mem_gb, minutes=minutes) if backbone == "mini"
+            needs = (dataclasses.replace(CPU_NEEDS, minutes=minutes) if backbone in CPU_BACKBONES
                      else Needs(gpus=gpus, cpus=8 * gpus, mem_gb=64 * gpus, minutes=minutes))
             units.append(TrainUnit(backbone=backbone, degradation=degradation,
                                    dataset=TRAIN_SETS[backbone][degradation], data_root=data_root,

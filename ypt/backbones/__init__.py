@@ -26,6 +26,8 @@ BACKBONES = {
     "wan": "ypt.backbones.wan:WanBackbone",
     "mini": "ypt.backbones.mini:MiniBackbone",  # the demo's miniature prior (CPU), FLUX's architecture
 }
+#: backbones made to run on a CPU (the demo's miniature prior): their training and restoration ask for no GPU
+CPU_BACKBONES = frozenset({"mini"})
 #: the model each backbone loads by default
 DEFAULT_MODEL_IDS = {name: files.model_id for name, files in MODEL_FILES.items()}
 
