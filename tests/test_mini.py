@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from test_backbones import single_thread  # noqa: F401 (autouse: the sidecar's quality was measured on one thread)
 from ypt.backbones.mini_weights import PRIOR_PATH, sidecar_path
 from ypt.errors import MissingModel
 
@@ -29,7 +30,6 @@ def test_committed_prior_matches_its_recorded_hash_and_quality(sidecar):
 
     assert PRIOR_PATH.stat().st_size < 10 * 2 ** 20
     assert file_sha256(PRIOR_PATH) == sidecar["sha256"]
-    torch.set_num_threads(1)
     backbone = MiniBackbone.from_pretrained(max_sequence_length=PRETRAIN_TEXT_LEN)
     mse = clean_mse(backbone, heldout_crops())
     assert mse < QUALITY_BOUND
@@ -73,17 +73,20 @@ def test_photo_split_keeps_the_demo_test_photos_out(sidecar):
     assert photo_hashes(HELDOUT_PHOTOS) == sidecar["heldout_photos"]
 
 
-def test_windowed_attention_is_a_partition_of_unity_and_a_no_op_on_one_window(monkeypatch):
+def test_windowed_attention_places_each_window_and_is_a_partition_of_unity(monkeypatch):
+    from ypt.backbones.configs import build_transformer
     from ypt.backbones.flux import FluxBackbone
-    from ypt.backbones.mini import MiniBackbone, build_transformer
+    from ypt.backbones.mini import TRANSFORMER_CONFIG, MiniBackbone
 
     torch.manual_seed(0)
-    backbone = MiniBackbone(build_transformer(seed=1))
-    one_window = torch.rand(2, 3, 32, 32)
-    z = backbone.encode(one_window)
+    backbone = MiniBackbone(build_transformer("flux", TRANSFORMER_CONFIG, seed=1))
+    z = backbone.encode(torch.rand(2, 3, 48, 48))  # latent 24x24: windows at 0 and 8 in each direction
     windowed = backbone.velocity(z, 0.4)
     backbone.window = None
-    assert torch.equal(windowed, backbone.velocity(z, 0.4))
+    # each corner is covered by one window only: there the blend is that window's plain transformer output
+    assert torch.allclose(windowed[..., :8, :8], backbone.velocity(z[..., :16, :16], 0.4)[..., :8, :8], atol=1e-6)
+    assert torch.allclose(windowed[..., -8:, -8:], backbone.velocity(z[..., 8:, 8:], 0.4)[..., -8:, -8:], atol=1e-6)
+    assert not torch.allclose(windowed, backbone.velocity(z, 0.4), atol=1e-3)  # whole-image attention differs
     # an elementwise "transformer": blending the overlapping windows must give it back exactly
     monkeypatch.setattr(FluxBackbone, "_transformer_velocity", lambda self, z, sigma, context: z * 2 + 1)
     backbone.window = 16

@@ -25,7 +25,6 @@ import argparse
 import copy
 import importlib.util
 import json
-import math
 import os
 import time
 from collections.abc import Sequence
@@ -58,6 +57,7 @@ QUALITY_SIGMA = 0.4
 QUALITY_CROPS = 256
 
 
+@lru_cache(maxsize=None)
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None:
@@ -65,36 +65,33 @@ def _package_dir(name: str) -> Path:
     return Path(spec.origin).resolve().parent
 
 
+_KODAK, _SPAQ = "../ResultsCalibra/ref_dir", "../tests/test_efficiency_img_dir"  # pyiqa's wheel: beside the package
+#: photo name -> (package, its file relative to the package folder); greyscale ones (camera, textures) used as RGB
+PHOTO_FILES = {
+    "motorcycle_left": ("skimage", "data/motorcycle_left.png"),
+    "motorcycle_right": ("skimage", "data/motorcycle_right.png"),
+    "camera": ("skimage", "data/camera.png"),
+    "grass": ("skimage", "data/grass.png"),
+    "gravel": ("skimage", "data/gravel.png"),
+    "brick": ("skimage", "data/brick.png"),
+    "kodim03": ("pyiqa", f"{_KODAK}/I03.bmp"),
+    "kodim04": ("pyiqa", f"{_KODAK}/I04.bmp"),
+    "kodim06": ("pyiqa", f"{_KODAK}/I06.bmp"),
+    "kodim08": ("pyiqa", f"{_KODAK}/I08.bmp"),
+    "kodim19": ("pyiqa", f"{_KODAK}/I19.bmp"),
+    "spaq_10241": ("pyiqa", f"{_SPAQ}/SPAQ_10241.jpg"),
+    "frame_4wrw": ("pyiqa", f"{_SPAQ}/frame_4wrwr48cdk6rbcjl.jpg"),
+    "frame_7gzd": ("pyiqa", f"{_SPAQ}/frame_7gzdcz9sif0ekg31.jpg"),
+    "frame_9ogw": ("pyiqa", f"{_SPAQ}/frame_9ogwhvvy7gfj6jzh.jpg"),
+    "grace_hopper": ("matplotlib", "mpl-data/sample_data/grace_hopper.jpg"),
+}
+#: the pretraining photos: every photo but the held-out ones
+PRETRAIN_PHOTOS = tuple(name for name in PHOTO_FILES if name not in HELDOUT_PHOTOS)
+
+
 def photo_sources() -> dict[str, Path]:
-    """Photo name -> its file inside an installed package (pretraining photos, then the held-out ones)."""
-    skimage = _package_dir("skimage") / "data"
-    site = _package_dir("pyiqa").parent  # pyiqa's wheel installs its sample folders beside the package
-    kodak, spaq = site / "ResultsCalibra" / "ref_dir", site / "tests" / "test_efficiency_img_dir"
-    mpl = _package_dir("matplotlib") / "mpl-data" / "sample_data"
-    return {
-        "motorcycle_left": skimage / "motorcycle_left.png",
-        "motorcycle_right": skimage / "motorcycle_right.png",
-        "camera": skimage / "camera.png",  # greyscale, used as RGB
-        "grass": skimage / "grass.png",  # greyscale textures
-        "gravel": skimage / "gravel.png",
-        "brick": skimage / "brick.png",
-        "kodim03": kodak / "I03.bmp",
-        "kodim04": kodak / "I04.bmp",
-        "kodim06": kodak / "I06.bmp",
-        "kodim08": kodak / "I08.bmp",
-        "kodim19": kodak / "I19.bmp",
-        "spaq_10241": spaq / "SPAQ_10241.jpg",
-        "frame_4wrw": spaq / "frame_4wrwr48cdk6rbcjl.jpg",
-        "frame_7gzd": spaq / "frame_7gzdcz9sif0ekg31.jpg",
-        "frame_9ogw": spaq / "frame_9ogwhvvy7gfj6jzh.jpg",
-        "grace_hopper": mpl / "grace_hopper.jpg",
-    }
-
-
-#: the pretraining photos (every source but the held-out ones)
-PRETRAIN_PHOTOS = (
-    "motorcycle_left", "motorcycle_right", "camera", "grass", "gravel", "brick", "kodim03", "kodim04", "kodim06",
-    "kodim08", "spaq_10241", "frame_4wrw", "frame_7gzd", "frame_9ogw")
+    """Photo name -> its file inside the installed package."""
+    return {name: (_package_dir(package) / relative).resolve() for name, (package, relative) in PHOTO_FILES.items()}
 
 
 def photo_hashes(names: Sequence[str]) -> dict[str, str]:
@@ -195,31 +192,32 @@ def _sigmas(n: int, g: torch.Generator, low_frac: float, low_max: float) -> torc
     return torch.where(low, u * low_max, u).clamp(min=1e-3)
 
 
-def _lr_at(step: int, total: int, lr: float, warmup: int) -> float:
-    if step < warmup:
-        return lr * (step + 1) / warmup
-    p = (step - warmup) / max(1, total - warmup)
-    return lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+#: the learning rate's floor at the end of the cosine decay (a fraction of ``lr``)
+LR_FLOOR = 0.05
 
 
 def pretrain(out: str | os.PathLike, recipe: dict[str, Any] | None = None, eval_every: int = 1000,
-             progress: bool = True) -> Path:
+             progress: bool = True) -> dict[str, Any]:
     """Pretrain the prior with ``recipe`` (default :data:`RECIPE`) and write ``out`` (safetensors) with its sidecar
-    (``out`` with ``.json``): recipe, photos and their sha256, transformer config, quality, code version, sha256."""
+    (``out`` with ``.json``): recipe, photos and their sha256, transformer config, quality, code version, sha256;
+    returns the sidecar."""
     import numpy as np
     import torch
     from safetensors.torch import save_file
 
-    from ypt.backbones.mini import FACTOR, TRANSFORMER_CONFIG, MiniBackbone, SpaceToDepthVAE, build_transformer
+    from ypt.backbones.configs import build_transformer
+    from ypt.backbones.mini import FACTOR, TRANSFORMER_CONFIG, MiniBackbone, SpaceToDepthVAE
     from ypt.backbones.mini_weights import PRIOR_LABEL, sidecar_path
     from ypt.files import atomic_path, atomic_write_text, file_sha256
     from ypt.progress import RunLog
     from ypt.provenance import code_version
+    from ypt.train import warmup_cosine
 
     r = {**RECIPE, **(recipe or {})}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    backbone = MiniBackbone(build_transformer(TRANSFORMER_CONFIG, r["seed"]), SpaceToDepthVAE(FACTOR), window=None,
+    backbone = MiniBackbone(build_transformer("flux", TRANSFORMER_CONFIG, seed=r["seed"]), SpaceToDepthVAE(FACTOR),
+                            window=None,
                             max_sequence_length=PRETRAIN_TEXT_LEN)
     model = backbone.transformer
     model.requires_grad_(True).train()
@@ -250,7 +248,7 @@ def pretrain(out: str | os.PathLike, recipe: dict[str, Any] | None = None, eval_
             s = _sigmas(b, g, r["low_frac"], r["low_max"])
             z = (1 - s.view(-1, 1, 1, 1)) * x + s.view(-1, 1, 1, 1) * e
             for group in opt.param_groups:
-                group["lr"] = _lr_at(step, r["steps"], r["lr"], r["warmup"])
+                group["lr"] = warmup_cosine(step, r["steps"], r["lr"], r["warmup"], LR_FLOOR)
             model.train()
             loss = (backbone.velocity(z, s) - (e - x)).pow(2).mean()
             opt.zero_grad(set_to_none=True)
@@ -283,7 +281,7 @@ def pretrain(out: str | os.PathLike, recipe: dict[str, Any] | None = None, eval_
         "sha256": file_sha256(out),
     }
     atomic_write_text(sidecar_path(out), json.dumps(sidecar, indent=1) + "\n")
-    return out
+    return sidecar
 
 
 # ---- CLI ----------------------------------------------------------------------------------------------------------
@@ -306,28 +304,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 @entry_point
 def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     import torch
 
-    args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.check is not None:
         from ypt.backbones.mini import MiniBackbone
+        from ypt.backbones.mini_weights import sidecar_path
 
-        from ypt.backbones.mini_weights import verified_prior
-
-        _, sidecar = verified_prior(args.check or None)
         # measured as the recipe measured it: with the context length of pretraining
         backbone = MiniBackbone.from_pretrained(args.check or None, max_sequence_length=PRETRAIN_TEXT_LEN)
-        recorded = sidecar["quality"]["evals"][-1]["clean_mse"]
+        recorded = json.loads(sidecar_path(backbone.source).read_text())["quality"]["evals"][-1]["clean_mse"]
         print(f"{backbone.source}: sha256 matches its sidecar; clean-estimate MSE at noise {QUALITY_SIGMA} on the "
               f"held-out crops: {clean_mse(backbone, heldout_crops()):.4f} (recorded {recorded:.4f}; untrained ~0.25)")
         return 0
     if not args.out:
         build_parser().error("give --out PRIOR.safetensors (or --check)")
-    recipe = {k: getattr(args, k) for k in RECIPE}
-    out = pretrain(args.out, recipe, eval_every=args.eval_every)
-    side = json.loads(out.with_suffix(".json").read_text())
-    print(f"prior written to {out} (sha256 {side['sha256'][:12]}..., {side['train_seconds']:.0f}s); held-out "
+    side = pretrain(args.out, {k: getattr(args, k) for k in RECIPE}, eval_every=args.eval_every)
+    print(f"prior written to {args.out} (sha256 {side['sha256'][:12]}..., {side['train_seconds']:.0f}s); held-out "
           f"clean-estimate MSE {side['quality']['evals'][-1]['clean_mse']:.4f}")
     return 0
 

@@ -116,14 +116,9 @@ class TrainConfig:
 
     def lr_at(self, step: int) -> float:
         """The learning rate of step ``step`` (0-based) under :attr:`lr_schedule`."""
-        import math
-
-        if step < self.warmup:
-            return self.lr * (step + 1) / self.warmup
-        if self.lr_schedule == "constant":
+        if self.lr_schedule == "constant" and step >= self.warmup:
             return self.lr
-        progress = (step - self.warmup) / max(1, self.iterations - self.warmup)
-        return self.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+        return warmup_cosine(step, self.iterations, self.lr, self.warmup, COSINE_FLOOR)
 
     def prompt_path(self, root: str | os.PathLike | None = None) -> Path:
         """Where training writes the prompt by default and ``ypt_flux`` / ``ypt_wan`` look for it
@@ -132,6 +127,21 @@ class TrainConfig:
 
         return default_prompt_path(self.backbone, self.degradation, variant=self.variant, bridge=self.bridge,
                                    t0=self.t0, root=root)
+
+
+#: the cosine schedule's learning rate at its last step, as a fraction of ``lr``
+COSINE_FLOOR = 0.1
+
+
+def warmup_cosine(step: int, total: int, lr: float, warmup: int, floor: float) -> float:
+    """Learning rate of step ``step`` (0-based) of ``total``: linear warmup over ``warmup`` steps, then a cosine decay
+    from ``lr`` to ``floor * lr``."""
+    import math
+
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 #: config fields that do not define the trained prompt: logging and checkpoint cadence, and the execution options

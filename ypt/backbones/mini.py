@@ -18,7 +18,6 @@ finds and verifies them; ``python -m ypt.mini_prior`` pretrains them.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from types import SimpleNamespace
@@ -73,14 +72,6 @@ class SpaceToDepthVAE(ModelMixin, ConfigMixin):
         return SimpleNamespace(sample=x) if return_dict else (x,)
 
 
-def build_transformer(config: dict[str, Any] | None = None, seed: int = 0) -> torch.nn.Module:
-    """The miniature transformer with seeded random weights (``torch.manual_seed(seed)``, then construction)."""
-    from diffusers import FluxTransformer2DModel
-
-    torch.manual_seed(seed)
-    return FluxTransformer2DModel(**(config or TRANSFORMER_CONFIG))
-
-
 def window_starts(size: int, window: int, stride: int) -> list[int]:
     """Window offsets covering ``size``: every ``stride``, and the last window flush with the end."""
     starts = list(range(0, size - window + 1, stride))
@@ -112,18 +103,14 @@ class MiniBackbone(FluxBackbone):
         options of the big backbones (``text_encoders``, ``text_dtype``, ...) do not apply and are ignored."""
         from safetensors.torch import load_file
 
+        from ypt.backbones.configs import build_transformer
+
         weights, sidecar = verified_prior(path_or_id)
-        transformer = build_transformer(json.loads(json.dumps(sidecar["transformer_config"])))
+        transformer = build_transformer("flux", sidecar["transformer_config"])
         transformer.load_state_dict(load_file(str(weights)))
         return cls(transformer, SpaceToDepthVAE(factor=int(sidecar.get("factor", FACTOR))), window=window,
                    dtype=dtype, device=device, max_sequence_length=max_sequence_length,
                    model_id=f"ypt-mini@{sidecar['sha256'][:12]}", source=str(weights))
-
-    @classmethod
-    def default_text_len(cls) -> int:
-        from ypt.defaults import TEXT_LEN
-
-        return TEXT_LEN["mini"]
 
     # ---- no text side ---------------------------------------------------------------------------------------
     def has_text_encoders(self) -> bool:
