@@ -257,6 +257,8 @@ DEMO_TITLE = "Built-in demo (synthetic degradations of scikit-image photos; not 
 #: miniature prior (prompts trained by the demo itself)
 DEMO_METHODS = ("input", "dcp", "lime", "ypt_mini")
 
+DEMO_MINIATURE = "Miniature numbers (a 1.16M-parameter prior pretrained on a CPU), not the paper's. "
+
 DEMO = TableSpec(
     key="demo",
     title=DEMO_TITLE,
@@ -264,15 +266,13 @@ DEMO = TableSpec(
     groups=tuple(Group(s.key, "Demo " + s.key.removeprefix("demo_"), IMAGE_METRICS) for s in DEMO_SETS),
     average=True,
     note="Synthetic degradations of known parameters (benchmarks/datasets/synthetic.py). YPT (mini prior): the "
-         "paper's method (residual prompts, EBR sampler; two prompts averaged on the mixed set) on a 1.16M-parameter "
-         "prior pretrained on a CPU: " + "miniature numbers, not the paper's.",
+         "paper's method (residual prompts, EBR sampler; two prompts averaged on the mixed set). " + DEMO_MINIATURE,
     demo_of="table2",
     stem="demo_table",
 )
 
 #: the sets Tables 4-5 are miniaturised on: those where the miniature prompts change the most (one prompt each)
 DEMO_ABLATION_SETS = ("demo_haze", "demo_rain", "demo_lowlight")
-DEMO_MINIATURE = "Miniature numbers (a 1.16M-parameter prior pretrained on a CPU), not the paper's. "
 
 def _demo_ablation(paper: TableSpec, title: str, note: str) -> TableSpec:
     """Paper Table 4 or 5 in miniature: its rows (training variants) with ``ypt_mini``, on :data:`DEMO_ABLATION_SETS`."""

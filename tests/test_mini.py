@@ -36,6 +36,10 @@ def test_committed_prior_matches_its_recorded_hash_and_quality(sidecar):
     # the sidecar's last evaluation is this very measurement (same crops, noise and context length)
     assert mse == pytest.approx(sidecar["quality"]["evals"][-1]["clean_mse"], rel=1e-4)
     assert sidecar["quality"]["evals"][0]["clean_mse"] > 0.2  # where the recipe started: no prior at all
+    from benchmarks.tables import DEMO_MINIATURE
+
+    assert sum(p.numel() for p in backbone.transformer.parameters()) == sidecar["parameters"]
+    assert f"{sidecar['parameters'] / 1e6:.2f}M-parameter" in DEMO_MINIATURE  # the size the demo tables state
 
 
 def test_changed_prior_is_refused_with_the_rebuild_command(tmp_path):

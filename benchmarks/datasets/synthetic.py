@@ -159,11 +159,9 @@ def add_noise(clean, rng, sigma: float):
 def degrade(set_key: str, clean, rng):
     s = demo_set(set_key)
     if s.parts:  # a mixed set: each part in turn, 8-bit in between
-        import numpy as np
-
         out = clean
         for part in s.parts:
-            out = to_uint8(degrade(part, out, rng)).astype(np.float64) / 255.0
+            out = quantised(degrade(part, out, rng))
         return out
     p = s.params
     kind = s.degradation[0]
@@ -201,6 +199,19 @@ def to_uint8(image):
     return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def quantised(image):
+    """``image`` as its 8-bit file holds it, back in [0, 1] floats."""
+    import numpy as np
+
+    return to_uint8(image).astype(np.float64) / 255.0
+
+
+def up_to_date(manifest_path: Path, manifest: dict[str, Any]) -> bool:
+    """Whether a set was written with exactly ``manifest`` (generator version, parameters, size, ...)."""
+    return manifest_path.is_file() and \
+        {k: v for k, v in json.loads(manifest_path.read_text()).items() if k != "samples"} == manifest
+
+
 def manifest_for(set_key: str, size: int) -> dict[str, Any]:
     s = demo_set(set_key)
     return {"generator": GENERATOR_VERSION, "dataset": s.key, "degradation": list(s.degradation),
@@ -226,8 +237,7 @@ def build_demo(root: str | Path, size: int = DEFAULT_SIZE, sets: tuple[str, ...]
         folder = root / key
         manifest = manifest_for(key, size)
         manifest_path = folder / "manifest.json"
-        if manifest_path.is_file() and json.loads(manifest_path.read_text())["generator"] == GENERATOR_VERSION \
-                and {k: v for k, v in json.loads(manifest_path.read_text()).items() if k != "samples"} == manifest:
+        if up_to_date(manifest_path, manifest):
             continue
         samples = []
         for image_index, name in enumerate(IMAGES):
@@ -269,8 +279,7 @@ def build_training_set(root: str | Path, degradation: str, size: int = DEFAULT_S
     folder = Path(root) / train_key(degradation)
     manifest = train_manifest(degradation, size)
     manifest_path = folder / "manifest.json"
-    if manifest_path.is_file() and \
-            {k: v for k, v in json.loads(manifest_path.read_text()).items() if k != "samples"} == manifest:
+    if up_to_date(manifest_path, manifest):
         return folder
     index = DEMO_DEGRADATIONS.index(degradation)
     rng = np.random.default_rng([SEED, 1000 + index])
@@ -282,9 +291,9 @@ def build_training_set(root: str | Path, degradation: str, size: int = DEFAULT_S
             side = int(min(h, w) * rng.uniform(0.6, 1.0))
             top, left = rng.integers(h - side + 1), rng.integers(w - side + 1)
             square = resize(img[top:top + side, left:left + side], (size, size), order=3, anti_aliasing=True)
-            clean = to_uint8(square).astype(np.float64) / 255.0
+            clean = quantised(square)
             cleans.append(clean)
-            degraded.append(to_uint8(degrade(f"demo_{degradation}", clean, rng)).astype(np.float64) / 255.0)
+            degraded.append(quantised(degrade(f"demo_{degradation}", clean, rng)))
     targets, inputs = random_crops(cleans, TRAIN_PAIRS, MINI_CROP, rng, partners=degraded)
     samples = []
     for i in range(TRAIN_PAIRS):
