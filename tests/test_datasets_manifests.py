@@ -187,3 +187,6 @@ def test_4krd_clips_are_the_manifests_nine_despite_other_frames_in_the_folder(tm
     assert status == "found" and "9 samples (the authors' manifest" in detail
     assert "4 sample(s) in the folder are not in the manifest (not evaluated): VID_050, VID_051" in detail
     assert "1 clip(s) have other frames in the folder than in the manifest (the manifest's are evaluated): VID_001" in detail
+    # --deep decodes a manifest set's files too (the files here are empty, so every sample has a file problem)
+    status, detail = check_one(spec, str(tmp_path), deep=True)
+    assert status == "error" and detail.startswith("9 samples (the authors' manifest") and "with a file problem" in detail

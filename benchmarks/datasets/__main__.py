@@ -47,19 +47,18 @@ def check_one(spec, root, deep: bool = False) -> tuple[str, str]:
         return "error", f"{spec.key}: cannot read the dataset folder: {err}"
     except Exception as err:  # noqa: BLE001  (a bug in one spec is named by its type; the other sets are checked)
         return "error", f"{spec.key}: {type(err).__name__}: {err}"
-    manifest, differences = manifest_report(spec, root, samples)
+    manifest, differences = manifest_report(spec, root, samples)  # how the folder differs explains a mismatch too
     if spec.expected_count is not None and len(samples) != spec.expected_count:
-        return "mismatch", (f"{len(samples)} samples, expected {spec.expected_count}"
-                            + (f" ({spec.notes})" if spec.notes else ""))
-    if manifest:
-        return "found", "\n".join([f"{len(samples)} samples (the authors' manifest {manifest})", *differences])
+        return "mismatch", "\n".join([f"{len(samples)} samples, expected {spec.expected_count}"
+                                       + (f" ({spec.notes})" if spec.notes else ""), *differences])
+    found = f"{len(samples)} samples" + (f" (the authors' manifest {manifest})" if manifest else "")
     if deep:
         problems = deep_problems(samples)
         if problems:
             shown = "\n".join(problems[:10]) + (f"\n... and {len(problems) - 10} more" if len(problems) > 10 else "")
-            return "error", f"{len(samples)} samples, {len(problems)} with a file problem:\n{shown}"
-        return "found", f"{len(samples)} samples, every file decodes and every target matches its input's size"
-    return "found", f"{len(samples)} samples"
+            return "error", f"{found}, {len(problems)} with a file problem:\n{shown}"
+        found += ", every file decodes and every target matches its input's size"
+    return "found", "\n".join([found, *differences])
 
 
 def manifest_report(spec, root, samples) -> tuple[str, list[str]]:

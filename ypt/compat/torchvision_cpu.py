@@ -89,12 +89,18 @@ def uninstall(site_packages: str | None = None) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if "--uninstall" in argv:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m ypt.compat.torchvision_cpu", description=(
+        "Install (default) or remove the hook that lets PyPI's CUDA-built torchvision import beside a CPU torch."))
+    p.add_argument("--uninstall", action="store_true", help="remove the hook")
+    p.add_argument("--force", action="store_true", help="install even where torchvision's extension loads")
+    args = p.parse_args(argv)
+    if args.uninstall:
         removed = uninstall()
         print(f"torchvision CPU hook removed: {removed}" if removed else "no torchvision CPU hook installed")
         return 0
-    written = install(force="--force" in argv)
+    written = install(force=args.force)
     print(f"torchvision CPU hook installed at {written}" if written else "torchvision extension loads: no hook needed")
     return 0
 
