@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.protocol import NUM_INFERENCE_STEPS, T0, T_MIN
 from ypt.cli import add_debug_argument, entry_point
 from ypt.errors import MissingResource, UsageError
 
@@ -236,11 +237,9 @@ def import_prompts(checkpoints: list[Path], backbone: str, root: Path, model: st
 
 def _local_backbone(backbone: str, model: str):
     """The adapter of a local model folder, built on the meta device from its config (shapes only)."""
-    import json as _json
-
     from ypt.backbones.configs import build_backbone
 
-    config = {k: v for k, v in _json.loads((Path(model) / "transformer" / "config.json").read_text()).items()
+    config = {k: v for k, v in json.loads((Path(model) / "transformer" / "config.json").read_text()).items()
               if not k.startswith("_")}
     return build_backbone(backbone, "full", device="meta", transformer_config=config)
 
@@ -263,9 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma list of metrics compared (default: every image metric the release computes)")
     parser.add_argument("--device", default="cuda", help="the suite's device (the release runs on cuda)")
     parser.add_argument("--out", type=Path, default=Path("results/parity"), help="where both runs and the report go")
-    parser.add_argument("--steps", type=int, default=20, help=argparse.SUPPRESS)
-    parser.add_argument("--t0", type=float, default=0.4, help=argparse.SUPPRESS)
-    parser.add_argument("--t-min", type=float, default=1e-4, help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, default=NUM_INFERENCE_STEPS, help=argparse.SUPPRESS)
+    parser.add_argument("--t0", type=float, default=T0, help=argparse.SUPPRESS)
+    parser.add_argument("--t-min", type=float, default=T_MIN, help=argparse.SUPPRESS)
     parser.add_argument("--image-size", type=int, nargs=2, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--video-size", type=int, nargs=2, default=None, help=argparse.SUPPRESS)
     add_debug_argument(parser)

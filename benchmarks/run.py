@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.source == "results":
         from benchmarks.protocol import PROTOCOL_VERSION
-        from benchmarks.runner.render import expected_samples, render_results
+        from benchmarks.runner.planning import expected_counts
+        from benchmarks.runner.render import render_results
         from benchmarks.store import ResultStore, of_protocol
         from ypt.errors import MissingData
 
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         if records.empty:
             raise MissingData(f"the result store under {results / 'store'} holds no records yet (of protocol "
                               f"{protocol}); run `python -m benchmarks.run {args.table}` first")
-        render_results(spec, records, Path(args.out or results / "tables"), expected=expected_samples(spec),
+        render_results(spec, records, Path(args.out or results / "tables"), expected=expected_counts(spec.dataset_keys),
                        include_partial=args.partial_cells)
         return 0
     return run_table(spec, args)

@@ -21,8 +21,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
+from test_backbones import single_thread  # noqa: F401 (autouse: one thread, restored afterwards)
 from official import write_official_checkpoint
 from PIL import Image
 from release_oracle import (
@@ -269,9 +269,3 @@ def test_wan_evaluation_is_the_releases(release, release_models, tmp_path, monke
     _compare_samples(seen, samples, records, out)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -160,10 +160,6 @@ class LatentCache:
         shard, row = self._where[key]
         return shard.row(row)
 
-    def disk_bytes(self) -> int:
-        """Bytes of the cache's shards on disk."""
-        return sum(p.stat().st_size for p in self.folder.glob("shard-*.arrow"))
-
     # ---- building -----------------------------------------------------------------------------------------------
     def ensure(self, pairs: Sequence[tuple[PairSide, PairSide]], encode_batch: EncodeBatch,
                keys: Sequence[str] | None = None, batch_size: int = ENCODE_BATCH, progress: bool = True,

@@ -116,10 +116,10 @@ def dover_problem() -> str | None:
                 f"({INSTALL})")
     if not (root / "dover.yml").is_file():
         return f"dover: {root / 'dover.yml'} is missing: YPT_DOVER_DIR must name the DOVER clone ({INSTALL})"
-    for needed in [root / "pretrained_weights" / "DOVER.pth"] + [w.path for w in missing_weights("dover")]:
-        if not needed.is_file():
-            return (f"dover: {needed} is missing: fetch it on a machine with internet with "
-                    "`python -m benchmarks.prefetch --metrics dover` (same TORCH_HOME and YPT_DOVER_DIR)")
+    absent = [p for p in [weights_path()] if not p.is_file()] + [w.path for w in missing_weights("dover")]
+    if absent:
+        return (f"dover: {absent[0]} is missing: fetch it on a machine with internet with "
+                "`python -m benchmarks.prefetch --metrics dover` (same TORCH_HOME and YPT_DOVER_DIR)")
     return None
 
 

@@ -96,7 +96,7 @@ class Plan:
         """dataset -> the number of samples its score units cover (a cell over fewer records is partial)."""
         counts: dict[str, int] = {}
         for u in self.units:
-            if isinstance(u, ScoreUnit):
+            if isinstance(u, ScoreUnit) and u.dataset not in counts:  # one listing per dataset, not per row
                 try:
                     counts[u.dataset] = len(u.samples())
                 except YPTError:  # the set is not on disk: its cells are missing, not partial

@@ -22,18 +22,6 @@ def labelled(spec: TableSpec) -> TableSpec:
     return dataclasses.replace(spec, rows=rows)
 
 
-def expected_samples(spec: TableSpec) -> dict[str, int]:
-    """dataset -> the registry's expected sample count, for the datasets of ``spec`` that state one."""
-    from benchmarks import datasets
-
-    out = {}
-    for key in spec.dataset_keys:
-        count = getattr(datasets.get(key), "expected_count", None)
-        if count:
-            out[key] = int(count)
-    return out
-
-
 def render_paper(spec: TableSpec, out_dir: Path) -> dict[str, Path]:
     """Print and save the paper's printed numbers for ``spec``."""
     from rich.console import Console

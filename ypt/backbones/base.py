@@ -27,7 +27,7 @@ import torch
 
 from ypt.defaults import TEXT_LEN
 from ypt.backbones.loading import cast_module, freeze, load_component
-from ypt.backbones.model_files import null_context_path, resolve_model_dir, text_policy
+from ypt.backbones.model_files import null_context_path, resolve_model_dir
 from ypt.provenance import config_hash
 
 if TYPE_CHECKING:
@@ -197,11 +197,6 @@ class Backbone(abc.ABC):
             backbone.null_context()
             backbone.drop_text_encoders()
         return backbone
-
-    @classmethod
-    def text_policy(cls, text_dtype: torch.dtype) -> str:
-        """How the null-text context is made: the encoders' dtype and whether under autocast (a cache key)."""
-        return text_policy(cls.name, _dtype_name(text_dtype))
 
     def __init__(
         self,

@@ -76,7 +76,6 @@ def show_official(path: Path) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ypt.prompts", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_debug_argument(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import-official",
                          help="convert the authors' flux_*.pt and wan_*.pt prompts to ypt-bench prompt files")
@@ -86,8 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     show = sub.add_parser("show", help="print a prompt file's sidecar, or an official .pt's shapes checked against "
                                        "the paper's backbone")
     show.add_argument("file", type=Path)
-    for command in (imp, show):
-        add_debug_argument(command)
+    add_debug_argument(parser)  # after the subcommands: it adds --debug to each of them too
     args = parser.parse_args(argv)
     if args.command == "import-official":
         for path in import_official(args.src, args.root, args.t0):
