@@ -163,10 +163,12 @@ class LatentCache:
     # ---- building -----------------------------------------------------------------------------------------------
     def ensure(self, pairs: Sequence[tuple[PairSide, PairSide]], encode_batch: EncodeBatch,
                keys: Sequence[str] | None = None, batch_size: int = ENCODE_BATCH, progress: bool = True,
-               log: Callable[[str], None] | None = print) -> list[str]:
+               log: Callable[[str], None] | None = print,
+               latent_shape: Sequence[int] | None = None) -> list[str]:
         """Encode the ``pairs`` no shard holds yet (``keys``: theirs, when already computed) with ``encode_batch``
         (``batch_size`` pairs per call, through ``Dataset.map``), ``shard_rows`` per new shard; returns the keys
-        of ``pairs``. ``log`` gets the size estimate before anything is encoded."""
+        of ``pairs``. ``log`` gets the size estimate before anything is encoded. ``latent_shape``: one latent's
+        shape when the caller knows it (the backbone's posterior shape); else one pair is encoded to learn it."""
         keys = list(keys) if keys is not None else [pair_key(i, t) for i, t in pairs]
         if len(keys) != len(pairs):
             raise UsageError(f"{len(keys)} keys for {len(pairs)} pairs")
@@ -182,8 +184,9 @@ class LatentCache:
         if not config_file.exists():
             atomic_write_text(config_file, json.dumps(self.config, indent=2, sort_keys=True, default=str))
         items = list(todo.items())
-        probe_y, _ = encode_batch([items[0][1]])  # the latent shape, for the estimate and the Arrow features
-        shape = tuple(probe_y.shape[1:])
+        if latent_shape is None:  # the latent shape, for the estimate and the Arrow features
+            latent_shape = encode_batch([items[0][1]])[0].shape[1:]
+        shape = tuple(int(n) for n in latent_shape)
         need = len(items) * row_bytes(shape)
         free = shutil.disk_usage(self.folder).free
         if log is not None:

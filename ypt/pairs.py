@@ -170,5 +170,9 @@ def cached_latents(backbone: Backbone, pairs: Sequence[Pair], geometry: dict[str
                 backbone.encode(torch.cat([load(tgt) for _, tgt in chunk])))
 
     wanted = sorted(set(touched)) if touched is not None else range(len(pairs))
-    cache.ensure([pairs[i] for i in wanted], encode_batch, keys=[keys[i] for i in wanted], progress=progress)
+    # an image's latent shape follows from the geometry; a clip's frame count depends on the clip (ensure probes it)
+    image_latent = backbone.posterior_shape((1, 3, *geometry["size"]))[1:] if backbone.temporal_compression == 1 \
+        else None
+    cache.ensure([pairs[i] for i in wanted], encode_batch, keys=[keys[i] for i in wanted], progress=progress,
+                 latent_shape=image_latent)
     return LatentPairs(cache=cache, keys=keys)
