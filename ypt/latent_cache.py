@@ -197,13 +197,20 @@ class LatentCache:
             raise UsageError(f"the latent cache needs about {format_bytes(need)} in {self.folder} but only "
                              f"{format_bytes(free)} is free: point $YPT_CACHE (or --cache-dir) at a larger disk")
         self._remove_stale_partials()
-        from rich.progress import Progress
+        from ypt.progress import RunLog
 
-        with Progress(disable=not progress, transient=True) as bar:
-            task = bar.add_task(f"encoding {len(items)} training pair(s)", total=len(items))
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            run.update(done)
+
+        # a bar on a terminal, plain lines in a cluster's log file (encoding can be one of a run's longest steps)
+        with RunLog(f"encoding {len(items)} training pair(s)", len(items), unit="pair", progress=progress) as run:
             for start in range(0, len(items), self.shard_rows):
                 chunk = items[start:start + self.shard_rows]
-                self._write_shard(chunk, shape, encode_batch, batch_size, lambda n: bar.advance(task, n))
+                self._write_shard(chunk, shape, encode_batch, batch_size, advance)
         self.refresh()
         return keys
 

@@ -202,7 +202,8 @@ class PromptTrainer:
 
     def __init__(self, backbone: Backbone, prompt: PromptModule, bridge: Bridge, data: PairSource,
                  config: TrainConfig,
-                 target_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> None:
+                 target_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+                 schedule: PairSchedule | None = None) -> None:
         import torch
 
         self.backbone, self.prompt, self.bridge, self.data, self.config = backbone, prompt, bridge, data, config
@@ -217,7 +218,8 @@ class PromptTrainer:
         fused = {"fused": True} if backbone.device.type in ("cuda", "cpu") else {}
         self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay, **fused)
         self.generator = torch.Generator("cpu").manual_seed(config.seed)
-        self.schedule = PairSchedule(len(data), config.batch_size, config.seed)
+        # the run's pair draws (``train_prompt`` hands in the one it drew to know which pairs to encode)
+        self.schedule = schedule or PairSchedule(len(data), config.batch_size, config.seed)
         self.step_count = 0
         self.losses: list[tuple[int, float]] = []
         self._pending: list[torch.Tensor] = []
@@ -404,12 +406,13 @@ def train_prompt(config: TrainConfig, pairs: Sequence[Pair], *, model: str | os.
                              max_sequence_length=text_len)
     out = Path(out) if out else config.prompt_path()
     # only the pairs this run's steps draw are encoded (a longer run later extends the cache)
-    touched = PairSchedule(len(pairs), config.batch_size, config.seed).touched(config.iterations)
+    schedule = PairSchedule(len(pairs), config.batch_size, config.seed)
     data = cached_latents(backbone, pairs, config.geometry, cache_dir, progress=progress, read_image=read_image,
-                          touched=touched, protocol=protocol)
+                          touched=schedule.touched(config.iterations), protocol=protocol)
     # seeded: the same config trains the same prompt
     prompt = prompting.new_prompt(config.variant, backbone, generator=torch.Generator("cpu").manual_seed(config.seed))
-    trainer = PromptTrainer(backbone, prompt, make_bridge(config.bridge, config.t0, config.t_min), data, config)
+    trainer = PromptTrainer(backbone, prompt, make_bridge(config.bridge, config.t0, config.t_min), data, config,
+                            schedule=schedule)
     losses = trainer.fit(config.iterations, checkpoint=out.with_name(out.name + ".ckpt"), progress=progress,
                          log_dir=run_dir(out), tensorboard=tensorboard)
     return save_trained_prompt(prompt, out, backbone, config, {"steps": trainer.step_count, "losses": losses})
