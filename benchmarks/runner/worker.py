@@ -19,8 +19,8 @@ class Worker:
     """Runs units in this process; the models a unit loads stay for the next units of the same load key and are
     dropped when a unit of another key (or none) comes."""
 
-    def __init__(self, capacity: int = 1) -> None:
-        self.models = LoadedModels(capacity)
+    def __init__(self) -> None:
+        self.models = LoadedModels()
         self._key: str | None = None
 
     def run(self, unit, progress: bool = True) -> list[Any] | None:
