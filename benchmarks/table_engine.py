@@ -199,7 +199,7 @@ def render(table: "pd.DataFrame", spec: TableSpec, console=None, title: str | No
     from rich.table import Table
 
     console = console or Console()
-    marks = ranks(table)
+    cells = _marked_cells(table, "[bold]{}[/bold]", "[underline]{}[/underline]")
     chunks = panels(table, console.width)
     for index, columns in enumerate(chunks):
         heading = title or spec.title
@@ -213,14 +213,8 @@ def render(table: "pd.DataFrame", spec: TableSpec, console=None, title: str | No
                 f"\n{METRIC_SPECS[metric].arrow_label}"
             out.add_column(header, justify="right", no_wrap=True, overflow="ellipsis")
             previous = group
-        partial = table.attrs.get("partial", {})
-        for method, values in table[columns].iterrows():
-            cells = []
-            for column, value in values.items():
-                text = format_value(column[1], value, partial.get((method, column)))
-                style = {1: "[bold]{}[/bold]", 2: "[underline]{}[/underline]"}.get(marks.get((method, column)), "{}")
-                cells.append(style.format(text))
-            out.add_row(_label(spec, method), *cells)
+        for method in table.index:
+            out.add_row(_label(spec, method), *(cells.loc[method, column] for column in columns))
         console.print(out)
     if spec.note:
         console.print(f"[dim]{spec.note}[/dim]")
