@@ -35,6 +35,7 @@ from pathlib import Path
 
 import torch
 from official import OFFICIAL
+from test_backbones import tiny_tokenizer
 
 RELEASE = OFFICIAL / "release"
 RELEASE_NAMES = ("prompt_helpers", "model_prompts", "utils", "dataset", "dataset_images", "logger", "inference",
@@ -109,18 +110,6 @@ def quiet():
 
 
 # ---- tiny models the release accepts -------------------------------------------------------------------------------
-def tiny_tokenizer(max_length: int):
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, "remove": 3, "haze": 4, "rain": 5}
-    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>",
-                                   model_max_length=max_length)
-
-
 def save_tiny_flux(folder: Path, seed: int = 0) -> Path:
     """A FLUX pipeline folder: 2 double + 3 single blocks of width 32, 16 latent channels, 512 text tokens."""
     from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel

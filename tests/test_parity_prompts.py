@@ -33,6 +33,17 @@ def _release_velocity(release, model, z, sigma, backend):
         return model(x_in=z, t_idx=t_idx)
 
 
+def _assert_suite_matches(cls, folder, text_len, path, z, sigma, plain, prompted):
+    """The suite's adapter of the same model folder, with the same prompt file loaded as ``ypt.prompts`` loads it:
+    its velocities without and with the prompt equal the release's bit for bit."""
+    backbone = cls.from_pretrained(folder, dtype=torch.float32, device="cpu", null_context_file=None,
+                                   max_sequence_length=text_len)
+    prompt = load_prompt(path, backbone)
+    with torch.no_grad():
+        assert maxdiff(backbone.velocity(z, sigma), plain) == 0
+        assert maxdiff(backbone.velocity(z, sigma, prompt), prompted) == 0
+
+
 def test_flux_prompts_enter_as_the_releases_wrappers(release, release_models, tmp_path):
     """Every FLUX block's attention: double-stream blocks see ``context + a_i P``, single-stream blocks ``a_i P``
     on their first 512 tokens, gate i = wrapper i (19 double then 38 single in FLUX.1-dev)."""
@@ -47,12 +58,7 @@ def test_flux_prompts_enter_as_the_releases_wrappers(release, release_models, tm
     plain = _release_velocity(release, model, z, sigma, "flux")
     assert maxdiff(prompted, plain) > 1e-4  # the prompt acts: the comparison is not vacuous
 
-    flux = FluxBackbone.from_pretrained(release_models["flux"], dtype=torch.float32, device="cpu",
-                                        null_context_file=None, max_sequence_length=FLUX_TEXT_LEN)
-    prompt = load_prompt(path, flux)
-    with torch.no_grad():
-        assert maxdiff(flux.velocity(z, sigma), plain) == 0
-        assert maxdiff(flux.velocity(z, sigma, prompt), prompted) == 0
+    _assert_suite_matches(FluxBackbone, release_models["flux"], FLUX_TEXT_LEN, path, z, sigma, plain, prompted)
 
 
 def test_flux_dev_gates_bind_to_the_release_wrappers_in_order(release):
@@ -89,12 +95,7 @@ def test_wan_prompts_enter_as_the_releases_wrappers(release, release_models, tmp
     plain = run()
     assert maxdiff(prompted, plain) > 1e-3  # never vacuous
 
-    wan = WanBackbone.from_pretrained(release_models["wan"], dtype=torch.float32, device="cpu",
-                                      null_context_file=None, max_sequence_length=WAN_TEXT_LEN)
-    prompt = load_prompt(path, wan)
-    with torch.no_grad():
-        assert maxdiff(wan.velocity(z, sigma), plain) == 0
-        assert maxdiff(wan.velocity(z, sigma, prompt), prompted) == 0
+    _assert_suite_matches(WanBackbone, release_models["wan"], WAN_TEXT_LEN, path, z, sigma, plain, prompted)
 
 
 def test_shim_detection_sees_the_positional_call(release, release_models):
