@@ -273,41 +273,35 @@ def ratios(rows: list[dict]) -> dict[str, dict]:
                 return r
         return None
 
+    def add(name: str, slow, fast, key: str, fast_key: str | None = None) -> None:
+        if slow and fast:
+            out[name] = ratio(slow, key, fast, fast_key or key)
+
     for backbone in sorted({r["backbone"] for r in ok if r["section"] == "training"}):
+        cached_by_ckpt = {}
         for ckpt in (False, True):
             tag = "ckpt" if ckpt else "no-ckpt"
-            cached = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached", compile=False)
+            step = {latents: find("training", backbone=backbone, gradient_checkpointing=ckpt, latents=latents,
+                                  compile=False)
+                    for latents in ("cached", "encode-each-step", "datasets-cache", "safetensors-cache")}
             for other in ("encode-each-step", "datasets-cache"):
-                row = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents=other, compile=False)
-                if cached and row:
-                    out[f"training {backbone} {tag}: {other} / cached step time"] = ratio(
-                        row, "step_time_s", cached, "step_time_s")
-            old = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="safetensors-cache",
-                       compile=False)
-            arrow = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="datasets-cache",
-                         compile=False)
-            if old and arrow:
-                out[f"training {backbone} {tag}: safetensors-cache / datasets-cache step time"] = ratio(
-                    old, "step_time_s", arrow, "step_time_s")
+                add(f"training {backbone} {tag}: {other} / cached step time", step[other], step["cached"],
+                    "step_time_s")
+            add(f"training {backbone} {tag}: safetensors-cache / datasets-cache step time",
+                step["safetensors-cache"], step["datasets-cache"], "step_time_s")
             compiled = find("training", backbone=backbone, gradient_checkpointing=ckpt, latents="cached", compile=True)
-            if cached and compiled:
-                out[f"training {backbone} {tag}: eager / compiled step time"] = ratio(
-                    cached, "step_time_s", compiled, "step_time_s")
-        on = find("training", backbone=backbone, gradient_checkpointing=True, latents="cached", compile=False)
-        off = find("training", backbone=backbone, gradient_checkpointing=False, latents="cached", compile=False)
-        if on and off:
-            out[f"training {backbone} cached: checkpointing / no checkpointing step time"] = ratio(
-                on, "step_time_s", off, "step_time_s")
+            add(f"training {backbone} {tag}: eager / compiled step time", step["cached"], compiled, "step_time_s")
+            cached_by_ckpt[ckpt] = step["cached"]
+        add(f"training {backbone} cached: checkpointing / no checkpointing step time", cached_by_ckpt[True],
+            cached_by_ckpt[False], "step_time_s")
     for backbone in sorted({r["backbone"] for r in ok if r["section"] == "sampling"}):
         mixed = find("sampling", backbone=backbone, label="mixed-sequential")
         single = find("sampling", backbone=backbone, label="single")
-        if mixed and single:
-            out[f"sampling {backbone}: mixed ({mixed['config']['prompts']} prompts) / single steps time"] = ratio(
-                mixed, "denoise_s", single, "denoise_s")
-        batched = find("sampling", backbone=backbone, label="batch-4")
-        if batched and single:
-            out[f"sampling {backbone}: batch 1 / batch 4 time per item"] = ratio(
-                single, "time_per_item_s", batched, "time_per_item_s")
+        if mixed:
+            add(f"sampling {backbone}: mixed ({mixed['config']['prompts']} prompts) / single steps time", mixed,
+                single, "denoise_s")
+        add(f"sampling {backbone}: batch 1 / batch 4 time per item", single,
+            find("sampling", backbone=backbone, label="batch-4"), "time_per_item_s")
     for backbone in sorted({r["backbone"] for r in ok if r["section"] == "cache"}):
         old = find("cache", backbone=backbone, label="safetensors-cache")
         arrow = find("cache", backbone=backbone, label="datasets-cache")
@@ -319,14 +313,9 @@ def ratios(rows: list[dict]) -> dict[str, dict]:
             out[f"cache {backbone}: safetensors-cache / datasets-cache build time per pair"] = ratio(
                 old, "build_s_per_pair", arrow, "build_s_per_pair")
     for backbone in sorted({r["backbone"] for r in ok if r["section"] == "loading"}):
-        load = find("loading", backbone=backbone)
-        single = find("sampling", backbone=backbone, label="single")
-        if load and single:
-            out[f"loading {backbone}: one backbone load / one restored item time"] = ratio(
-                load, "load_s", single, "time_per_item_s")
+        add(f"loading {backbone}: one backbone load / one restored item time", find("loading", backbone=backbone),
+            find("sampling", backbone=backbone, label="single"), "load_s", "time_per_item_s")
     for metric in sorted({r["metric"] for r in ok if r["section"] == "evaluation"}):
-        one = find("evaluation", metric=metric, mode="one-by-one")
-        bat = find("evaluation", metric=metric, mode="batched")
-        if one and bat:
-            out[f"evaluation {metric}: one-by-one / batched time"] = ratio(one, "seconds", bat, "seconds")
+        add(f"evaluation {metric}: one-by-one / batched time", find("evaluation", metric=metric, mode="one-by-one"),
+            find("evaluation", metric=metric, mode="batched"), "seconds")
     return out
