@@ -27,8 +27,6 @@ T0_CANDIDATES = FIG7.values
 IMAGE_METRICS = FIG7.metrics
 BACKBONES = FIG7.backbones
 DEFAULT_OUT = Path("results/ablations/t0")
-#: ``--demo``: the sweep on the miniature prior, beside the demo's results (results/demo/)
-DEMO_RESULTS = "demo"
 
 _LABEL = re.compile(r"^ypt_(?P<backbone>[a-z0-9]+)@t0=(?P<t0>[0-9.]+)$")
 
@@ -198,12 +196,19 @@ def plan_t0(backbones: Sequence[str], candidates: Sequence[float], limit: int | 
     """Train one prompt per (backbone, T0) for Fig. 7's degradation on its training set, then restore and score the
     backbone's Fig. 7 evaluation set with it. ``demo``: the miniature sweep (:data:`benchmarks.tables.FIG7_DEMO`)
     under ``<results_dir>/demo``, on a CPU, without the metrics this machine cannot run."""
-    from benchmarks.runner.planning import Cell, demo_prompts_root, expected_counts, plan_cells, prepare_datasets
+    from benchmarks.runner.planning import (
+        Cell,
+        demo_layout,
+        demo_prompts_root,
+        expected_counts,
+        plan_cells,
+        prepare_datasets,
+    )
     from benchmarks.runner.training import training_units
     from benchmarks.runner.units import CPU_NEEDS, GPU_SCORE_NEEDS, ResultsLayout, metric_problems
 
     fig = FIG7_DEMO if demo else FIG7
-    layout = ResultsLayout(str(Path(results_dir) / DEMO_RESULTS) if demo else str(results_dir))
+    layout, data_root = demo_layout(results_dir, data_root) if demo else (ResultsLayout(str(results_dir)), data_root)
     dropped = metric_problems(fig.metrics) if demo else {}
     metrics = tuple(m for m in fig.metrics if m not in dropped)
     prompts_root = demo_prompts_root(layout) if demo else ""
@@ -249,19 +254,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UsageError(f"unknown backbone(s) {', '.join(unknown)}; choose from {', '.join(fig.backbones)}")
     from benchmarks.runner.execute import run_plan
 
-    data_root = args.data_root
-    if args.demo:
-        import os
-
-        from benchmarks.datasets.synthetic import DEMO_DATA_ENV
-
-        demo_root = Path(args.results_dir) / DEMO_RESULTS
-        data_root = data_root or str(Path(os.environ.get(DEMO_DATA_ENV) or demo_root / "data").resolve())
-        if args.out == DEFAULT_OUT:
-            args.out = demo_root / "ablations" / "t0"
-        print(f"{fig.title}: results under {demo_root}/")
-    plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=data_root, results_dir=args.results_dir,
+    plan = plan_t0(backbones, args.t0, limit=args.limit, data_root=args.data_root, results_dir=args.results_dir,
                    demo=args.demo)
+    out = args.out
+    if args.demo:
+        out = Path(plan.layout.root) / "ablations" / "t0" if out == DEFAULT_OUT else out
+        print(f"{fig.title}: results under {plan.layout.root}/")
     for name, why in plan.dropped_metrics.items():
         print(f"{fig.key} without {name}: {why.split('. ')[0]}")
     if not args.from_results:
@@ -278,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             records = records[records["method"].isin(wanted)]
     else:  # the store: this plan's own runs only (older configs of the same label never mix in)
         records = plan.records(records)
-    scores, chosen, paths = write_t0_report(records, args.out,
+    scores, chosen, paths = write_t0_report(records, out,
                                             metrics=tuple(m for m in fig.metrics if m not in plan.dropped_metrics))
     print_report(scores, chosen, paths, note=fig.note if args.demo else "")
     return 0

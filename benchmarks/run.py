@@ -17,8 +17,6 @@ from pathlib import Path
 from ypt.cli import entry_point
 
 SOURCES = ("run", "paper", "results")
-#: where a demo table's runs, store, tables and generated data live, under the results root
-DEMO_RESULTS = "demo"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,23 +63,18 @@ def list_tables() -> int:
 
 def run_table(spec, args) -> int:
     """Plan ``spec`` (a paper table, or its demo with ``--demo``), run what is missing, render beside the paper."""
-    import os
-
-    from benchmarks.datasets.synthetic import DEMO_DATA_ENV
     from benchmarks.runner.execute import run_plan
     from benchmarks.runner.options import split_list
-    from benchmarks.runner.planning import plan_table
+    from benchmarks.runner.planning import demo_layout, plan_table
     from benchmarks.runner.render import render_results
     from benchmarks.runner.report import wide_console
     from benchmarks.runner.units import ResultsLayout, open_store
 
     console = wide_console()
-    root = Path(args.results_dir) / (DEMO_RESULTS if spec.is_demo else "")
-    layout = ResultsLayout(str(root))
-    data_root = args.data_root
-    if spec.is_demo and not data_root:  # the demo builds its data beside its results
-        data_root = str(Path(os.environ.get(DEMO_DATA_ENV) or root / "data").resolve())
-        console.print(f"{spec.title}: results under {root}/ (the paper's tables are not touched)")
+    layout, data_root = ResultsLayout(args.results_dir), args.data_root
+    if spec.is_demo:
+        layout, data_root = demo_layout(args.results_dir, data_root)
+        console.print(f"{spec.title}: results under {layout.root}/ (the paper's tables are not touched)")
     methods, datasets = split_list(args.methods), split_list(args.datasets)
     plan = plan_table(spec, methods, datasets, args.limit, data_root, args.shards, layout)
     for name, why in plan.dropped_metrics.items():

@@ -217,6 +217,22 @@ def routed_degradations(method_key: str, groups, datasets=None) -> tuple[str, ..
     return tuple(d for d in trained if d in needed)
 
 
+#: where a demo's runs, store, tables, prompts and generated data live, under the results root
+DEMO_RESULTS = "demo"
+
+
+def demo_layout(results_dir: str, data_root: str = "") -> tuple[ResultsLayout, str]:
+    """A demo's results tree (``<results_dir>/demo``) and its data root: ``data_root`` when given, else
+    ``$YPT_DEMO_DATA``, else ``<results_dir>/demo/data`` (the demo builds its data beside its results)."""
+    import os
+    from pathlib import Path
+
+    from benchmarks.datasets.synthetic import DEMO_DATA_ENV
+
+    root = Path(results_dir) / DEMO_RESULTS
+    return ResultsLayout(str(root)), data_root or str(Path(os.environ.get(DEMO_DATA_ENV) or root / "data").resolve())
+
+
 def demo_prompts_root(layout: ResultsLayout) -> str:
     """Where a demo's prompts live: beside its results (``<results>/demo/prompts``)."""
     return f"{layout.root}/prompts"
